@@ -1,0 +1,89 @@
+"""Cleaning: the reference notebook's steps, each one named and switchable.
+
+Order (as in the notebook): non-letters to spaces, keep words longer than ``min_word_length - 1``,
+lower-case, drop empty documents, remove stop words, drop documents with fewer than
+``min_doc_tokens`` tokens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+
+from .errors import SgnsError
+
+
+def english_stop_words() -> list[str]:
+    """NLTK's English stop-word list (179 words, NLTK's order), shipped with the package."""
+    text = resources.files("sgns").joinpath("data/stopwords-en.txt").read_text("utf-8")
+    return text.split()
+
+
+@dataclass(frozen=True)
+class Cleaner:
+    """One document in, a list of tokens out. Every step can be turned off or changed."""
+
+    letters_pattern: str | None = "[^a-zA-Z]"  # replaced by spaces; None keeps all characters
+    min_word_length: int = 4  # the notebook keeps len(w) > 3
+    lowercase: bool = True
+    stop_words: frozenset[str] = field(default_factory=lambda: frozenset(english_stop_words()))
+    min_doc_tokens: int = 2  # the notebook drops documents with one token or none
+
+    def __post_init__(self) -> None:
+        if self.min_word_length < 1:
+            raise SgnsError(f"min_word_length must be >= 1, got {self.min_word_length}")
+        if self.min_doc_tokens < 0:
+            raise SgnsError(f"min_doc_tokens must be >= 0, got {self.min_doc_tokens}")
+        object.__setattr__(
+            self, "_pattern", re.compile(self.letters_pattern) if self.letters_pattern else None
+        )
+
+    def words(self, text: str) -> list[str]:
+        """The steps before stop-word removal: letters, length, case."""
+        if self._pattern is not None:
+            text = self._pattern.sub(" ", text)
+        words = [w for w in text.split() if len(w) >= self.min_word_length]
+        return [w.lower() for w in words] if self.lowercase else words
+
+    def tokens(self, words: list[str]) -> list[str]:
+        return [w for w in words if w not in self.stop_words]
+
+
+@dataclass
+class CleanCorpus:
+    """Token lists plus the counts the notebook prints at each stage."""
+
+    documents: list[list[str]]
+    loaded: int  # documents read
+    nonempty: int  # documents left after dropping the empty ones
+    kept: int  # documents left after the stop words and the short-document rule
+
+    @property
+    def tokens(self) -> int:
+        return sum(len(doc) for doc in self.documents)
+
+    def counts(self) -> dict[str, int]:
+        return {"loaded": self.loaded, "nonempty": self.nonempty, "kept": self.kept}
+
+
+def clean(documents: Iterable[str], cleaner: Cleaner | None = None) -> CleanCorpus:
+    """Apply ``cleaner`` (the notebook's steps by default) to every document."""
+    cleaner = cleaner or Cleaner()
+    loaded = nonempty = 0
+    kept: list[list[str]] = []
+    for text in documents:
+        loaded += 1
+        words = cleaner.words(text)
+        if not words:
+            continue
+        nonempty += 1
+        tokens = cleaner.tokens(words)
+        if len(tokens) >= cleaner.min_doc_tokens and tokens:
+            kept.append(tokens)
+    if loaded == 0:
+        raise SgnsError("the corpus is empty")
+    if not kept:
+        raise SgnsError(f"the corpus is empty after cleaning ({loaded} documents read, none kept)")
+    return CleanCorpus(documents=kept, loaded=loaded, nonempty=nonempty, kept=len(kept))

@@ -1,0 +1,197 @@
+"""Pair stream: shuffled batches of ``(center, context, label)`` for one epoch, made with numpy a
+chunk of documents at a time, so that an epoch's pairs are never all in memory.
+
+Each epoch is planned first (document order, subsampling, window sizes: one byte or so per token),
+which gives the exact number of pairs and batches before any pair is made; then each chunk's
+pairs are made, shuffled within the chunk and cut into batches. Batches are full-sized except the
+last one of the epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import SgnsError
+from .vocab import EncodedCorpus
+
+NOISE_KINDS = ("uniform", "unigram")
+
+
+def noise_distribution(counts: np.ndarray, kind: str = "unigram", power: float = 0.75) -> np.ndarray:
+    """Probability of drawing each id as a negative; id 0 (padding) never.
+
+    ``uniform`` is what Keras 2's ``skipgrams`` does; ``unigram`` is word2vec's counts**0.75
+    (Mikolov et al., 2013, "Distributed Representations of Words and Phrases").
+    """
+    if kind not in NOISE_KINDS:
+        raise SgnsError(f"noise must be one of {NOISE_KINDS}, got {kind!r}")
+    weights = np.ones(len(counts)) if kind == "uniform" else np.asarray(counts, float) ** power
+    weights[0] = 0.0
+    return weights / weights.sum()
+
+
+def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
+    """Chance that each occurrence of a word survives frequent-word subsampling.
+
+    word2vec.c's formula: with ``t = sample * total``, a word seen ``c`` times is kept with
+    probability ``(sqrt(c / t) + 1) * t / c``, capped at 1. ``sample == 0`` keeps everything.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if sample <= 0:
+        return np.ones(len(counts))
+    threshold = sample * counts.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = (np.sqrt(counts / threshold) + 1.0) * threshold / counts
+    p[counts == 0] = 1.0
+    return np.minimum(p, 1.0)
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    """How pairs are made. ``negative`` is negatives per positive (a ratio, as in ``skipgrams``)."""
+
+    window: int = 4
+    negative: float = 1.0
+    noise: str = "uniform"
+    sample: float = 0.0
+    shrink_window: bool = False  # word2vec draws each center's window from 1..window
+    batch_size: int = 1024
+    chunk_tokens: int = 100_000
+
+    def __post_init__(self) -> None:
+        if self.window < 1:
+            raise SgnsError(f"window must be >= 1, got {self.window}")
+        if self.negative < 0:
+            raise SgnsError(f"negative must be >= 0, got {self.negative}")
+        if self.sample < 0:
+            raise SgnsError(f"sample must be >= 0, got {self.sample}")
+        if self.batch_size < 1:
+            raise SgnsError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.noise not in NOISE_KINDS:
+            raise SgnsError(f"noise must be one of {NOISE_KINDS}, got {self.noise!r}")
+
+
+class PairStream:
+    """Epochs of shuffled skip-gram pairs over an encoded corpus."""
+
+    def __init__(
+        self, corpus: EncodedCorpus, counts: np.ndarray, config: PairConfig, seed: int = 0
+    ) -> None:
+        self.corpus = corpus
+        self.config = config
+        self.seed = seed
+        self.vocab_size = len(counts)
+        self.keep = keep_probabilities(counts, config.sample)
+        self.noise_cdf = np.cumsum(noise_distribution(counts, config.noise))
+
+    def epoch(self, epoch: int) -> EpochPairs:
+        return EpochPairs(self, epoch)
+
+
+class EpochPairs:
+    """One epoch's plan; iterate it for the batches. ``n_pairs`` and ``n_batches`` are exact."""
+
+    def __init__(self, stream: PairStream, epoch: int) -> None:
+        self.stream = stream
+        self.rng = np.random.default_rng([stream.seed, epoch])
+        corpus, cfg, rng = stream.corpus, stream.config, self.rng
+        lengths = np.diff(corpus.starts)
+        order = rng.permutation(corpus.n_documents)
+        # Chunks: runs of shuffled documents holding about chunk_tokens tokens each.
+        ends = np.cumsum(lengths[order])
+        cut = np.searchsorted(ends, np.arange(cfg.chunk_tokens, ends[-1], cfg.chunk_tokens))
+        self.chunks = [c for c in np.split(order, np.unique(cut + 1)) if len(c)]
+        self.kept_ids: list[np.ndarray] = []
+        self.kept_docs: list[np.ndarray] = []
+        self.windows: list[np.ndarray] = []
+        self.n_positive_per_chunk: list[int] = []
+        for docs in self.chunks:
+            ids, doc_of = _gather(corpus, docs)
+            keep = rng.random(ids.size) < stream.keep[ids]
+            ids, doc_of = ids[keep], doc_of[keep]
+            if cfg.shrink_window:
+                b = rng.integers(1, cfg.window + 1, size=ids.size, dtype=np.int32)
+            else:
+                b = np.full(ids.size, cfg.window, dtype=np.int32)
+            self.kept_ids.append(ids)
+            self.kept_docs.append(doc_of)
+            self.windows.append(b)
+            self.n_positive_per_chunk.append(_count_pairs(doc_of, b))
+        self.n_positive = int(sum(self.n_positive_per_chunk))
+        self.n_pairs = sum(p + int(p * cfg.negative) for p in self.n_positive_per_chunk)
+        self.n_tokens = int(sum(ids.size for ids in self.kept_ids))
+        self.n_batches = -(-self.n_pairs // cfg.batch_size)
+
+    def __len__(self) -> int:
+        return self.n_batches
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        batch = self.stream.config.batch_size
+        rest: tuple[np.ndarray, ...] | None = None
+        for k in range(len(self.chunks)):
+            center, context, label = self._chunk_pairs(k)
+            if rest is not None:  # carry the previous chunk's remainder so batches stay full
+                center, context, label = (np.concatenate(p) for p in zip(rest, (center, context, label), strict=True))
+            full = (len(center) // batch) * batch
+            for s in range(0, full, batch):
+                yield center[s : s + batch], context[s : s + batch], label[s : s + batch]
+            rest = (center[full:], context[full:], label[full:])
+        if rest is not None and len(rest[0]):
+            yield rest
+
+    def _chunk_pairs(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cfg, rng = self.stream.config, self.rng
+        ids, doc_of, b = self.kept_ids[k], self.kept_docs[k], self.windows[k]
+        centers, contexts = [], []
+        for d in range(1, cfg.window + 1):
+            same_doc = doc_of[:-d] == doc_of[d:]
+            forward = same_doc & (b[:-d] >= d)  # center i, context i + d
+            backward = same_doc & (b[d:] >= d)  # center i + d, context i
+            centers += [ids[:-d][forward], ids[d:][backward]]
+            contexts += [ids[d:][forward], ids[:-d][backward]]
+        center = np.concatenate(centers)
+        context = np.concatenate(contexts)
+        n_pos = len(center)
+        n_neg = int(n_pos * cfg.negative)
+        if n_neg:
+            whole, extra = divmod(n_neg, n_pos)
+            neg_center = np.concatenate(
+                [np.tile(center, whole), center[rng.choice(n_pos, extra, replace=False)]]
+            )
+            center = np.concatenate([center, neg_center])
+            context = np.concatenate([context, self._draw_noise(n_neg)])
+        label = np.zeros(n_pos + n_neg, dtype=np.float32)
+        label[:n_pos] = 1.0
+        perm = rng.permutation(len(center))
+        return center[perm], context[perm], label[perm]
+
+    def _draw_noise(self, n: int) -> np.ndarray:
+        stream = self.stream
+        if stream.config.noise == "uniform":
+            return self.rng.integers(1, stream.vocab_size, size=n, dtype=np.int32)
+        u = self.rng.random(n) * stream.noise_cdf[-1]
+        return np.searchsorted(stream.noise_cdf, u, side="right").astype(np.int32)
+
+
+def _gather(corpus: EncodedCorpus, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids of ``docs`` (in that order), and for each token its position in ``docs``."""
+    starts, lengths = corpus.starts[docs], np.diff(corpus.starts)[docs]
+    doc_of = np.repeat(np.arange(len(docs), dtype=np.int32), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    positions = np.arange(lengths.sum()) - np.repeat(offsets, lengths) + np.repeat(starts, lengths)
+    return corpus.ids[positions], doc_of
+
+
+def _count_pairs(doc_of: np.ndarray, b: np.ndarray) -> int:
+    """Positive pairs of a chunk without making them: a center at place q of a document of
+    length L with window b has min(b, q) + min(b, L - 1 - q) contexts."""
+    if doc_of.size == 0:
+        return 0
+    new_doc = np.flatnonzero(np.diff(doc_of)) + 1
+    first = np.repeat(np.r_[0, new_doc], np.diff(np.r_[0, new_doc, doc_of.size]))
+    last = np.repeat(np.r_[new_doc, doc_of.size] - 1, np.diff(np.r_[0, new_doc, doc_of.size]))
+    q = np.arange(doc_of.size)
+    return int(np.minimum(b, q - first).sum() + np.minimum(b, last - q).sum())

@@ -1,0 +1,46 @@
+"""Embeddings: the trained center table with its words, saved in word2vec's text format and
+handed to users as a gensim ``KeyedVectors`` (gensim already answers similarity queries well)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from gensim.models import KeyedVectors
+
+from .errors import SgnsError
+from .files import atomic_open
+
+
+def to_keyed_vectors(words: Sequence[str], vectors: np.ndarray) -> KeyedVectors:
+    """A ``KeyedVectors`` of ``words`` (in order) and their rows of ``vectors``."""
+    if len(words) != len(vectors):
+        raise SgnsError(f"{len(words)} words but {len(vectors)} vectors")
+    kv = KeyedVectors(vector_size=vectors.shape[1], count=0, dtype=np.float32)
+    kv.add_vectors(list(words), np.asarray(vectors, dtype=np.float32))
+    return kv
+
+
+def save_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
+    """word2vec text format: a ``count dim`` header, then ``word v1 ... vd`` per line."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if any(not w or any(c.isspace() for c in w) for w in words):
+        raise SgnsError("word2vec text format cannot hold empty words or words with spaces")
+    with atomic_open(path, "w", encoding="utf-8") as f:
+        f.write(f"{len(words)} {vectors.shape[1]}\n")
+        # Nine significant digits are enough for every float32 to read back exactly.
+        row_format = " ".join(["%.9g"] * vectors.shape[1]) + "\n"
+        for word, row in zip(words, vectors.tolist(), strict=True):
+            f.write(word + " " + row_format % tuple(row))
+
+
+def load_vectors(path: str | os.PathLike) -> KeyedVectors:
+    """Read a word2vec text file (binary if it ends in ``.bin``) as a ``KeyedVectors``."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise SgnsError(f"vectors file not found: {path}")
+    try:
+        return KeyedVectors.load_word2vec_format(path, binary=path.endswith(".bin"))
+    except (ValueError, UnicodeDecodeError, EOFError, IndexError) as exc:
+        raise SgnsError(f"{path} is not a valid word2vec file: {exc}") from None
