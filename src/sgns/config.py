@@ -1,0 +1,91 @@
+"""Training parameters, validated up front, and the named presets."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from .errors import SgnsError
+from .model import INITS, OPTIMIZERS
+from .pairs import NOISE_KINDS
+
+ENGINES = ("auto", "keras", "native")
+SCHEDULES = ("linear", "constant")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run. Defaults: word2vec's skip-gram recipe (see README
+    for the measurements behind them)."""
+
+    engine: str = "auto"  # auto: native unless Keras sees an accelerator
+    dim: int = 100
+    window: int = 10
+    shrink_window: bool = True  # word2vec draws each center's window from 1..window
+    negative: float = 5.0  # negatives per positive pair
+    noise: str = "unigram"  # unigram**0.75 (word2vec) or uniform (Keras 2's skipgrams)
+    sample: float = 1e-3  # frequent-word subsampling threshold; 0 turns it off
+    min_count: int = 1  # the notebook keeps every word
+    max_vocab: int | None = None
+    epochs: int = 5
+    lr: float = 0.025
+    min_lr: float = 0.0001  # the linear schedule ends here, as word2vec's does
+    schedule: str = "linear"
+    optimizer: str = "sgd"  # keras engine: sgd or adam (the notebook's)
+    init: str = "word2vec"
+    batch_size: int = 4096  # keras engine: pairs per step
+    shared_negatives: int = 16  # keras engine: negatives shared by each group of pairs; 0: per pair
+    shared_group: int = 256  # keras engine: pairs per group sharing negatives
+    workers: int = 2  # native engine: threads
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.engine in ENGINES, f"engine must be one of {ENGINES}"),
+            (self.dim >= 1, "dim must be >= 1"),
+            (self.window >= 1, "window must be >= 1"),
+            (self.negative >= 0, "negative must be >= 0"),
+            (self.noise in NOISE_KINDS, f"noise must be one of {NOISE_KINDS}"),
+            (self.sample >= 0, "sample must be >= 0"),
+            (self.min_count >= 1, "min_count must be >= 1"),
+            (self.max_vocab is None or self.max_vocab >= 1, "max_vocab must be >= 1"),
+            (self.epochs >= 1, "epochs must be >= 1"),
+            (self.lr > 0, "lr (learning rate) must be > 0"),
+            (0 <= self.min_lr <= self.lr, "min_lr must be between 0 and lr"),
+            (self.schedule in SCHEDULES, f"schedule must be one of {SCHEDULES}"),
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
+            (self.init in INITS, f"init must be one of {INITS}"),
+            (self.batch_size >= 1, "batch_size must be >= 1"),
+            (self.shared_negatives >= 0, "shared_negatives must be >= 0"),
+            (self.shared_group >= 1, "shared_group must be >= 1"),
+            (self.workers >= 1, "workers must be >= 1"),
+            (self.seed >= 0, "seed must be >= 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise SgnsError(message)
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+PRESETS: dict[str, dict] = {
+    "word2vec": {},
+    # The reference notebook: window 10, one uniform negative per positive, no subsampling, Adam
+    # at 1e-3, 5 epochs, dimension 100, Keras' default initialisation.
+    "notebook": dict(
+        window=10, shrink_window=False, negative=1.0, noise="uniform", sample=0.0,
+        optimizer="adam", lr=1e-3, schedule="constant", epochs=5, dim=100, init="keras",
+        shared_negatives=0, batch_size=1024,
+    ),
+}
+
+
+def preset(name: str, **overrides) -> TrainConfig:
+    """A named recipe, with any field overridden."""
+    if name not in PRESETS:
+        raise SgnsError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    return TrainConfig(**{**PRESETS[name], **overrides})

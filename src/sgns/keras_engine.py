@@ -1,0 +1,135 @@
+"""Keras engine: the pair stream feeds ``SkipGram.fit`` one epoch at a time.
+
+The numpy pair stream runs in a background thread so that making pairs overlaps the compiled
+steps; the last, short batch of an epoch is padded with zero-weight pairs so that every step has
+the same shape and the step is compiled once.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import keras
+import numpy as np
+
+from .config import TrainConfig
+from .model import SkipGram
+from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
+from .progress import EpochBar
+from .vocab import EncodedCorpus, Vocabulary
+
+
+def pair_config(config: TrainConfig) -> PairConfig:
+    return PairConfig(
+        window=config.window,
+        # With shared negatives the model draws its own; the stream makes positives only.
+        negative=0.0 if config.shared_negatives else config.negative,
+        noise=config.noise,
+        sample=config.sample,
+        shrink_window=config.shrink_window,
+        batch_size=config.batch_size,
+    )
+
+
+def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int) -> SkipGram:
+    if config.schedule == "linear":
+        learning_rate = keras.optimizers.schedules.PolynomialDecay(
+            config.lr, decay_steps=max(total_steps, 1), end_learning_rate=config.min_lr, power=1.0
+        )
+    else:
+        learning_rate = config.lr
+    model = SkipGram(
+        vocab.size,
+        config.dim,
+        learning_rate=learning_rate,
+        optimizer=config.optimizer,
+        noise=noise_distribution(vocab.counts, config.noise),
+        shared=config.shared_negatives,
+        group=config.shared_group,
+        negative=config.negative,
+        init=config.init,
+        seed=config.seed,
+    )
+    model.compile()
+    return model
+
+
+def padded_batches(epoch: EpochPairs, batch_size: int, prefetch: int = 32) -> Iterator[tuple]:
+    """``((center, context), label, weight)`` batches, made ahead in a background thread."""
+    batches: queue.Queue = queue.Queue(maxsize=prefetch)
+    done = object()
+    failure: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            for center, context, label in epoch:
+                weight = np.ones(len(center), dtype=np.float32)
+                if len(center) < batch_size:
+                    pad = batch_size - len(center)
+                    center, context, label, weight = (
+                        np.concatenate([a, np.zeros(pad, a.dtype)])
+                        for a in (center, context, label, weight)
+                    )
+                batches.put(((center, context), label, weight))
+        except BaseException as exc:  # surfaced in the consumer
+            failure.append(exc)
+        finally:
+            batches.put(done)
+
+    threading.Thread(target=produce, daemon=True).start()
+    while (item := batches.get()) is not done:
+        yield item
+    if failure:
+        raise failure[0]
+
+
+class _Progress(keras.callbacks.Callback):
+    """Feeds the tqdm bar; reads the loss off the device only every few steps."""
+
+    def __init__(self, bar: EpochBar, pairs_per_step: int, every: int = 50) -> None:
+        super().__init__()
+        self.bar, self.pairs_per_step, self.every = bar, pairs_per_step, every
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (batch + 1) % self.every == 0:
+            self.bar.advance(self.every * self.pairs_per_step, float(logs["loss"]))
+
+
+def train_keras(
+    corpus: EncodedCorpus,
+    vocab: Vocabulary,
+    config: TrainConfig,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: bool = True,
+) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+    """Train; return the center table, the context table and one record per epoch."""
+    stream = PairStream(corpus, vocab.counts, pair_config(config), seed=config.seed)
+    first = stream.epoch(0)
+    model = build_model(vocab, config, total_steps=first.n_batches * config.epochs)
+    history = []
+    for epoch_index in range(config.epochs):
+        epoch = first if epoch_index == 0 else stream.epoch(epoch_index)
+        bar = EpochBar(epoch_index, config.epochs, total=epoch.n_pairs, unit="pair",
+                       enabled=verbose)
+        start = time.perf_counter()
+        fit = model.fit(
+            padded_batches(epoch, config.batch_size),
+            steps_per_epoch=epoch.n_batches,
+            initial_epoch=epoch_index,
+            epochs=epoch_index + 1,
+            verbose=0,
+            callbacks=[_Progress(bar, config.batch_size), *callbacks],
+        )
+        seconds = time.perf_counter() - start
+        loss = float(fit.history["loss"][-1])
+        bar.close(loss)
+        history.append(
+            {"epoch": epoch_index + 1, "loss": loss, "seconds": seconds,
+             "pairs": epoch.n_positive, "tokens": epoch.n_tokens}
+        )
+    center = keras.ops.convert_to_numpy(model.center_embedding.embeddings.value)
+    context = keras.ops.convert_to_numpy(model.context_embedding.embeddings.value)
+    return center, context, history

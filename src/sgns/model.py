@@ -1,0 +1,280 @@
+"""The notebook's two-table skip-gram model as a ``keras.Model``, trained with sparse updates.
+
+``call`` is the notebook's model: center table, context table, dot product, sigmoid. Training
+overrides ``train_step`` so that a step touches only the rows in its batch: the stock
+``Embedding`` gradient is a dense V x d array and a stock optimizer then updates every row of both
+tables, which makes a step cost O(vocabulary) instead of O(batch). ``model.fit`` still drives
+training (callbacks, progress bar, history).
+
+A batch is ``((center, context), label, weight)``. Optionally each step also draws ``shared``
+negatives from the noise distribution for each group of ``group`` rows, shared by the positive
+pairs of that group (as sampled losses such as TensorFlow's ``nce_loss`` share them by batch) and
+weighted ``negative / shared`` each: the expected gradient is that of ``negative`` negatives per
+positive, computed as small matrix products instead of ``negative`` gathers per pair.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from .errors import SgnsError
+
+OPTIMIZERS = ("sgd", "adam")
+INITS = ("word2vec", "keras")
+
+
+class SkipGram(keras.Model):
+    """Skip-gram with negative sampling: ``sigmoid(center[w] . context[c])``.
+
+    Args:
+        vocab_size: rows of each table, the reserved row 0 included.
+        dim: embedding dimension.
+        learning_rate: a float or a ``keras.optimizers.schedules.LearningRateSchedule`` of the
+            step number.
+        optimizer: ``"sgd"`` (word2vec's plain steps on the touched rows) or ``"adam"`` (lazy Adam,
+            Kingma & Ba 2015, with moments kept for the touched rows only).
+        noise: probabilities of drawing each id as a shared negative (needed when ``shared > 0``).
+        shared: negatives drawn per group of rows, shared by the group (0: none).
+        group: rows per group sharing negatives.
+        negative: weight of the shared negatives, in negatives per positive.
+        init: ``"word2vec"`` (center uniform in +-0.5/dim, context zeros) or ``"keras"`` (both
+            Keras' default uniform in +-0.05, as in the notebook).
+        seed: seeds the initial tables and the shared negatives.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        dim: int,
+        *,
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 0.025,
+        optimizer: str = "sgd",
+        noise: np.ndarray | None = None,
+        shared: int = 0,
+        group: int = 256,
+        negative: float = 5.0,
+        init: str = "word2vec",
+        seed: int | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if optimizer not in OPTIMIZERS:
+            raise SgnsError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+        if init not in INITS:
+            raise SgnsError(f"init must be one of {INITS}, got {init!r}")
+        if shared and noise is None:
+            raise SgnsError("shared negatives need a noise distribution")
+        if optimizer == "adam" and keras.backend.backend() != "jax":
+            raise SgnsError("the sparse Adam optimizer needs the JAX backend; use optimizer='sgd'")
+        self.vocab_size, self.dim = vocab_size, dim
+        self.learning_rate = learning_rate
+        self.sparse_optimizer = optimizer
+        self.shared, self.group, self.negative = shared, max(1, group), negative
+        if init == "word2vec":
+            center_init = keras.initializers.RandomUniform(-0.5 / dim, 0.5 / dim, seed=seed)
+            context_init = "zeros"
+        else:
+            center_init = keras.initializers.RandomUniform(-0.05, 0.05, seed=seed)
+            context_init = keras.initializers.RandomUniform(
+                -0.05, 0.05, seed=None if seed is None else seed + 1
+            )
+        self.center_embedding = layers.Embedding(
+            vocab_size, dim, embeddings_initializer=center_init, name="center_embedding"
+        )
+        self.context_embedding = layers.Embedding(
+            vocab_size, dim, embeddings_initializer=context_init, name="context_embedding"
+        )
+        self.dot = layers.Dot(axes=-1, name="dot")
+        self.sigmoid = layers.Activation("sigmoid", name="sigmoid")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.center_embedding.build((None,))
+        self.context_embedding.build((None,))
+        self.dot.build([(None, dim), (None, dim)])
+        self.steps = self.add_weight(
+            shape=(), initializer="zeros", dtype="int32", trainable=False, name="steps"
+        )
+        self._noise_cdf = None
+        if shared:
+            cdf = np.cumsum(np.asarray(noise, dtype=np.float64))
+            self._noise_cdf = self.add_weight(
+                shape=(vocab_size,), trainable=False, name="noise_cdf", dtype="float32",
+                initializer=keras.initializers.Constant((cdf / cdf[-1]).astype(np.float32)),
+            )
+            self._rng = keras.random.SeedGenerator(seed, name="negatives")
+        if optimizer == "adam":
+            self._moments = [
+                self.add_weight(shape=(vocab_size, dim), initializer="zeros", trainable=False,
+                                name=f"{table}_{moment}")
+                for table in ("center", "context") for moment in ("m", "v")
+            ]
+        self.built = True
+
+    def call(self, inputs):
+        center, context = inputs
+        score = self.dot([self.center_embedding(center), self.context_embedding(context)])
+        return self.sigmoid(score)
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def compile(self, **kwargs) -> None:  # the sparse step needs no Keras optimizer or loss
+        kwargs.setdefault("optimizer", keras.optimizers.SGD())
+        kwargs.setdefault("loss", None)
+        super().compile(**kwargs)
+
+    def current_learning_rate(self, step):
+        if callable(self.learning_rate):
+            return ops.cast(self.learning_rate(step), "float32")
+        return ops.convert_to_tensor(self.learning_rate, "float32")
+
+    # -- the update, in backend-neutral ops ------------------------------------------------------
+    def _gradients(self, c, o, label, weight, negatives):
+        """Loss gradients for the gathered rows: center rows ``c``, context rows ``o``, shared
+        negative rows ``negatives`` (or None). Returns (grad_c, grad_o, grad_n, loss_sum)."""
+        x = ops.sum(c * o, axis=-1)
+        # d/dx of the weighted binary cross-entropy of sigmoid(x) against the label.
+        dx = weight * (ops.sigmoid(x) - label)
+        grad_c = dx[:, None] * o
+        grad_o = dx[:, None] * c
+        loss = ops.sum(weight * (ops.softplus(x) - label * x))
+        grad_n = None
+        if negatives is not None:
+            # Rows are split into groups, each with its own `shared` negatives: (groups, shared, d).
+            groups = ops.shape(negatives)[0]
+            cg = ops.reshape(c, (groups, -1, self.dim))
+            share = ops.reshape(weight * label * (self.negative / self.shared), (groups, -1, 1))
+            xn = ops.einsum("gbd,gkd->gbk", cg, negatives)
+            dxn = share * ops.sigmoid(xn)
+            grad_c = grad_c + ops.reshape(ops.einsum("gbk,gkd->gbd", dxn, negatives), (-1, self.dim))
+            grad_n = ops.einsum("gbk,gbd->gkd", dxn, cg)
+            loss = loss + ops.sum(share * ops.softplus(xn))
+        return grad_c, grad_o, grad_n, loss
+
+    def _groups(self, batch: int) -> int:
+        """How many groups of about ``group`` rows a batch splits into evenly."""
+        groups = max(1, batch // self.group)
+        while batch % groups:
+            groups -= 1
+        return groups
+
+    def _draw_negatives(self, noise_cdf, uniform):
+        ids = ops.searchsorted(noise_cdf, uniform, side="right")
+        return ops.cast(ops.minimum(ids, self.vocab_size - 1), "int32")
+
+    # -- JAX: Keras' stateless train_step, jit-compiled with the state donated -----------------
+    def _jax_train_step(self, state, data):
+        import jax
+
+        trainable, non_trainable, optimizer_vars, metric_vars = state
+        (center, context), label, weight = keras.utils.unpack_x_y_sample_weight(data)
+        weight = ops.ones_like(label) if weight is None else weight
+        nt = {id(v): i for i, v in enumerate(self.non_trainable_variables)}
+        tr = {id(v): i for i, v in enumerate(self.trainable_variables)}
+        order = [tr[id(self.center_embedding.embeddings)], tr[id(self.context_embedding.embeddings)]]
+        tables = [trainable[i] for i in order]
+        step = non_trainable[nt[id(self.steps)]]
+        lr = self.current_learning_rate(step)
+
+        c = tables[0][center]
+        o = tables[1][context]
+        negatives, neg_ids = None, None
+        if self.shared:
+            rng_index = nt[id(self._rng.state)]
+            # The seed generator's state is a raw uint32[2] key: split it, keep one half.
+            key, draw = jax.random.split(non_trainable[rng_index])
+            non_trainable[rng_index] = key
+            noise_cdf = non_trainable[nt[id(self._noise_cdf)]]
+            shape = (self._groups(center.shape[0]), self.shared)
+            neg_ids = self._draw_negatives(noise_cdf, jax.random.uniform(draw, shape))
+            negatives = tables[1][neg_ids]
+        grad_c, grad_o, grad_n, loss = self._gradients(c, o, label, weight, negatives)
+
+        if self.sparse_optimizer == "sgd":
+            tables[0] = tables[0].at[center].add(-lr * grad_c)
+            context_rows, context_grads = context, grad_o
+            if negatives is not None:
+                context_rows = ops.concatenate([context, ops.reshape(neg_ids, (-1,))])
+                context_grads = ops.concatenate([grad_o, ops.reshape(grad_n, (-1, self.dim))])
+            tables[1] = tables[1].at[context_rows].add(-lr * context_grads)
+        else:
+            t = ops.cast(step + 1, "float32")
+            moments = [nt[id(m)] for m in self._moments]
+            for k, (rows, grads) in enumerate(((center, grad_c), (context, grad_o))):
+                m_i, v_i = moments[2 * k], moments[2 * k + 1]
+                tables[k], non_trainable[m_i], non_trainable[v_i] = _lazy_adam(
+                    tables[k], non_trainable[m_i], non_trainable[v_i], rows, grads, lr, t
+                )
+        non_trainable[nt[id(self.steps)]] = step + 1
+
+        metric_vars = self.loss_tracker.stateless_update_state(
+            metric_vars, loss / ops.sum(weight), sample_weight=ops.sum(weight)
+        )
+        logs = {"loss": self.loss_tracker.stateless_result(metric_vars)}
+        trainable = list(trainable)
+        for i, table in zip(order, tables, strict=True):
+            trainable[i] = table
+        return logs, (trainable, non_trainable, optimizer_vars, metric_vars)
+
+    # -- TensorFlow and PyTorch: the same update on the variables in place ---------------------
+    def _eager_train_step(self, data):
+        (center, context), label, weight = keras.utils.unpack_x_y_sample_weight(data)
+        weight = ops.ones_like(label) if weight is None else weight
+        lr = self.current_learning_rate(self.steps.value)
+        center_table = self.center_embedding.embeddings
+        context_table = self.context_embedding.embeddings
+        c = ops.take(center_table.value, center, axis=0)
+        o = ops.take(context_table.value, context, axis=0)
+        negatives, neg_ids = None, None
+        if self.shared:
+            shape = (self._groups(ops.shape(center)[0]), self.shared)
+            uniform = keras.random.uniform(shape, seed=self._rng)
+            neg_ids = self._draw_negatives(self._noise_cdf.value, uniform)
+            negatives = ops.take(context_table.value, neg_ids, axis=0)
+        grad_c, grad_o, grad_n, loss = self._gradients(c, o, label, weight, negatives)
+        _scatter_add(center_table, center, -lr * grad_c)
+        _scatter_add(context_table, context, -lr * grad_o)
+        if negatives is not None:
+            _scatter_add(
+                context_table, ops.reshape(neg_ids, (-1,)), -lr * ops.reshape(grad_n, (-1, self.dim))
+            )
+        self.steps.assign_add(1)
+        self.loss_tracker.update_state(loss / ops.sum(weight), sample_weight=ops.sum(weight))
+        return {"loss": self.loss_tracker.result()}
+
+    def train_step(self, *args):
+        if keras.backend.backend() == "jax":
+            return self._jax_train_step(*args)
+        return self._eager_train_step(*args)
+
+
+def _lazy_adam(table, m, v, rows, grads, lr, t, beta1=0.9, beta2=0.999, epsilon=1e-7):
+    """Adam on the rows in the batch only; repeated rows have their gradients summed first."""
+    import jax
+    import jax.numpy as jnp
+
+    unique, inverse = jnp.unique(rows, return_inverse=True, size=rows.shape[0], fill_value=0)
+    summed = jax.ops.segment_sum(grads, inverse.reshape(-1), num_segments=rows.shape[0])
+    m_rows = beta1 * m[unique] + (1 - beta1) * summed
+    v_rows = beta2 * v[unique] + (1 - beta2) * summed**2
+    step = lr * jnp.sqrt(1 - beta2**t) / (1 - beta1**t) * m_rows / (jnp.sqrt(v_rows) + epsilon)
+    # Padding slots of `unique` repeat row 0 with zero gradient; .set writes identical values.
+    return table.at[unique].add(-step), m.at[unique].set(m_rows), v.at[unique].set(v_rows)
+
+
+def _scatter_add(variable, rows, updates) -> None:
+    """``variable[rows] += updates`` in place, repeated rows accumulating."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        variable.value.scatter_add(tf.IndexedSlices(updates, rows))
+    elif backend == "torch":
+        import torch
+
+        with torch.no_grad():
+            variable.value.index_add_(0, rows.long(), updates)
+    else:
+        raise SgnsError(f"the sparse step does not support the {backend} backend")

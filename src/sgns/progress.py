@@ -1,0 +1,24 @@
+"""One tqdm bar per epoch, showing throughput and the running loss."""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm.auto import tqdm
+
+
+class EpochBar:
+    def __init__(self, epoch: int, epochs: int, total: int, unit: str, enabled: bool = True):
+        self.bar = tqdm(
+            total=total, desc=f"epoch {epoch + 1}/{epochs}", unit=unit, unit_scale=True,
+            disable=not enabled, file=sys.stderr, dynamic_ncols=True, leave=True,
+        )
+
+    def advance(self, n: int, loss: float | None = None) -> None:
+        if loss is not None:
+            self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+        self.bar.update(min(n, self.bar.total - self.bar.n))
+
+    def close(self, loss: float) -> None:
+        self.advance(self.bar.total - self.bar.n, loss)
+        self.bar.close()
