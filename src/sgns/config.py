@@ -6,10 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 
 from .errors import SgnsError
-from .model import INITS, OPTIMIZERS
 from .pairs import NOISE_KINDS
 
 ENGINES = ("auto", "keras", "native")
+OPTIMIZERS = ("sgd", "adam")
+INITS = ("word2vec", "keras")
 SCHEDULES = ("linear", "constant")
 
 

@@ -19,10 +19,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from .config import INITS, OPTIMIZERS
 from .errors import SgnsError
-
-OPTIMIZERS = ("sgd", "adam")
-INITS = ("word2vec", "keras")
 
 
 class SkipGram(keras.Model):
