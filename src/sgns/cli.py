@@ -1,0 +1,213 @@
+"""``sgns``: a thin command line over the Python API. Bad input ends with one line on stderr and
+exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from .errors import SgnsError
+
+PROBE_WORDS = ("doctor", "police", "knife", "engine")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Appends "[default: X]" to every option whose help does not state its default already."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32, width=100)
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return f"{text} [default: {action.default}]"
+
+
+_formatter = _Formatter
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .config import ENGINES, INITS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
+    from .pairs import NOISE_KINDS
+
+    d = TrainConfig()
+    parser = _Parser(
+        prog="sgns",
+        description="Train word embeddings with skip-gram and negative sampling (word2vec), "
+        "then query them.",
+        formatter_class=_formatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser(
+        "train", formatter_class=_formatter,
+        help="train embeddings and write a run folder",
+        description="Load a corpus, clean it, build the vocabulary, train, and write a run "
+        "folder with vectors.txt (word2vec text format), vocab.txt and run.json. Options left "
+        "out take the preset's value (the preset 'word2vec' unless --preset says otherwise).",
+    )
+    io = t.add_argument_group("corpus and output")
+    io.add_argument("--corpus", default="20newsgroups",
+                    help="'20newsgroups', a text file (one document per line, .gz allowed) or a "
+                    "folder of .txt files (one document each)")
+    io.add_argument("--archive", default=os.environ.get("SGNS_20NEWS_ARCHIVE"),
+                    help="local 20news-bydate.tar.gz to use instead of downloading "
+                    "(default: $SGNS_20NEWS_ARCHIVE)")
+    io.add_argument("--data-home", default=None,
+                    help="scikit-learn data folder for the 20 Newsgroups cache "
+                    "(default: scikit-learn's, ~/scikit_learn_data)")
+    io.add_argument("--encoding", default="utf-8",
+                    help="encoding of a user corpus; undecodable bytes are replaced")
+    io.add_argument("--out", default=None,
+                    help="run folder to write (default: runs/sgns-DATE-TIME)")
+    io.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    io.add_argument("--quiet", action="store_true", help="no progress bars or neighbours")
+
+    m = t.add_argument_group("training (defaults: the word2vec preset)")
+    m.add_argument("--preset", default="word2vec", choices=sorted(PRESETS),
+                   help="'word2vec': word2vec's skip-gram recipe; 'notebook': the reference "
+                   "notebook's (window 10, one uniform negative per pair, no subsampling, Adam at "
+                   "1e-3, 5 epochs, dimension 100)")
+    m.add_argument("--engine", choices=ENGINES, default=None,
+                   help=f"'native' (numba, CPU), 'keras' (Keras 3 on $KERAS_BACKEND, JAX by "
+                   f"default) or 'auto': keras when Keras sees a GPU/TPU, else native "
+                   f"[default: {d.engine}]")
+    m.add_argument("--epochs", type=int, help=f"passes over the corpus [default: {d.epochs}]")
+    m.add_argument("--dim", type=int, help=f"embedding dimension [default: {d.dim}]")
+    m.add_argument("--window", type=int, help=f"context words on each side [default: {d.window}]")
+    m.add_argument("--fixed-window", dest="shrink_window", action="store_false", default=None,
+                   help="always use the full window (the notebook's) instead of word2vec's "
+                   "window drawn from 1..window per center word")
+    m.add_argument("--negative", type=float,
+                   help=f"negative samples per positive pair [default: {d.negative:g}]")
+    m.add_argument("--noise", choices=NOISE_KINDS,
+                   help=f"negative distribution: unigram counts**0.75 (word2vec) or uniform "
+                   f"(Keras 2's skipgrams) [default: {d.noise}]")
+    m.add_argument("--sample", type=float,
+                   help=f"frequent-word subsampling threshold, 0 for none [default: {d.sample:g}]")
+    m.add_argument("--min-count", type=int,
+                   help=f"drop words seen fewer times [default: {d.min_count}, keeps every word]")
+    m.add_argument("--max-vocab", type=int,
+                   help="keep at most this many most frequent words [default: no limit]")
+    m.add_argument("--lr", type=float, help=f"initial learning rate [default: {d.lr:g}]")
+    m.add_argument("--min-lr", type=float,
+                   help=f"learning rate at the end of the linear schedule [default: {d.min_lr:g}]")
+    m.add_argument("--schedule", choices=SCHEDULES,
+                   help=f"learning-rate schedule [default: {d.schedule}]")
+    m.add_argument("--seed", type=int, help=f"random seed [default: {d.seed}]")
+    m.add_argument("--workers", type=int,
+                   help=f"native engine: threads [default: {d.workers}]")
+    m.add_argument("--batch-size", type=int,
+                   help=f"keras engine: pairs per step [default: {d.batch_size}]")
+    m.add_argument("--optimizer", choices=OPTIMIZERS,
+                   help=f"keras engine: sparse SGD or lazy Adam [default: {d.optimizer}]")
+    m.add_argument("--shared-negatives", type=int,
+                   help=f"keras engine: negatives drawn per group of pairs and shared by it; 0 "
+                   f"draws --negative per pair [default: {d.shared_negatives}]")
+    m.add_argument("--shared-group", type=int,
+                   help=f"keras engine: pairs per group sharing negatives "
+                   f"[default: {d.shared_group}]")
+    m.add_argument("--init", choices=INITS,
+                   help=f"initial tables: word2vec's or Keras' default uniform [default: {d.init}]")
+
+    n = sub.add_parser(
+        "neighbors", formatter_class=_formatter,
+        help="nearest words by cosine similarity",
+        description="Print the nearest words with their cosine similarity. Without --negative "
+        "each WORD is queried on its own; with --negative the words are combined as in gensim's "
+        "most_similar(positive=WORDS, negative=NEGATIVE), e.g. king woman --negative man.",
+    )
+    n.add_argument("vectors", help="a word2vec file (.txt; .bin for binary) or a run folder")
+    n.add_argument("words", nargs="+", metavar="WORD", help="query words")
+    n.add_argument("--topn", type=int, default=10, help="how many neighbours")
+    n.add_argument("--negative", nargs="+", default=[], metavar="WORD",
+                   help="words to subtract")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            return _train(args)
+        return _neighbors(args)
+    except SgnsError as exc:
+        print(f"sgns {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"sgns {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+_CONFIG_FIELDS = (
+    "engine", "epochs", "dim", "window", "shrink_window", "negative", "noise", "sample",
+    "min_count", "max_vocab", "lr", "min_lr", "schedule", "seed", "workers", "batch_size",
+    "optimizer", "shared_negatives", "shared_group", "init",
+)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .cleaning import clean
+    from .config import preset
+    from .corpus import load_corpus
+    from .train import check_output_dir, train
+
+    overrides = {k: getattr(args, k) for k in _CONFIG_FIELDS if getattr(args, k) is not None}
+    config = preset(args.preset, **overrides)  # invalid values fail here, before any work
+    out = Path(args.out or f"runs/sgns-{datetime.now():%Y%m%d-%H%M%S}")
+    check_output_dir(out, args.overwrite)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+
+    say(f"loading corpus {args.corpus} ...")
+    docs = load_corpus(args.corpus, archive=args.archive, data_home=args.data_home,
+                       encoding=args.encoding)
+    corpus = clean(docs)
+    say(f"documents: {corpus.loaded:,} loaded, {corpus.nonempty:,} non-empty, "
+        f"{corpus.kept:,} kept; {corpus.tokens:,} tokens")
+    result = train(corpus, config, verbose=not args.quiet)
+    info = result.info
+    say(f"vocabulary: {len(result.vocab):,} words; engine {info['engine']} ({info['backend']}); "
+        f"trained in {info['train_seconds']:.1f} s"
+        + (f" (+{info['compile_seconds']:.1f} s compiling)" if info["compile_seconds"] > 0.5 else ""))
+    result.save(out, overwrite=args.overwrite)
+    print(f"wrote {out}/ (vectors.txt, vocab.txt, run.json)")
+    if not args.quiet:
+        kv = result.keyed_vectors()
+        for word in (w for w in PROBE_WORDS if w in kv):
+            neighbours = ", ".join(w for w, _ in kv.most_similar(word, topn=8))
+            print(f"  {word}: {neighbours}")
+    return 0
+
+
+def _neighbors(args: argparse.Namespace) -> int:
+    from .vectors import load_vectors
+
+    if args.topn < 1:
+        raise SgnsError(f"--topn must be >= 1, got {args.topn}")
+    path = Path(args.vectors)
+    kv = load_vectors(path / "vectors.txt" if path.is_dir() else path)
+    for word in [*args.words, *args.negative]:
+        if word not in kv:
+            raise SgnsError(f"word {word!r} is not in the vocabulary of {args.vectors}")
+    queries = [(args.words, args.negative)] if args.negative else [([w], []) for w in args.words]
+    for positive, negative in queries:
+        title = " + ".join(positive) + "".join(f" - {w}" for w in negative)
+        print(title)
+        for word, score in kv.most_similar(positive=positive, negative=negative, topn=args.topn):
+            print(f"  {score:7.4f}  {word}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

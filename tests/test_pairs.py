@@ -1,0 +1,116 @@
+"""The vectorised pair stream: exact positives, counts, negatives, subsampling, determinism."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from sgns.errors import SgnsError
+from sgns.pairs import PairConfig, PairStream, keep_probabilities, noise_distribution
+from sgns.preprocessing import skipgrams
+from sgns.vocab import Vocabulary
+
+
+@pytest.fixture()
+def small(topic_corpus):
+    vocab = Vocabulary.build(topic_corpus)
+    return vocab, vocab.encode(topic_corpus)
+
+
+def _all(epoch):
+    parts = list(epoch)
+    return [np.concatenate([p[i] for p in parts]) for i in range(3)], parts
+
+
+@pytest.mark.parametrize("window", [1, 3, 10])
+def test_positives_equal_keras2_skipgrams_over_every_document(small, window):
+    vocab, corpus = small
+    config = PairConfig(window=window, negative=0, batch_size=97, chunk_tokens=1000)
+    (center, context, label), _ = _all(PairStream(corpus, vocab.counts, config).epoch(0))
+    expected = Counter()
+    for k in range(corpus.n_documents):
+        pairs, _ = skipgrams(corpus.document(k).tolist(), vocab.size, window, 0, shuffle=False)
+        expected.update(map(tuple, pairs))
+    assert Counter(zip(center.tolist(), context.tolist(), strict=True)) == expected
+    assert label.min() == 1.0
+
+
+@pytest.mark.parametrize("negative", [0.5, 1.0, 3.0])
+@pytest.mark.parametrize("noise", ["uniform", "unigram"])
+def test_counts_labels_and_negative_ranges(small, negative, noise):
+    vocab, corpus = small
+    config = PairConfig(window=4, negative=negative, noise=noise, batch_size=128,
+                        chunk_tokens=2000)
+    epoch = PairStream(corpus, vocab.counts, config, seed=3).epoch(0)
+    (center, context, label), batches = _all(epoch)
+    assert len(batches) == epoch.n_batches
+    assert all(len(b[0]) == 128 for b in batches[:-1]) and 0 < len(batches[-1][0]) <= 128
+    assert len(center) == epoch.n_pairs
+    assert label.sum() == epoch.n_positive
+    assert len(label) - label.sum() == pytest.approx(epoch.n_positive * negative, abs=10)
+    negatives = context[label == 0]
+    assert negatives.min() >= 1 and negatives.max() < vocab.size
+    assert set(center[label == 0]) <= set(center[label == 1])
+
+
+def test_unigram_negatives_follow_counts_to_the_three_quarters(small):
+    vocab, corpus = small
+    config = PairConfig(window=5, negative=5, noise="unigram", batch_size=4096)
+    (_, context, label), _ = _all(PairStream(corpus, vocab.counts, config, seed=1).epoch(0))
+    drawn = np.bincount(context[label == 0], minlength=vocab.size) / (label == 0).sum()
+    expected = vocab.counts**0.75 / (vocab.counts**0.75).sum()
+    np.testing.assert_allclose(drawn, expected, atol=0.004)
+    np.testing.assert_allclose(noise_distribution(vocab.counts, "unigram"), expected)
+    uniform = noise_distribution(vocab.counts, "uniform")
+    assert uniform[0] == 0 and np.allclose(uniform[1:], 1 / (vocab.size - 1))
+
+
+def test_keep_probabilities_follow_word2vec_formula():
+    counts = np.array([0, 1000, 100, 10, 1])
+    sample = 0.01
+    t = sample * counts.sum()
+    p = keep_probabilities(counts, sample)
+    for c, kept in zip(counts[1:], p[1:], strict=True):
+        assert kept == pytest.approx(min(1.0, (np.sqrt(c / t) + 1) * t / c))
+    assert np.all(keep_probabilities(counts, 0) == 1)
+
+
+def test_subsampling_drops_frequent_words_at_the_expected_rate(small):
+    vocab, corpus = small
+    config = PairConfig(window=2, negative=0, sample=1e-3)
+    stream = PairStream(corpus, vocab.counts, config, seed=2)
+    kept = np.zeros(vocab.size)
+    for e in range(5):
+        epoch = stream.epoch(e)
+        for ids in epoch.kept_ids:
+            kept += np.bincount(ids, minlength=vocab.size)
+    rate = kept[1:] / (5 * vocab.counts[1:])
+    np.testing.assert_allclose(rate, stream.keep[1:], atol=0.03)
+    assert rate.max() < 0.5  # the topic words here are all "frequent" at this threshold
+
+
+def test_shrunk_windows_reach_at_most_window(small):
+    vocab, corpus = small
+    config = PairConfig(window=5, negative=0, shrink_window=True)
+    epoch = PairStream(corpus, vocab.counts, config, seed=4).epoch(0)
+    full = PairStream(corpus, vocab.counts, PairConfig(window=5, negative=0)).epoch(0)
+    # Window drawn uniformly from 1..5: about (5 + 1) / (2 * 5) of the full window's pairs.
+    assert epoch.n_positive / full.n_positive == pytest.approx(0.6, abs=0.03)
+    assert all(w.min() >= 1 and w.max() <= 5 for w in epoch.windows)
+
+
+def test_same_seed_same_batches_other_seed_other_order(small):
+    vocab, corpus = small
+    config = PairConfig(window=3, negative=1, batch_size=256)
+    a = [b[0] for b in PairStream(corpus, vocab.counts, config, seed=5).epoch(0)]
+    b = [b[0] for b in PairStream(corpus, vocab.counts, config, seed=5).epoch(0)]
+    c = [b[0] for b in PairStream(corpus, vocab.counts, config, seed=6).epoch(0)]
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(np.concatenate(a), np.concatenate(c))
+
+
+@pytest.mark.parametrize("bad", [dict(window=0), dict(negative=-1), dict(sample=-0.1),
+                                 dict(batch_size=0), dict(noise="zipf")])
+def test_bad_pair_config(bad):
+    with pytest.raises(SgnsError):
+        PairConfig(**bad)
