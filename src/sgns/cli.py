@@ -137,7 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, or a usage error already printed on one line
+        return int(exit_.code or 0)
     try:
         if args.command == "train":
             return _train(args)
@@ -160,7 +163,7 @@ _CONFIG_FIELDS = (
 def _train(args: argparse.Namespace) -> int:
     from .cleaning import clean
     from .config import preset
-    from .corpus import load_corpus
+    from .corpus import NEWSGROUPS, load_corpus
     from .train import check_output_dir, train
 
     overrides = {k: getattr(args, k) for k in _CONFIG_FIELDS if getattr(args, k) is not None}
@@ -169,6 +172,8 @@ def _train(args: argparse.Namespace) -> int:
     check_output_dir(out, args.overwrite)
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
 
+    if args.corpus != NEWSGROUPS and not Path(args.corpus).exists():
+        raise SgnsError(f"corpus not found: {args.corpus}")
     say(f"loading corpus {args.corpus} ...")
     docs = load_corpus(args.corpus, archive=args.archive, data_home=args.data_home,
                        encoding=args.encoding)

@@ -121,6 +121,7 @@ def train_keras(
             initial_epoch=epoch_index,
             epochs=epoch_index + 1,
             verbose=0,
+            shuffle=False,  # the stream shuffles
             callbacks=[_Progress(bar, config.batch_size), *callbacks],
         )
         seconds = time.perf_counter() - start

@@ -1,0 +1,178 @@
+"""The command line: end to end on a small corpus, and one-line errors with exit status 2."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from sgns.cli import main
+
+SMALL = ["the quick brown foxes jumped over lazy dogs again and again"] * 3 + [
+    "engines wheels brakes pistons clutch gearbox engines wheels brakes",
+    "violin cello flute oboe trumpet harp violin cello flute",
+] * 20
+
+
+@pytest.fixture()
+def corpus_file(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(SMALL) + "\n", encoding="utf-8")
+    return path
+
+
+def _train(corpus, out, *extra):
+    return main(["train", "--corpus", str(corpus), "--out", str(out), "--epochs", "2",
+                 "--dim", "16", "--window", "3", "--quiet", *extra])
+
+
+@pytest.mark.parametrize("engine", ["native", "keras"])
+def test_train_writes_the_run_folder(corpus_file, tmp_path, engine, capsys):
+    out = tmp_path / f"run-{engine}"
+    assert _train(corpus_file, out, "--engine", engine) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "vectors.txt", "vocab.txt"]
+    info = json.loads((out / "run.json").read_text())
+    assert info["engine"] == engine
+    assert info["backend"] == ("numba" if engine == "native" else "jax")
+    assert info["documents"] == {"loaded": 43, "nonempty": 43, "kept": 43}
+    vocab_lines = (out / "vocab.txt").read_text().splitlines()
+    assert info["vocab_size"] == len(vocab_lines) + 1
+    assert info["tokens"] == sum(int(line.split("\t")[1]) for line in vocab_lines)
+    assert [e["epoch"] for e in info["epochs"]] == [1, 2]
+    assert all(set(e) >= {"epoch", "loss", "seconds", "pairs"} for e in info["epochs"])
+    assert info["params"]["dim"] == 16 and info["params"]["window"] == 3
+    assert info["train_seconds"] > 0
+    kv = KeyedVectors.load_word2vec_format(str(out / "vectors.txt"))
+    assert kv.vector_size == 16 and len(kv) == len(vocab_lines)
+    assert kv.index_to_key == [line.split("\t")[0] for line in vocab_lines]
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_neighbors_prints_most_similar(corpus_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(corpus_file, out) == 0
+    capsys.readouterr()
+    assert main(["neighbors", str(out), "violin", "engines", "--topn", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "violin" and lines[4] == "engines" and len(lines) == 8
+    kv = KeyedVectors.load_word2vec_format(str(out / "vectors.txt"))
+    expected = kv.most_similar("violin", topn=3)
+    for line, (word, score) in zip(lines[1:4], expected, strict=True):
+        assert line.split() == [f"{score:.4f}", word]
+    assert main(["neighbors", str(out / "vectors.txt"), "violin", "cello",
+                 "--negative", "engines", "--topn", "2"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "violin + cello - engines"
+
+
+def test_notebook_preset(corpus_file, tmp_path):
+    out = tmp_path / "run"
+    assert _train(corpus_file, out, "--preset", "notebook", "--engine", "keras") == 0
+    params = json.loads((out / "run.json").read_text())["params"]
+    assert params["optimizer"] == "adam" and params["lr"] == 0.001
+    assert params["noise"] == "uniform" and params["negative"] == 1.0 and params["sample"] == 0
+    assert params["shrink_window"] is False and params["window"] == 3  # --window overrides
+
+
+def _fails(argv, capsys, expected):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert len(errors) == 1 and err.splitlines()[-1] == errors[0], err
+    assert expected in errors[0]
+    return err
+
+
+@pytest.mark.parametrize("option,value,expected", [
+    ("--window", "0", "window must be >= 1"),
+    ("--dim", "0", "dim must be >= 1"),
+    ("--negative", "-1", "negative must be >= 0"),
+    ("--epochs", "0", "epochs must be >= 1"),
+    ("--lr", "0", "learning rate) must be > 0"),
+    ("--lr", "-0.5", "learning rate) must be > 0"),
+    ("--min-count", "0", "min_count must be >= 1"),
+    ("--workers", "0", "workers must be >= 1"),
+    ("--epochs", "two", "invalid int value"),
+])
+def test_bad_hyperparameters(corpus_file, tmp_path, capsys, option, value, expected):
+    out = tmp_path / "run"
+    _fails(["train", "--corpus", str(corpus_file), "--out", str(out), option, value],
+           capsys, expected)
+    assert not out.exists()
+
+
+def test_missing_empty_and_emptied_corpora(tmp_path, capsys):
+    out = tmp_path / "run"
+    _fails(["train", "--corpus", str(tmp_path / "nope.txt"), "--out", str(out)], capsys,
+           "corpus not found")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    _fails(["train", "--corpus", str(empty), "--out", str(out)], capsys, "the corpus is empty")
+    stop_words_only = tmp_path / "stop.txt"
+    stop_words_only.write_text("the a an 12345 !!!\nthem were have\n")
+    _fails(["train", "--corpus", str(stop_words_only), "--out", str(out)], capsys,
+           "empty after cleaning")
+    empty_folder = tmp_path / "folder"
+    empty_folder.mkdir()
+    _fails(["train", "--corpus", str(empty_folder), "--out", str(out)], capsys, "no .txt files")
+    assert not out.exists()
+
+
+def test_existing_output_folder_needs_overwrite(corpus_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    _fails(["train", "--corpus", str(corpus_file), "--out", str(out)], capsys, "--overwrite")
+    assert (out / "keep.txt").read_text() == "mine"
+    assert _train(corpus_file, out, "--overwrite") == 0
+    assert not (out / "keep.txt").exists()
+
+
+def test_neighbors_errors(corpus_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(corpus_file, out) == 0
+    _fails(["neighbors", str(out), "violin", "zzzunknown"], capsys, "not in the vocabulary")
+    _fails(["neighbors", str(tmp_path / "none.txt"), "violin"], capsys, "not found")
+    junk = tmp_path / "junk.txt"
+    junk.write_text("this is not\na vectors file\n")
+    _fails(["neighbors", str(junk), "violin"], capsys, "not a valid word2vec file")
+    _fails(["neighbors", str(out), "violin", "--topn", "0"], capsys, "--topn must be >= 1")
+
+
+def test_a_real_process_exits_2_without_traceback(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "sgns", "train", "--corpus",
+                           str(tmp_path / "missing"), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"sgns train: error: corpus not found: {tmp_path / 'missing'}"]
+
+
+def test_help_explains_every_option(capsys):
+    assert main(["train", "--help"]) == 0
+    text = capsys.readouterr().out
+    for option in ["--corpus", "--engine", "--epochs", "--dim", "--window", "--negative",
+                   "--sample", "--min-count", "--batch-size", "--lr", "--seed", "--workers",
+                   "--preset", "--out", "--overwrite"]:
+        assert option in text
+    assert text.count("default") >= 20
+
+
+def test_gzip_and_folder_corpora(tmp_path):
+    import gzip
+
+    from sgns.corpus import load_corpus
+
+    gz = tmp_path / "c.txt.gz"
+    with gzip.open(gz, "wt", encoding="utf-8") as f:
+        f.write("first line\nsecond line\n")
+    assert list(load_corpus(gz)) == ["first line", "second line"]
+    folder = tmp_path / "docs"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "b.txt").write_text("bee", encoding="utf-8")
+    (folder / "sub" / "a.txt").write_bytes(b"caf\xe9")  # latin-1 byte, read with replacement
+    assert list(load_corpus(folder)) == ["bee", "caf\ufffd"]
+    assert list(load_corpus(folder, encoding="latin-1"))[1] == "café"
+    np.testing.assert_equal(len(list(load_corpus(folder))), 2)

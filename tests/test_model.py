@@ -1,0 +1,113 @@
+"""The Keras model: the notebook's architecture, and sparse steps equal to the dense gradient."""
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+import pytest
+
+from sgns.config import TrainConfig
+from sgns.keras_engine import train_keras
+from sgns.model import SkipGram
+from sgns.vocab import Vocabulary
+
+
+def test_summary_has_the_notebooks_tables():
+    model = SkipGram(64277, 100)
+    lines = []
+    model.summary(print_fn=lambda line, **_: lines.append(line))
+    text = "\n".join(lines)
+    assert text.count("6,427,700") == 2
+    assert model.center_embedding.embeddings.shape == (64277, 100)
+    center = np.array([1, 2], dtype="int32")
+    probs = keras.ops.convert_to_numpy(model((center, center)))
+    np.testing.assert_allclose(probs, 0.5)  # word2vec init: context table zero
+
+
+def _batch(vocab_size, n, seed):
+    rng = np.random.default_rng(seed)
+    center = rng.integers(1, vocab_size, n).astype("int32")
+    context = rng.integers(1, vocab_size, n).astype("int32")
+    label = (rng.random(n) < 0.5).astype("float32")
+    return center, context, label
+
+
+def _bce(tables, center, context, label):
+    x = jnp.sum(tables[0][center] * tables[1][context], axis=-1)
+    return jnp.sum(jax.nn.softplus(x) - label * x)
+
+
+def test_sparse_sgd_step_equals_dense_autodiff_step():
+    vocab_size, dim, lr = 50, 8, 0.1
+    model = SkipGram(vocab_size, dim, learning_rate=lr, init="keras", seed=3)
+    model.compile()
+    before = [np.array(v.value) for v in (model.center_embedding.embeddings,
+                                          model.context_embedding.embeddings)]
+    # Repeated rows on purpose: their gradients must add up.
+    center, context, label = _batch(vocab_size, 64, seed=0)
+    center[:8] = 7
+    model.fit((center, context), label, batch_size=64, epochs=1, verbose=0, shuffle=False)
+    grads = jax.grad(_bce)([jnp.array(t) for t in before], center, context, label)
+    np.testing.assert_allclose(model.center_embedding.embeddings.value,
+                               before[0] - lr * np.array(grads[0]), atol=1e-6)
+    np.testing.assert_allclose(model.context_embedding.embeddings.value,
+                               before[1] - lr * np.array(grads[1]), atol=1e-6)
+
+
+def test_lazy_adam_touches_only_the_batch_rows():
+    vocab_size, dim, lr = 40, 4, 0.01
+    model = SkipGram(vocab_size, dim, learning_rate=lr, optimizer="adam", init="keras", seed=1)
+    model.compile()
+    start = np.array(model.center_embedding.embeddings.value)
+    center, context, label = _batch(vocab_size, 16, seed=2)
+    center[:4] = 5
+    model.fit((center, context), label, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    after = np.array(model.center_embedding.embeddings.value)
+    untouched = np.setdiff1d(np.arange(vocab_size), center)
+    np.testing.assert_array_equal(after[untouched], start[untouched])
+    assert not np.allclose(after[np.unique(center)], start[np.unique(center)])
+
+
+def test_lazy_adam_equals_keras_adam_when_the_same_rows_are_touched():
+    """Two steps on one batch: every touched row sees the same gradients as under dense Adam,
+    so lazy Adam must agree with Keras' own Adam there."""
+    vocab_size, dim, lr = 30, 4, 0.01
+    model = SkipGram(vocab_size, dim, learning_rate=lr, optimizer="adam", init="keras", seed=4)
+    model.compile()
+    tables = [keras.Variable(np.array(v.value)) for v in (model.center_embedding.embeddings,
+                                                           model.context_embedding.embeddings)]
+    center, context, label = _batch(vocab_size, 16, seed=5)
+    center[:3] = 9  # repeated rows
+    model.fit((center, context), label, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    adam = keras.optimizers.Adam(learning_rate=lr, epsilon=1e-7)
+    for _ in range(2):
+        grads = jax.grad(_bce)([t.value for t in tables], center, context, label)
+        adam.apply(grads, tables)
+    for ours, reference, rows in ((model.center_embedding.embeddings, tables[0], center),
+                                  (model.context_embedding.embeddings, tables[1], context)):
+        touched = np.unique(rows)
+        np.testing.assert_allclose(np.array(ours.value)[touched],
+                                   np.array(reference.value)[touched], atol=1e-6)
+
+
+def test_shared_negatives_use_the_noise_distribution_and_lower_the_loss(topic_corpus):
+    vocab = Vocabulary.build(topic_corpus)
+    config = TrainConfig(engine="keras", epochs=3, dim=16, batch_size=512, shared_negatives=4,
+                         shared_group=128, sample=0, seed=0)
+    center, context, history = train_keras(vocab.encode(topic_corpus), vocab, config,
+                                           verbose=False)
+    losses = [h["loss"] for h in history]
+    assert losses[-1] < losses[0]
+    # The padding row of the center table is never a center word: it keeps its initial value.
+    fresh = SkipGram(vocab.size, 16, seed=0)
+    np.testing.assert_array_equal(center[0], np.array(fresh.center_embedding.embeddings.value)[0])
+
+
+@pytest.mark.parametrize("shared", [0, 8])
+def test_same_seed_same_keras_embeddings(topic_corpus, shared):
+    vocab = Vocabulary.build(topic_corpus)
+    config = TrainConfig(engine="keras", epochs=1, dim=8, batch_size=256,
+                         shared_negatives=shared, seed=11)
+    a = train_keras(vocab.encode(topic_corpus), vocab, config, verbose=False)[0]
+    b = train_keras(vocab.encode(topic_corpus), vocab, config, verbose=False)[0]
+    np.testing.assert_array_equal(a, b)

@@ -1,0 +1,40 @@
+"""Training quality on the cleaned 20 Newsgroups corpus against gensim's Word2Vec, trained with
+the same recipe in the same process. One seed each, so the margins are wider than the
+benchmark's (which averages seeds): this guards against real regressions, not noise."""
+
+import pytest
+from gensim.models import Word2Vec
+from gensim.test.utils import datapath
+
+from sgns.config import TrainConfig
+from sgns.train import train
+
+MEDICAL = {"clinic", "physician", "patient", "patients", "medication", "hospital", "doctors",
+           "medical", "pain", "kidney", "ultrasound", "prescription", "seizures", "diagnosed"}
+
+
+def _scores(kv):
+    return (kv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1][0],
+            kv.evaluate_word_pairs(datapath("simlex999.txt"))[1][0])
+
+
+@pytest.fixture(scope="module")
+def gensim_scores(newsgroups_clean):
+    model = Word2Vec(newsgroups_clean.documents, sg=1, negative=5, window=10, vector_size=100,
+                     epochs=5, workers=2, min_count=1, sample=1e-3, seed=1)
+    return _scores(model.wv)
+
+
+@pytest.mark.parametrize("engine,margin", [("native", 0.03), ("keras", 0.04)])
+def test_quality_close_to_gensim(newsgroups_clean, gensim_scores, engine, margin):
+    result = train(newsgroups_clean, TrainConfig(engine=engine, seed=1), verbose=False)
+    assert result.info["vocab_size"] == 64277
+    kv = result.keyed_vectors()
+    assert len(kv) == 64276
+    wordsim, simlex = _scores(kv)
+    assert wordsim >= gensim_scores[0] - margin, (wordsim, gensim_scores)
+    assert simlex >= gensim_scores[1] - margin, (simlex, gensim_scores)
+    neighbours = {w for w, _ in kv.most_similar("doctor", topn=10)}
+    assert len(neighbours & MEDICAL) >= 4, neighbours
+    losses = [e["loss"] for e in result.info["epochs"]]
+    assert losses == sorted(losses, reverse=True)
