@@ -15,7 +15,7 @@ SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "20news-bydate.tar.gz"
 @pytest.fixture(scope="session")
 def newsgroups_archive() -> Path:
     archive = Path(os.environ.get("SGNS_20NEWS_ARCHIVE") or SHARED_ARCHIVE)
-    assert archive.is_file(), f"20 Newsgroups archive not found at {archive}: set SGNS_20NEWS_ARCHIVE"
+    assert archive.is_file(), f"no 20 Newsgroups archive at {archive}: set SGNS_20NEWS_ARCHIVE"
     return archive
 
 

@@ -20,7 +20,8 @@ def test_archive_becomes_sklearn_cache_once(sklearn_home, newsgroups_archive):
 
 def test_documents_as_the_notebook_loads_them(newsgroups_docs):
     assert len(newsgroups_docs) == 11314
-    assert newsgroups_docs[0].startswith("Well i'm not sure about the story nad it did seem biased.")
+    first = "Well i'm not sure about the story nad it did seem biased."
+    assert newsgroups_docs[0].startswith(first)
 
 
 def test_cleaning_counts(newsgroups_clean):

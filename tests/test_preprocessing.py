@@ -76,7 +76,8 @@ def test_make_sampling_table_matches_keras2(size, factor):
 
 SKIPGRAM_CASES = [
     dict(sequence=[1, 2, 3, 4, 5, 6, 7], vocabulary_size=10, window_size=2),
-    dict(sequence=[3, 0, 5, 5, 0, 2, 9, 1], vocabulary_size=10, window_size=3, negative_samples=0.5),
+    dict(sequence=[3, 0, 5, 5, 0, 2, 9, 1], vocabulary_size=10, window_size=3,
+         negative_samples=0.5),
     dict(sequence=list(range(1, 30)), vocabulary_size=40, window_size=4, negative_samples=2.0),
     dict(sequence=[4, 8, 15, 16, 23, 42], vocabulary_size=50, categorical=True),
     dict(sequence=[1, 2, 3, 4, 5, 6], vocabulary_size=7, window_size=1, negative_samples=0.0),

@@ -14,7 +14,7 @@ import os
 # Keras 3 falls back to TensorFlow; this package's default is JAX. An explicit KERAS_BACKEND wins.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-from .cleaning import Cleaner, CleanCorpus, clean, english_stop_words  # noqa: E402
+from .cleaning import CleanCorpus, Cleaner, clean, english_stop_words  # noqa: E402
 from .config import PRESETS, TrainConfig, preset  # noqa: E402
 from .corpus import load_20newsgroups, load_corpus, read_text_corpus  # noqa: E402
 from .errors import SgnsError  # noqa: E402

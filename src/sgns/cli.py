@@ -184,7 +184,8 @@ def _train(args: argparse.Namespace) -> int:
     info = result.info
     say(f"vocabulary: {len(result.vocab):,} words; engine {info['engine']} ({info['backend']}); "
         f"trained in {info['train_seconds']:.1f} s"
-        + (f" (+{info['compile_seconds']:.1f} s compiling)" if info["compile_seconds"] > 0.5 else ""))
+        + (f" (+{info['compile_seconds']:.1f} s compiling)"
+           if info["compile_seconds"] > 0.5 else ""))
     result.save(out, overwrite=args.overwrite)
     print(f"wrote {out}/ (vectors.txt, vocab.txt, run.json)")
     if not args.quiet:

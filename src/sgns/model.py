@@ -146,7 +146,8 @@ class SkipGram(keras.Model):
             share = ops.reshape(weight * label * (self.negative / self.shared), (groups, -1, 1))
             xn = ops.einsum("gbd,gkd->gbk", cg, negatives)
             dxn = share * ops.sigmoid(xn)
-            grad_c = grad_c + ops.reshape(ops.einsum("gbk,gkd->gbd", dxn, negatives), (-1, self.dim))
+            from_negatives = ops.einsum("gbk,gkd->gbd", dxn, negatives)
+            grad_c = grad_c + ops.reshape(from_negatives, (-1, self.dim))
             grad_n = ops.einsum("gbk,gbd->gkd", dxn, cg)
             loss = loss + ops.sum(share * ops.softplus(xn))
         return grad_c, grad_o, grad_n, loss
@@ -171,7 +172,8 @@ class SkipGram(keras.Model):
         weight = ops.ones_like(label) if weight is None else weight
         nt = {id(v): i for i, v in enumerate(self.non_trainable_variables)}
         tr = {id(v): i for i, v in enumerate(self.trainable_variables)}
-        order = [tr[id(self.center_embedding.embeddings)], tr[id(self.context_embedding.embeddings)]]
+        order = [tr[id(layer.embeddings)]
+                 for layer in (self.center_embedding, self.context_embedding)]
         tables = [trainable[i] for i in order]
         step = non_trainable[nt[id(self.steps)]]
         lr = self.current_learning_rate(step)
@@ -235,9 +237,8 @@ class SkipGram(keras.Model):
         _scatter_add(center_table, center, -lr * grad_c)
         _scatter_add(context_table, context, -lr * grad_o)
         if negatives is not None:
-            _scatter_add(
-                context_table, ops.reshape(neg_ids, (-1,)), -lr * ops.reshape(grad_n, (-1, self.dim))
-            )
+            rows = ops.reshape(neg_ids, (-1,))
+            _scatter_add(context_table, rows, -lr * ops.reshape(grad_n, (-1, self.dim)))
         self.steps.assign_add(1)
         self.loss_tracker.update_state(loss / ops.sum(weight), sample_weight=ops.sum(weight))
         return {"loss": self.loss_tracker.result()}

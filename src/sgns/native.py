@@ -155,12 +155,12 @@ def _train_documents(
             # The window as small matrix products: scores = In . Out^T (m x n_out), then the
             # output-row gradients from the old input rows, then both tables are written.
             for j in range(m):
-                row = syn0[contexts[j]]
+                r = contexts[j]
                 for k in range(n_out):
-                    out = syn1[outputs[k]]
+                    o = outputs[k]
                     f = np.float32(0.0)
                     for i in range(dim):
-                        f += row[i] * out[i]
+                        f += syn0[r, i] * syn1[o, i]
                     scores[j, k] = f
             for j in range(m):
                 for k in range(n_out):
@@ -175,22 +175,25 @@ def _train_documents(
                     # -log(sigmoid(f)) for the positive, -log(1 - sigmoid(f)) = that + f otherwise.
                     loss += nll + (np.float32(1.0) - labels[k]) * f
                     scores[j, k] = (labels[k] - s) * alpha
+            # Output gradients need the input rows before their update: accumulate them first.
             grad_out[:n_out] = 0.0
             for j in range(m):
-                row = syn0[contexts[j]]
+                r = contexts[j]
                 for k in range(n_out):
                     g = scores[j, k]
                     for i in range(dim):
-                        grad_out[k, i] += g * row[i]
+                        grad_out[k, i] += g * syn0[r, i]
             for j in range(m):
-                row = syn0[contexts[j]]
+                r = contexts[j]
                 for k in range(n_out):
                     g = scores[j, k]
-                    out = syn1[outputs[k]]
+                    o = outputs[k]
                     for i in range(dim):
-                        row[i] += g * out[i]
+                        syn0[r, i] += g * syn1[o, i]
             for k in range(n_out):
-                syn1[outputs[k]] += grad_out[k]
+                o = outputs[k]
+                for i in range(dim):
+                    syn1[o, i] += grad_out[k, i]
             pairs += m
             dots += m * n_out
     stats[0] += loss

@@ -20,7 +20,9 @@ from .vocab import EncodedCorpus
 NOISE_KINDS = ("uniform", "unigram")
 
 
-def noise_distribution(counts: np.ndarray, kind: str = "unigram", power: float = 0.75) -> np.ndarray:
+def noise_distribution(
+    counts: np.ndarray, kind: str = "unigram", power: float = 0.75
+) -> np.ndarray:
     """Probability of drawing each id as a negative; id 0 (padding) never.
 
     ``uniform`` is what Keras 2's ``skipgrams`` does; ``unigram`` is word2vec's counts**0.75
@@ -134,7 +136,8 @@ class EpochPairs:
         for k in range(len(self.chunks)):
             center, context, label = self._chunk_pairs(k)
             if rest is not None:  # carry the previous chunk's remainder so batches stay full
-                center, context, label = (np.concatenate(p) for p in zip(rest, (center, context, label), strict=True))
+                fresh = (center, context, label)
+                center, context, label = (np.concatenate(p) for p in zip(rest, fresh, strict=True))
             full = (len(center) // batch) * batch
             for s in range(0, full, batch):
                 yield center[s : s + batch], context[s : s + batch], label[s : s + batch]

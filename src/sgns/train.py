@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +122,7 @@ def train(
         backend = keras.backend.backend()
     info = {
         "sgns_version": _version(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "documents": (corpus.counts() if isinstance(corpus, CleanCorpus)
                       else {"loaded": len(documents), "nonempty": len(documents),
                             "kept": len(documents)}),

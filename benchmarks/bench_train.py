@@ -1,0 +1,83 @@
+"""sgns against gensim's Word2Vec on the cleaned 20 Newsgroups corpus, same recipe, same run.
+
+Skip-gram, window 10, 5 negatives, dimension 100, sample 1e-3, 5 epochs, 2 workers; every word
+kept (min_count 1). Runs alternate between the trainers (gensim, native, keras, gensim, ...) with
+seeds 1..runs, and the table shows medians: training seconds (corpus already cleaned and in
+memory; numba's one-off compile excluded and shown apart), words/s, and the quality figures
+(WordSim-353 and SimLex-999 Spearman, Google analogy accuracy), which are means over the seeds.
+
+    python benchmarks/bench_train.py [--runs 3] [--engines native keras]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from gensim.models import Word2Vec
+
+import sgns
+from common import median, newsgroups, quality
+
+
+def run_gensim(corpus, seed: int, workers: int) -> tuple[float, object]:
+    start = time.perf_counter()
+    model = Word2Vec(corpus.documents, sg=1, negative=5, window=10, vector_size=100, epochs=5,
+                     workers=workers, min_count=1, sample=1e-3, seed=seed)
+    return time.perf_counter() - start, model.wv
+
+
+def run_sgns(corpus, engine: str, seed: int, workers: int) -> tuple[float, object, dict]:
+    config = sgns.TrainConfig(engine=engine, seed=seed, workers=workers)
+    result = sgns.train(corpus, config, verbose=False)
+    return result.info["train_seconds"], result.keyed_vectors(), result.info
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--engines", nargs="+", default=["native", "keras"])
+    args = parser.parse_args()
+    corpus = newsgroups()
+    words = corpus.tokens * 5
+    names = ["gensim", *[f"sgns {e}" for e in args.engines]]
+    seconds = {n: [] for n in names}
+    scores = {n: [] for n in names}
+    compile_seconds = []
+    neighbours = {}
+    sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1), verbose=False)
+    for seed in range(1, args.runs + 1):
+        t, kv = run_gensim(corpus, seed, args.workers)
+        seconds["gensim"].append(t)
+        scores["gensim"].append(quality(kv))
+        neighbours.setdefault("gensim", kv)
+        for engine in args.engines:
+            t, kv, info = run_sgns(corpus, engine, seed, args.workers)
+            seconds[f"sgns {engine}"].append(t)
+            scores[f"sgns {engine}"].append(quality(kv))
+            neighbours.setdefault(f"sgns {engine}", kv)
+            if engine == "native":
+                compile_seconds.append(info["compile_seconds"])
+        print(f"seed {seed}: " + ", ".join(f"{n} {seconds[n][-1]:.2f} s" for n in names),
+              flush=True)
+
+    base = median(seconds["gensim"])
+    print(f"\ncleaned 20 Newsgroups, {corpus.tokens:,} tokens x 5 epochs; {args.runs} runs each, "
+          f"{args.workers} workers; native compile (cached) {median(compile_seconds):.2f} s")
+    print("| trainer | seconds (median) | words/s | time vs gensim | WS353 | SimLex | analogies |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        t = median(seconds[name])
+        mean = {k: statistics.fmean(s[k] for s in scores[name]) for k in scores[name][0]}
+        print(f"| {name} | {t:.2f} | {words / t / 1e3:,.0f}K | {t / base:.2f}x | "
+              f"{mean['ws353']:.3f} | {mean['simlex']:.3f} | {mean['analogy']:.3f} |")
+    print("\nnearest neighbours (seed 1):")
+    for word in ("doctor", "police", "knife", "engine"):
+        for name, kv in neighbours.items():
+            print(f"| {word} | {name} | {', '.join(w for w, _ in kv.most_similar(word, topn=6))} |")
+
+
+if __name__ == "__main__":
+    main()
