@@ -39,6 +39,7 @@ _formatter = _Formatter
 
 def build_parser() -> argparse.ArgumentParser:
     from .config import ENGINES, INITS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
+    from .export import FORMATS
     from .pairs import NOISE_KINDS
 
     d = TrainConfig()
@@ -73,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="run folder to write (default: runs/sgns-DATE-TIME)")
     io.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     io.add_argument("--quiet", action="store_true", help="no progress bars or neighbours")
+    io.add_argument("--evaluate", action="store_true",
+                    help="evaluate after every epoch (WordSim-353, SimLex-999, Google analogies; "
+                    "about 4 s each time) and record the figures in run.json")
+    io.add_argument("--no-plots", dest="plots", action="store_false",
+                    help="do not draw training.png and words.png into the run folder")
+    io.add_argument("--diagram", action="store_true",
+                    help="also draw the Keras model diagram (model.png; needs pydot and Graphviz)")
 
     m = t.add_argument_group("training (defaults: the word2vec preset)")
     m.add_argument("--preset", default="word2vec", choices=sorted(PRESETS),
@@ -133,6 +141,49 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--topn", type=int, default=10, help="how many neighbours")
     n.add_argument("--negative", nargs="+", default=[], metavar="WORD",
                    help="words to subtract")
+
+    e = sub.add_parser(
+        "evaluate", formatter_class=_formatter, help="word similarity and analogy scores",
+        description="Spearman rho (and the share of pairs out of vocabulary) on word-pair "
+        "similarity sets, accuracy on analogy sets. Without --pairs or --analogies: WordSim-353, "
+        "SimLex-999 and the Google analogies, as shipped with gensim.",
+    )
+    e.add_argument("vectors", help="a run folder, a word2vec file (.txt, .bin) or an .npz")
+    e.add_argument("--pairs", nargs="+", default=[], metavar="FILE",
+                   help="word-pair files: 'word word score' per line, tab, comma or space "
+                   "separated, header and '#' comments allowed")
+    e.add_argument("--analogies", nargs="+", default=[], metavar="FILE",
+                   help="analogy files in the questions-words.txt layout")
+    e.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p = sub.add_parser(
+        "plot", formatter_class=_formatter, help="training curves and a map of word neighbours",
+        description="Draw a 2-D map of chosen words and their nearest neighbours, and, for a run "
+        "folder, its training curves (loss, and per-epoch evaluation when recorded). PNG or SVG "
+        "by the file name's ending.",
+    )
+    p.add_argument("source", help="a run folder, or a vectors file (.txt, .bin, .npz)")
+    p.add_argument("--words", nargs="+", metavar="WORD",
+                   help="words to map [default: doctor police knife engine, those in the "
+                   "vocabulary, else the five most frequent words]")
+    p.add_argument("--out", help="the map's file [default: words.png in the run folder, or "
+                   "beside the vectors file]")
+    p.add_argument("--curves", help="the training curves' file, for a run folder "
+                   "[default: training.png in the run folder]")
+    p.add_argument("--method", choices=("pca", "tsne"), default="pca", help="2-D projection")
+    p.add_argument("--neighbours", type=int, default=6, help="neighbours drawn per word")
+
+    x = sub.add_parser(
+        "export", formatter_class=_formatter, help="write the vectors in another format",
+        description="word2vec-binary: word2vec's binary format (gensim binary=True, word2vec.c). "
+        "projector: a folder with vectors.tsv and metadata.tsv for the Embedding Projector. "
+        "npz: sgns' compact format (loads fastest; neighbors, evaluate and plot read it). "
+        "keras: a .keras model mapping token strings to vectors (StringLookup + Embedding), "
+        "which needs TensorFlow: pip install 'sgns[keras-export]'.",
+    )
+    x.add_argument("vectors", help="a run folder, a word2vec file (.txt, .bin) or an .npz")
+    x.add_argument("--format", required=True, choices=FORMATS, help="output format")
+    x.add_argument("out", help="output file (a folder for projector)")
     return parser
 
 
@@ -142,9 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # --help, or a usage error already printed on one line
         return int(exit_.code or 0)
     try:
-        if args.command == "train":
-            return _train(args)
-        return _neighbors(args)
+        commands = {"train": _train, "neighbors": _neighbors, "evaluate": _evaluate,
+                    "plot": _plot, "export": _export}
+        return commands[args.command](args)
     except SgnsError as exc:
         print(f"sgns {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -180,14 +231,30 @@ def _train(args: argparse.Namespace) -> int:
     corpus = clean(docs)
     say(f"documents: {corpus.loaded:,} loaded, {corpus.nonempty:,} non-empty, "
         f"{corpus.kept:,} kept; {corpus.tokens:,} tokens")
-    result = train(corpus, config, verbose=not args.quiet)
+    result = train(corpus, config, verbose=not args.quiet, evaluate_each_epoch=args.evaluate)
     info = result.info
     say(f"vocabulary: {len(result.vocab):,} words; engine {info['engine']} ({info['backend']}); "
         f"trained in {info['train_seconds']:.1f} s"
         + (f" (+{info['compile_seconds']:.1f} s compiling)"
            if info["compile_seconds"] > 0.5 else ""))
     result.save(out, overwrite=args.overwrite)
-    print(f"wrote {out}/ (vectors.txt, vocab.txt, run.json)")
+    written = ["vectors.txt", "vocab.txt", "run.json"]
+    if args.plots:
+        from .plots import plot_training, plot_words
+
+        plot_training(info, out / "training.png")
+        plot_words(result.keyed_vectors(), _map_words(result.keyed_vectors()), out / "words.png")
+        written += ["training.png", "words.png"]
+    if args.diagram:
+        from .model import draw_diagram
+
+        if draw_diagram(result.vocab.size, config.dim, out / "model.png"):
+            written.append("model.png")
+        else:
+            print("no model diagram: it needs pydot and Graphviz "
+                  "(pip install pydot; apt-get install graphviz, or brew install graphviz)",
+                  file=sys.stderr)
+    print(f"wrote {out}/ ({', '.join(written)})")
     if not args.quiet:
         kv = result.keyed_vectors()
         for word in (w for w in PROBE_WORDS if w in kv):
@@ -212,6 +279,64 @@ def _neighbors(args: argparse.Namespace) -> int:
         print(title)
         for word, score in kv.most_similar(positive=positive, negative=negative, topn=args.topn):
             print(f"  {score:7.4f}  {word}")
+    return 0
+
+
+def _map_words(kv) -> list[str]:
+    present = [w for w in PROBE_WORDS if w in kv]
+    return present or list(kv.index_to_key[:5])
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from .evaluate import evaluate
+    from .vectors import load_vectors
+
+    kv = load_vectors(args.vectors)
+    chosen = bool(args.pairs or args.analogies)
+    results = evaluate(
+        kv,
+        pairs={Path(f).stem: f for f in args.pairs} if chosen else None,
+        analogies={Path(f).stem: f for f in args.analogies} if chosen else None,
+    )
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print(f"{'set':<22}{'metric':<10}{'value':>8}{'out of vocabulary':>20}")
+    for name, r in results.items():
+        metric = "spearman" if "spearman" in r else "accuracy"
+        print(f"{name:<22}{metric:<10}{r[metric]:>8.4f}{r['oov_ratio']:>19.1%}")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    import json
+
+    from .plots import plot_training, plot_words
+    from .vectors import load_vectors
+
+    if args.neighbours < 1:
+        raise SgnsError(f"--neighbours must be >= 1, got {args.neighbours}")
+    source = Path(args.source)
+    kv = load_vectors(source)
+    folder = source if source.is_dir() else source.parent
+    words_file = plot_words(kv, args.words or _map_words(kv), args.out or folder / "words.png",
+                            neighbours=args.neighbours, method=args.method)
+    print(f"wrote {words_file}")
+    if source.is_dir() and (source / "run.json").is_file():
+        info = json.loads((source / "run.json").read_text(encoding="utf-8"))
+        print(f"wrote {plot_training(info, args.curves or source / 'training.png')}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .export import export
+    from .vectors import load_vectors
+
+    kv = load_vectors(args.vectors)
+    out = export(kv.index_to_key, kv.vectors, args.format, args.out)
+    print(f"wrote {out}")
     return 0
 
 

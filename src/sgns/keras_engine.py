@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 import keras
 import numpy as np
 
-from .config import TrainConfig
+from .config import EpochHook, TrainConfig
 from .model import SkipGram
 from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
 from .progress import EpochBar
@@ -104,8 +104,10 @@ def train_keras(
     config: TrainConfig,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: bool = True,
+    on_epoch_end: EpochHook | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """Train; return the center table, the context table and one record per epoch."""
+    """Train; return the center table, the context table and one record per epoch.
+    ``on_epoch_end(epoch, table)`` may add an ``evaluation`` dict to each epoch's record."""
     stream = PairStream(corpus, vocab.counts, pair_config(config), seed=config.seed)
     first = stream.epoch(0)
     model = build_model(vocab, config, total_steps=first.n_batches * config.epochs)
@@ -131,6 +133,10 @@ def train_keras(
             {"epoch": epoch_index + 1, "loss": loss, "seconds": seconds,
              "pairs": epoch.n_positive, "tokens": epoch.n_tokens}
         )
+        if on_epoch_end is not None:
+            table = keras.ops.convert_to_numpy(model.center_embedding.embeddings.value)
+            if evaluation := on_epoch_end(epoch_index, table):
+                history[-1]["evaluation"] = evaluation
     center = keras.ops.convert_to_numpy(model.center_embedding.embeddings.value)
     context = keras.ops.convert_to_numpy(model.context_embedding.embeddings.value)
     return center, context, history

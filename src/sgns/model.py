@@ -277,3 +277,23 @@ def _scatter_add(variable, rows, updates) -> None:
             variable.value.index_add_(0, rows.long(), updates)
     else:
         raise SgnsError(f"the sparse step does not support the {backend} backend")
+
+
+def draw_diagram(vocab_size: int, dim: int, path) -> bool:
+    """The notebook's ``plot_model`` picture of the two-table model; False when pydot or
+    Graphviz is missing."""
+    model = SkipGram(vocab_size, dim)
+    center = keras.Input((), dtype="int32", name="center_word")
+    context = keras.Input((), dtype="int32", name="context_word")
+    graph = keras.Model(
+        [center, context],
+        model.sigmoid(
+            model.dot([model.center_embedding(center), model.context_embedding(context)])
+        ),
+        name="skip_gram",
+    )
+    try:
+        keras.utils.plot_model(graph, to_file=str(path), show_shapes=True, show_layer_names=True)
+    except ImportError:
+        return False
+    return True

@@ -24,7 +24,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .config import TrainConfig
+from .config import EpochHook, TrainConfig
 from .pairs import keep_probabilities, noise_distribution
 from .progress import EpochBar
 from .vocab import EncodedCorpus, Vocabulary
@@ -247,9 +247,14 @@ def compile_kernels() -> float:
 
 
 def train_native(
-    corpus: EncodedCorpus, vocab: Vocabulary, config: TrainConfig, verbose: bool = True
+    corpus: EncodedCorpus,
+    vocab: Vocabulary,
+    config: TrainConfig,
+    verbose: bool = True,
+    on_epoch_end: EpochHook | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict], float]:
-    """Train; return the input table, the output table, one record per epoch, compile seconds."""
+    """Train; return the input table, the output table, one record per epoch, compile seconds.
+    ``on_epoch_end(epoch, table)`` may add an ``evaluation`` dict to each epoch's record."""
     compile_seconds = compile_kernels()
     threads = min(config.workers, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(threads)
@@ -281,6 +286,8 @@ def train_native(
         bar.close(loss)
         history.append({"epoch": epoch + 1, "loss": loss, "seconds": seconds,
                         "pairs": int(stats[:, 1].sum()), "tokens": int(stats[:, 3].sum())})
+        if on_epoch_end is not None and (evaluation := on_epoch_end(epoch, syn0)):
+            history[-1]["evaluation"] = evaluation
     return syn0, syn1, history, compile_seconds
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from gensim.models import KeyedVectors
 
 from .cleaning import CleanCorpus
-from .config import TrainConfig
+from .config import EpochHook, TrainConfig
 from .errors import SgnsError
 from .files import atomic_write_text
 from .vectors import save_word2vec_text, to_keyed_vectors
@@ -92,11 +92,15 @@ def train(
     vocab: Vocabulary | None = None,
     callbacks: Sequence = (),
     verbose: bool = True,
+    evaluate_each_epoch: bool = False,
+    on_epoch_end: EpochHook | None = None,
 ) -> TrainResult:
     """Train skip-gram embeddings on tokenised documents.
 
     ``corpus`` is a :class:`CleanCorpus` (from :func:`sgns.clean`) or any iterable of token lists.
-    ``callbacks`` are Keras callbacks, for the Keras engine.
+    ``callbacks`` are Keras callbacks, for the Keras engine. ``evaluate_each_epoch`` records
+    WordSim-353, SimLex-999 and Google-analogy figures after every epoch in the epoch records;
+    ``on_epoch_end(epoch, center_table)`` is any other per-epoch hook (its dict is recorded).
     """
     config = config or TrainConfig()
     documents = corpus.documents if isinstance(corpus, CleanCorpus) else list(corpus)
@@ -105,20 +109,26 @@ def train(
     encoded = vocab.encode(documents)
     if encoded.n_tokens < 2:
         raise SgnsError("the corpus has fewer than two tokens in the vocabulary")
+    if evaluate_each_epoch:
+        on_epoch_end = _evaluation_hook(vocab, on_epoch_end)
     engine = resolve_engine(config.engine)
     start = time.perf_counter()
     compile_seconds = 0.0
     if engine == "native":
         from .native import train_native
 
-        center, context, epochs, compile_seconds = train_native(encoded, vocab, config, verbose)
+        center, context, epochs, compile_seconds = train_native(
+            encoded, vocab, config, verbose, on_epoch_end
+        )
         backend = "numba"
     else:
         import keras
 
         from .keras_engine import train_keras
 
-        center, context, epochs = train_keras(encoded, vocab, config, callbacks, verbose)
+        center, context, epochs = train_keras(
+            encoded, vocab, config, callbacks, verbose, on_epoch_end
+        )
         backend = keras.backend.backend()
     info = {
         "sgns_version": _version(),
@@ -138,6 +148,16 @@ def train(
     if not all(np.isfinite(e["loss"]) for e in epochs):
         raise SgnsError("training diverged (the loss is not finite); lower the learning rate")
     return TrainResult(vocab=vocab, center=center, context=context, config=config, info=info)
+
+
+def _evaluation_hook(vocab: Vocabulary, then: EpochHook | None) -> EpochHook:
+    from .evaluate import evaluate, summary
+
+    def hook(epoch: int, table: np.ndarray) -> dict:
+        figures = summary(evaluate(to_keyed_vectors(vocab.words[1:], table[1:])))
+        return {**figures, **((then(epoch, table) or {}) if then else {})}
+
+    return hook
 
 
 def _version() -> str:

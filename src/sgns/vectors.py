@@ -35,11 +35,24 @@ def save_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: n
             f.write(word + " " + row_format % tuple(row))
 
 
+def load_npz(path: str | os.PathLike) -> KeyedVectors:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return to_keyed_vectors(data["words"].tolist(), data["vectors"])
+    except (ValueError, KeyError, OSError, EOFError) as exc:
+        raise SgnsError(f"{path} is not an sgns .npz vectors file: {exc}") from None
+
+
 def load_vectors(path: str | os.PathLike) -> KeyedVectors:
-    """Read a word2vec text file (binary if it ends in ``.bin``) as a ``KeyedVectors``."""
+    """Read vectors as a ``KeyedVectors``: a run folder, ``.npz`` (sgns' native format),
+    word2vec binary (``.bin``) or word2vec text (anything else)."""
     path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, "vectors.txt")
     if not os.path.isfile(path):
         raise SgnsError(f"vectors file not found: {path}")
+    if path.endswith(".npz"):
+        return load_npz(path)
     try:
         return KeyedVectors.load_word2vec_format(path, binary=path.endswith(".bin"))
     except (ValueError, UnicodeDecodeError, EOFError, IndexError) as exc:

@@ -1,0 +1,101 @@
+"""Handing embeddings on: word2vec binary, the Embedding Projector's TSV files, a compact
+``.npz``, and a Keras model that maps raw strings to vectors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SgnsError
+from .files import atomic_open, atomic_path
+from .vectors import to_keyed_vectors
+
+FORMATS = ("word2vec-binary", "projector", "npz", "keras")
+
+
+def export(words: Sequence[str], vectors: np.ndarray, fmt: str, out: str | os.PathLike) -> Path:
+    """Write ``words``/``vectors`` to ``out`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    writers = {"word2vec-binary": save_word2vec_binary, "projector": save_projector,
+               "npz": save_npz, "keras": save_keras}
+    if fmt not in writers:
+        raise SgnsError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    writers[fmt](out, words, vectors)
+    return Path(out)
+
+
+def save_word2vec_binary(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray):
+    """word2vec's binary format (gensim ``binary=True``, word2vec.c's ``-binary 1``)."""
+    kv = to_keyed_vectors(words, vectors)
+    with atomic_path(path) as tmp:
+        kv.save_word2vec_format(str(tmp), binary=True)
+
+
+def save_npz(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
+    """Compact native format: ``words`` (unicode array) and ``vectors`` (float32), no pickle."""
+    if not str(path).endswith(".npz"):
+        raise SgnsError(f"an npz file must end in .npz, got {path}")
+    with atomic_open(path, "wb") as f:
+        np.savez(f, words=np.asarray(list(words), dtype=str),
+                 vectors=np.asarray(vectors, dtype=np.float32))
+
+
+def save_projector(folder: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
+    """TensorFlow Embedding Projector files in ``folder``: ``vectors.tsv`` and ``metadata.tsv``
+    (one word per line, no header, as the projector expects for a single column)."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise SgnsError(f"projector output must be a folder: {folder}")
+    folder.mkdir(parents=True, exist_ok=True)
+    vectors = np.asarray(vectors, dtype=np.float32)
+    row_format = "\t".join(["%.9g"] * vectors.shape[1]) + "\n"
+    with atomic_open(folder / "vectors.tsv", "w", encoding="utf-8") as f:
+        for row in vectors.tolist():
+            f.write(row_format % tuple(row))
+    with atomic_open(folder / "metadata.tsv", "w", encoding="utf-8") as f:
+        f.writelines(f"{w}\n" for w in words)
+
+
+def string_embedding_model(words: Sequence[str], vectors: np.ndarray, trainable: bool = False):
+    """A Keras model from token strings ``(batch, length)`` to vectors ``(batch, length, dim)``:
+    ``StringLookup`` with the vocabulary (``""`` is padding, masked; unknown words get index 1),
+    then an ``Embedding`` holding the trained table (padding and unknown rows are zeros).
+
+    Keras' string layers run on TensorFlow: install the ``keras-export`` extra. With
+    ``KERAS_BACKEND=tensorflow`` the model takes strings directly; JAX has no string type, so
+    there run ``model.get_layer("lookup")`` in the input pipeline and
+    ``model.get_layer("embedding")`` (or a model built on it) on the ids.
+    """
+    import keras
+
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        raise SgnsError(
+            "the keras export needs TensorFlow for Keras' StringLookup: "
+            "pip install 'sgns[keras-export]'"
+        ) from None
+    vectors = np.asarray(vectors, dtype=np.float32)
+    table = np.concatenate([np.zeros((2, vectors.shape[1]), np.float32), vectors])
+    tokens = keras.Input(shape=(None,), dtype="string", name="tokens")
+    lookup = keras.layers.StringLookup(vocabulary=list(words), mask_token="",
+                                       num_oov_indices=1, name="lookup")
+    embedding = keras.layers.Embedding(
+        len(table), vectors.shape[1], mask_zero=True, trainable=trainable, name="embedding",
+        embeddings_initializer=keras.initializers.Constant(table),
+    )
+    return keras.Model(tokens, embedding(lookup(tokens)), name="sgns_embeddings")
+
+
+def save_keras(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
+    """Save :func:`string_embedding_model` as a ``.keras`` file (``keras.saving.load_model``)."""
+    import keras
+
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise SgnsError(f"a keras model file must end in .keras, got {path.name}")
+    model = string_embedding_model(words, vectors)
+    with atomic_path(path) as tmp:  # keeps the .keras suffix Keras insists on
+        keras.saving.save_model(model, str(tmp))
