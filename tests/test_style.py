@@ -10,6 +10,6 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_ruff_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    done = subprocess.run([ruff, "check", "src", "tests", "benchmarks"], cwd=REPO,
+    done = subprocess.run([ruff, "check", "src", "tests", "benchmarks", "examples"], cwd=REPO,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -34,11 +34,13 @@ def load_20newsgroups(
     archive: str | os.PathLike | None = None,
     data_home: str | os.PathLike | None = None,
     subset: str = "train",
-) -> list[str]:
+    with_labels: bool = False,
+) -> list[str] | tuple[list[str], list[str]]:
     """The notebook's corpus: ``fetch_20newsgroups(shuffle=True, random_state=1, remove=...)``.
 
     ``archive`` (or the ``SGNS_20NEWS_ARCHIVE`` variable) names a local ``20news-bydate.tar.gz``
-    to use instead of scikit-learn's download.
+    to use instead of scikit-learn's download. ``subset`` is ``train`` (the notebook's),
+    ``test`` or ``all``; ``with_labels`` also returns each document's newsgroup.
     """
     from sklearn.datasets import fetch_20newsgroups, get_data_home
 
@@ -60,6 +62,8 @@ def load_20newsgroups(
             f"cannot load 20 Newsgroups ({exc}); set {ARCHIVE_ENV} or --archive to a local "
             "20news-bydate.tar.gz"
         ) from None
+    if with_labels:
+        return list(bunch.data), [bunch.target_names[t] for t in bunch.target]
     return list(bunch.data)
 
 

@@ -225,11 +225,15 @@ def worker_ranges(starts: np.ndarray, workers: int, slices: int) -> np.ndarray:
     return np.ascontiguousarray(pieces.transpose(1, 0, 2))
 
 
-def initial_tables(vocab_size: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """word2vec's start: input rows uniform in +-0.5/dim, output rows zero."""
+def initial_tables(
+    vocab_size: int, dim: int, seed: int, width: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """word2vec's start: input rows uniform in +-0.5/dim, output rows zero; columns past ``dim``
+    (up to ``width``) are zero."""
     rng = np.random.default_rng(seed)
-    syn0 = ((rng.random((vocab_size, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
-    return syn0, np.zeros((vocab_size, dim), dtype=np.float32)
+    syn0 = np.zeros((vocab_size, width or dim), dtype=np.float32)
+    syn0[:, :dim] = (rng.random((vocab_size, dim), dtype=np.float32) - 0.5) / dim
+    return syn0, np.zeros_like(syn0)
 
 
 def compile_kernels() -> float:
@@ -258,7 +262,10 @@ def train_native(
     compile_seconds = compile_kernels()
     threads = min(config.workers, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(threads)
-    syn0, syn1 = initial_tables(vocab.size, config.dim, config.seed)
+    # Rows padded to whole 64-byte vectors: the zero columns stay zero (their gradients are
+    # zero), and the inner loops need no scalar remainder.
+    width = -(-config.dim // 16) * 16
+    syn0, syn1 = initial_tables(vocab.size, config.dim, config.seed, width)
     keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
     accept, alias = alias_table(noise_distribution(vocab.counts, config.noise))
     ranges = worker_ranges(corpus.starts, config.workers, SLICES_PER_EPOCH)
@@ -286,9 +293,11 @@ def train_native(
         bar.close(loss)
         history.append({"epoch": epoch + 1, "loss": loss, "seconds": seconds,
                         "pairs": int(stats[:, 1].sum()), "tokens": int(stats[:, 3].sum())})
-        if on_epoch_end is not None and (evaluation := on_epoch_end(epoch, syn0)):
+        if on_epoch_end is not None and (evaluation := on_epoch_end(epoch, syn0[:, :config.dim])):
             history[-1]["evaluation"] = evaluation
-    return syn0, syn1, history, compile_seconds
+    dim = config.dim
+    return np.ascontiguousarray(syn0[:, :dim]), np.ascontiguousarray(syn1[:, :dim]), history, \
+        compile_seconds
 
 
 def _alpha(config: TrainConfig, progress: float) -> float:
