@@ -32,7 +32,8 @@ def _train(corpus, out, *extra):
 def test_train_writes_the_run_folder(corpus_file, tmp_path, engine, capsys):
     out = tmp_path / f"run-{engine}"
     assert _train(corpus_file, out, "--engine", engine) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["run.json", "vectors.txt", "vocab.txt"]
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "training.png", "vectors.txt",
+                                                     "vocab.txt", "words.png"]
     info = json.loads((out / "run.json").read_text())
     assert info["engine"] == engine
     assert info["backend"] == ("numba" if engine == "native" else "jax")
@@ -176,3 +177,18 @@ def test_gzip_and_folder_corpora(tmp_path):
     assert list(load_corpus(folder)) == ["bee", "caf\ufffd"]
     assert list(load_corpus(folder, encoding="latin-1"))[1] == "café"
     np.testing.assert_equal(len(list(load_corpus(folder))), 2)
+
+
+def test_user_corpora_keep_every_script_by_default(tmp_path):
+    corpus = tmp_path / "multi.txt"
+    lines = ["서울은 한국의 수도이다 서울은 크다", "Café naïve Zürich café Ελληνικά γράμματα",
+             "東京 大阪 東京 京都"]
+    corpus.write_text("\n".join(lines * 5) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    assert _train(corpus, out) == 0
+    words = {line.split("\t")[0] for line in (out / "vocab.txt").read_text("utf-8").splitlines()}
+    assert {"서울은", "한국의", "café", "naïve", "zürich", "ελληνικά", "東京"} <= words
+    info = json.loads((out / "run.json").read_text())
+    assert info["corpus"]["cleaning"] == "any-script"
+    # The notebook's a-z steps leave one word ("rich", from "Zürich") per line at most.
+    assert _train(corpus, tmp_path / "run-notebook", "--cleaning", "notebook") == 2

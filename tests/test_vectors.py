@@ -26,6 +26,21 @@ def test_round_trip_with_non_ascii_words(tmp_path):
         "café", topn=2)
 
 
+@pytest.mark.parametrize("content,message", [
+    ("2 3\na 1 2 3\na 4 5 6\n", "line 3 repeats the word 'a'"),
+    ("2 3\na 1 2 3\nb 4 5\n", "not a valid word2vec file"),
+    ("2 3\na 1 2 3\nb 4 x 6\n", "could not convert string to float"),
+    ("x y\na 1 2 3\n", "not a valid word2vec file"),
+    ("3 3\na 1 2 3\nb 4 5 6\n", "count incorrect"),
+    ("\x00\x01binary junk", "not a valid word2vec file"),
+])
+def test_broken_vector_files_are_refused_clearly(tmp_path, content, message):
+    path = tmp_path / "v.txt"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SgnsError, match=message):
+        load_vectors(path)
+
+
 def test_words_with_spaces_are_refused(tmp_path):
     with pytest.raises(SgnsError):
         save_word2vec_text(tmp_path / "v.txt", ["two words"], np.zeros((1, 2)))

@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--data-home", default=None,
                     help="scikit-learn data folder for the 20 Newsgroups cache "
                     "(default: scikit-learn's, ~/scikit_learn_data)")
+    io.add_argument("--cleaning", choices=("notebook", "any-script"),
+                    help="'notebook': letters a-z only, words longer than 3 letters (the "
+                    "notebook's steps); 'any-script': letters of every script, words of 2 letters "
+                    "or more (1 for Hangul, kana, CJK). Both lower-case and drop NLTK's English "
+                    "stop words [default: notebook for 20newsgroups, any-script otherwise]")
     io.add_argument("--encoding", default="utf-8",
                     help="encoding of a user corpus; undecodable bytes are replaced")
     io.add_argument("--out", default=None,
@@ -212,7 +217,7 @@ _CONFIG_FIELDS = (
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .cleaning import clean
+    from .cleaning import Cleaner, clean
     from .config import preset
     from .corpus import NEWSGROUPS, load_corpus
     from .train import check_output_dir, train
@@ -228,11 +233,13 @@ def _train(args: argparse.Namespace) -> int:
     say(f"loading corpus {args.corpus} ...")
     docs = load_corpus(args.corpus, archive=args.archive, data_home=args.data_home,
                        encoding=args.encoding)
-    corpus = clean(docs)
+    cleaning = args.cleaning or ("notebook" if args.corpus == NEWSGROUPS else "any-script")
+    corpus = clean(docs, Cleaner.mode(cleaning))
     say(f"documents: {corpus.loaded:,} loaded, {corpus.nonempty:,} non-empty, "
         f"{corpus.kept:,} kept; {corpus.tokens:,} tokens")
     result = train(corpus, config, verbose=not args.quiet, evaluate_each_epoch=args.evaluate)
     info = result.info
+    info["corpus"] = {"source": str(args.corpus), "cleaning": cleaning}
     say(f"vocabulary: {len(result.vocab):,} words; engine {info['engine']} ({info['backend']}); "
         f"trained in {info['train_seconds']:.1f} s"
         + (f" (+{info['compile_seconds']:.1f} s compiling)"

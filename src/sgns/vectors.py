@@ -53,7 +53,26 @@ def load_vectors(path: str | os.PathLike) -> KeyedVectors:
         raise SgnsError(f"vectors file not found: {path}")
     if path.endswith(".npz"):
         return load_npz(path)
+    binary = path.endswith(".bin")
     try:
-        return KeyedVectors.load_word2vec_format(path, binary=path.endswith(".bin"))
+        kv = KeyedVectors.load_word2vec_format(path, binary=binary)
     except (ValueError, UnicodeDecodeError, EOFError, IndexError) as exc:
         raise SgnsError(f"{path} is not a valid word2vec file: {exc}") from None
+    if len(set(kv.index_to_key)) != len(kv) or None in kv.index_to_key:
+        # gensim keeps the first of repeated words and leaves a hole where the others were.
+        raise SgnsError(f"{path} is not a valid word2vec file: {_first_duplicate(path, binary)}")
+    return kv
+
+
+def _first_duplicate(path: str, binary: bool) -> str:
+    if binary:
+        return "it repeats a word"
+    seen: set[str] = set()
+    with open(path, encoding="utf-8", errors="replace") as f:
+        next(f, None)
+        for n, line in enumerate(f, start=2):
+            word = line.split(" ", 1)[0]
+            if word in seen:
+                return f"line {n} repeats the word {word!r}"
+            seen.add(word)
+    return "it repeats a word"

@@ -102,11 +102,18 @@ class Vocabulary:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Vocabulary:
         words, counts = [], []
-        with open(Path(path), encoding="utf-8") as f:
-            for n, line in enumerate(f, start=1):
-                word, sep, count = line.rstrip("\n").rpartition("\t")
-                if not sep or not word or not count.isdigit():
-                    raise SgnsError(f"{path}:{n}: expected 'word<TAB>count'")
-                words.append(word)
-                counts.append(int(count))
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SgnsError(f"cannot read vocabulary {path}: {exc}") from None
+        for n, line in enumerate(text.split("\n"), start=1):
+            if not line and n > text.count("\n"):
+                break  # the end of the last line
+            word, sep, count = line.rpartition("\t")
+            if not sep or not word or not count.isascii() or not count.isdigit():
+                raise SgnsError(f"{path}:{n}: expected 'word<TAB>count'")
+            words.append(word)
+            counts.append(int(count))
+        if not words:
+            raise SgnsError(f"{path} holds no words")
         return cls(words, counts)
