@@ -4,6 +4,10 @@ The sparse step (sgns.model.SkipGram) against the stock model (two Embedding lay
 sigmoid, binary cross-entropy, Adam) that the notebook compiles: the stock gradient of an
 Embedding is dense and Adam updates every row, so its step grows with the vocabulary.
 
+Word ids are drawn as in text (Zipf: frequency proportional to 1 / rank) or uniformly. Uniform ids
+are the worst case for the sparse step: at 1M words nearly every row it touches is a cache miss
+in a 400 MB table, which is memory latency, not work that grows with the vocabulary.
+
     python benchmarks/bench_step.py [--batch 4096] [--steps 50]
 """
 
@@ -31,10 +35,17 @@ def stock_model(vocab_size: int, dim: int) -> keras.Model:
     return model
 
 
-def step_seconds(model: keras.Model, vocab_size: int, batch: int, steps: int) -> float:
+def word_ids(rng, vocab_size: int, n: int, zipf: bool) -> np.ndarray:
+    if not zipf:
+        return rng.integers(1, vocab_size, n).astype("int32")
+    cdf = np.cumsum(1.0 / np.arange(1, vocab_size))
+    return (np.searchsorted(cdf, rng.random(n) * cdf[-1]) + 1).astype("int32")
+
+
+def step_seconds(model: keras.Model, vocab_size: int, batch: int, steps: int,
+                 zipf: bool) -> float:
     rng = np.random.default_rng(0)
-    data = [((rng.integers(1, vocab_size, batch).astype("int32"),
-              rng.integers(1, vocab_size, batch).astype("int32")),
+    data = [((word_ids(rng, vocab_size, batch, zipf), word_ids(rng, vocab_size, batch, zipf)),
              (rng.random(batch) < 0.5).astype("float32")) for _ in range(steps + 5)]
     for x, y in data[:5]:  # compile and warm up
         model.train_on_batch(x, y)
@@ -52,8 +63,8 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=100)
     args = parser.parse_args()
     print(f"backend {keras.backend.backend()}, batch {args.batch}, dim {args.dim}")
-    print("| model | 64,277 words | 1,000,000 words | ratio |")
-    print("|---|---|---|---|")
+    print("| model | word ids | 64,277 words | 1,000,000 words | ratio |")
+    print("|---|---|---|---|---|")
     builders = {
         "sgns sparse step (SGD, 16 shared negatives / 256 pairs)":
             lambda v: _compiled(SkipGram(v, args.dim, shared=16,
@@ -63,9 +74,11 @@ def main() -> None:
         "stock Keras model (dense gradient, Adam)": lambda v: stock_model(v, args.dim),
     }
     for name, build in builders.items():
-        times = [step_seconds(build(v), v, args.batch, args.steps) for v in (64277, 1_000_000)]
-        print(f"| {name} | {times[0] * 1e3:.2f} ms | {times[1] * 1e3:.2f} ms | "
-              f"{times[1] / times[0]:.2f}x |")
+        for zipf in (True, False):
+            times = [step_seconds(build(v), v, args.batch, args.steps, zipf)
+                     for v in (64277, 1_000_000)]
+            print(f"| {name} | {'Zipf' if zipf else 'uniform'} | {times[0] * 1e3:.2f} ms | "
+                  f"{times[1] * 1e3:.2f} ms | {times[1] / times[0]:.2f}x |", flush=True)
 
 
 def _compiled(model: SkipGram) -> SkipGram:

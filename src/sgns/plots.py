@@ -63,6 +63,30 @@ def plot_training(info: dict, path: str | os.PathLike) -> Path:
     return _save(fig, path)
 
 
+def _label_offsets(xy: np.ndarray, labels: list[str]) -> list[tuple[float, float]]:
+    """Greedy label placement: each label takes the first of a few offsets (in points) whose
+    box, estimated from the label's length, overlaps no label placed before it."""
+    span = np.ptp(xy, axis=0).clip(1e-9)
+    unit = span / np.array([650.0, 500.0])  # data units per point on a 9 x 7 inch figure
+    boxes: list[tuple[float, float, float, float]] = []
+    offsets = []
+    for (px, py), label in zip(xy, labels, strict=True):
+        width, height = 6.0 * len(label) + 4, 11.0
+        candidates = [(4, 3), (4, -12), (-width, 3), (-width, -12), (4, 14), (4, -24)]
+        chosen = candidates[0]
+        for dx, dy in candidates:
+            x0, y0 = px + dx * unit[0], py + dy * unit[1]
+            box = (x0, y0, x0 + width * unit[0], y0 + height * unit[1])
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+                       for b in boxes):
+                chosen = (dx, dy)
+                break
+        x0, y0 = px + chosen[0] * unit[0], py + chosen[1] * unit[1]
+        boxes.append((x0, y0, x0 + width * unit[0], y0 + height * unit[1]))
+        offsets.append(chosen)
+    return offsets
+
+
 def plot_words(
     kv: KeyedVectors,
     words: Sequence[str],
@@ -94,17 +118,16 @@ def plot_words(
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 7))
     colours = plt.get_cmap("tab10")
-    start = 0
-    for k, group in enumerate(groups):
-        part = xy[start : start + len(group)]
-        colour = colours(k % 10)
-        ax.scatter(part[1:, 0], part[1:, 1], color=colour, alpha=0.6, s=25)
-        ax.scatter(part[:1, 0], part[:1, 1], color=colour, s=90, marker="*")
-        for (px, py), label in zip(part, group, strict=True):
-            ax.annotate(label, (px, py), xytext=(4, 3), textcoords="offset points",
-                        fontsize=11 if label == group[0] else 8, color=colour,
-                        fontweight="bold" if label == group[0] else "normal")
-        start += len(group)
+    group_of = [k for k, group in enumerate(groups) for _ in group]
+    for k in range(len(groups)):
+        part = xy[[i for i, g in enumerate(group_of) if g == k]]
+        ax.scatter(part[1:, 0], part[1:, 1], color=colours(k % 10), alpha=0.6, s=25)
+        ax.scatter(part[:1, 0], part[:1, 1], color=colours(k % 10), s=90, marker="*")
+    heads = {sum(len(g) for g in groups[:k]) for k in range(len(groups))}
+    for i, (offset, label) in enumerate(zip(_label_offsets(xy, labels), labels, strict=True)):
+        ax.annotate(label, xy[i], xytext=offset, textcoords="offset points",
+                    fontsize=11 if i in heads else 8, color=colours(group_of[i] % 10),
+                    fontweight="bold" if i in heads else "normal")
     ax.set(title=f"nearest neighbours ({method.upper()} of unit vectors)",
            xticks=[], yticks=[])
     return _save(fig, path)

@@ -1,0 +1,53 @@
+"""The measurements behind the defaults: quality per second of candidate recipes on the cleaned
+20 Newsgroups corpus (skip-gram, window 10, 5 negatives per positive, sample 1e-3, 5 epochs).
+
+Keras engine: negatives drawn per pair by the pair stream, or shared by groups of pairs inside
+the step (several group sizes). Native engine: learning rates around word2vec's 0.025.
+
+    python benchmarks/bench_defaults.py [--seeds 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+
+import sgns
+from common import newsgroups, quality
+
+CANDIDATES = [
+    ("keras", "negatives per pair (stream), batch 4096", dict(shared_negatives=0)),
+    ("keras", "256 shared by the whole batch of 4096", dict(shared_negatives=256,
+                                                            shared_group=4096)),
+    ("keras", "16 shared per group of 256 (default)", dict(shared_negatives=16,
+                                                           shared_group=256)),
+    ("keras", "16 shared per group of 256, batch 16384", dict(batch_size=16384)),
+    ("native", "lr 0.018", dict(lr=0.018)),
+    ("native", "lr 0.025 (default, word2vec's)", dict(lr=0.025)),
+    ("native", "lr 0.030", dict(lr=0.03)),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1])
+    args = parser.parse_args()
+    corpus = newsgroups()
+    sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1), verbose=False)
+    print(f"seeds {args.seeds}; seconds are training time, quality the mean over seeds")
+    print("| engine | recipe | seconds | WS353 | SimLex | analogies |")
+    print("|---|---|---|---|---|---|")
+    for engine, name, changes in CANDIDATES:
+        seconds, scores = [], []
+        for seed in args.seeds:
+            config = sgns.TrainConfig(engine=engine, seed=seed, **changes)
+            result = sgns.train(corpus, config, verbose=False)
+            seconds.append(result.info["train_seconds"])
+            scores.append(quality(result.keyed_vectors()))
+        mean = {k: statistics.fmean(s[k] for s in scores) for k in scores[0]}
+        print(f"| {engine} | {name} | {statistics.median(seconds):.1f} | {mean['ws353']:.3f} | "
+              f"{mean['simlex']:.3f} | {mean['analogy']:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
