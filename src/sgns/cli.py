@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -78,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--out", default=None,
                     help="run folder to write (default: runs/sgns-DATE-TIME)")
     io.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    io.add_argument("--resume", metavar="RUN_DIR",
+                    help="continue an interrupted run from its last finished epoch (a checkpoint "
+                    "is saved in the run folder after every epoch; Ctrl-C or SIGTERM stop a run "
+                    "cleanly), with the settings it was started with")
     io.add_argument("--quiet", action="store_true", help="no progress bars or neighbours")
     io.add_argument("--evaluate", action="store_true",
                     help="evaluate after every epoch (WordSim-353, SimLex-999, Google analogies; "
@@ -217,41 +223,65 @@ _CONFIG_FIELDS = (
 
 
 def _train(args: argparse.Namespace) -> int:
+    from .checkpoint import load_checkpoint
     from .cleaning import Cleaner, clean
     from .config import preset
     from .corpus import NEWSGROUPS, load_corpus
     from .train import check_output_dir, train
 
     overrides = {k: getattr(args, k) for k in _CONFIG_FIELDS if getattr(args, k) is not None}
-    config = preset(args.preset, **overrides)  # invalid values fail here, before any work
-    out = Path(args.out or f"runs/sgns-{datetime.now():%Y%m%d-%H%M%S}")
-    check_output_dir(out, args.overwrite)
+    checkpoint = None
+    if args.resume:
+        if overrides or args.out or args.preset != "word2vec" or args.cleaning:
+            raise SgnsError("--resume continues a run with the settings it was started with; "
+                            "give no training, cleaning or --out options with it")
+        checkpoint = load_checkpoint(args.resume)
+        out, config, source = Path(args.resume), checkpoint.config, checkpoint.info["corpus"]
+    else:
+        config = preset(args.preset, **overrides)  # invalid values fail here, before any work
+        out = Path(args.out or f"runs/sgns-{datetime.now():%Y%m%d-%H%M%S}")
+        check_output_dir(out, args.overwrite)
+        source = {"source": str(args.corpus), "encoding": args.encoding,
+                  "cleaning": args.cleaning or ("notebook" if args.corpus == NEWSGROUPS
+                                                else "any-script")}
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
 
-    if args.corpus != NEWSGROUPS and not Path(args.corpus).exists():
-        raise SgnsError(f"corpus not found: {args.corpus}")
-    say(f"loading corpus {args.corpus} ...")
-    docs = load_corpus(args.corpus, archive=args.archive, data_home=args.data_home,
-                       encoding=args.encoding)
-    cleaning = args.cleaning or ("notebook" if args.corpus == NEWSGROUPS else "any-script")
-    corpus = clean(docs, Cleaner.mode(cleaning))
+    if source["source"] != NEWSGROUPS and not Path(source["source"]).exists():
+        raise SgnsError(f"corpus not found: {source['source']}")
+    say(f"loading corpus {source['source']} ...")
+    docs = load_corpus(source["source"], archive=args.archive, data_home=args.data_home,
+                       encoding=source["encoding"])
+    corpus = clean(docs, Cleaner.mode(source["cleaning"]))
     say(f"documents: {corpus.loaded:,} loaded, {corpus.nonempty:,} non-empty, "
         f"{corpus.kept:,} kept; {corpus.tokens:,} tokens")
-    result = train(corpus, config, verbose=not args.quiet, evaluate_each_epoch=args.evaluate)
+    if checkpoint is None and out.exists():  # --overwrite: the old run goes now
+        shutil.rmtree(out)
+    if checkpoint is not None:
+        say(f"resuming after epoch {checkpoint.epochs_done} of {config.epochs}")
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops a run as Ctrl-C does
+    try:
+        result = train(corpus, config, verbose=not args.quiet, evaluate_each_epoch=args.evaluate,
+                       checkpoint_dir=out, resume=checkpoint, run_info={"corpus": source})
+    except KeyboardInterrupt:
+        print(f"sgns train: interrupted; {_saved_epochs(out)}", file=sys.stderr)
+        return 130
     info = result.info
-    info["corpus"] = {"source": str(args.corpus), "cleaning": cleaning}
     say(f"vocabulary: {len(result.vocab):,} words; engine {info['engine']} ({info['backend']}); "
         f"trained in {info['train_seconds']:.1f} s"
         + (f" (+{info['compile_seconds']:.1f} s compiling)"
            if info["compile_seconds"] > 0.5 else ""))
-    result.save(out, overwrite=args.overwrite)
+    result.save(out, overwrite=True)  # our own run folder; the checkpoint goes with it
     written = ["vectors.txt", "vocab.txt", "run.json"]
     if args.plots:
         from .plots import plot_training, plot_words
 
-        plot_training(info, out / "training.png")
-        plot_words(result.keyed_vectors(), _map_words(result.keyed_vectors()), out / "words.png")
-        written += ["training.png", "words.png"]
+        try:  # the vectors are saved already: a picture that cannot be drawn only gets a note
+            plot_training(info, out / "training.png")
+            plot_words(result.keyed_vectors(), _map_words(result.keyed_vectors()),
+                       out / "words.png")
+            written += ["training.png", "words.png"]
+        except SgnsError as exc:
+            print(f"no plots: {exc}", file=sys.stderr)
     if args.diagram:
         from .model import draw_diagram
 
@@ -287,6 +317,20 @@ def _neighbors(args: argparse.Namespace) -> int:
         for word, score in kv.most_similar(positive=positive, negative=negative, topn=args.topn):
             print(f"  {score:7.4f}  {word}")
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _saved_epochs(out: Path) -> str:
+    import json
+
+    try:
+        epochs = len(json.loads((out / "run.json").read_text(encoding="utf-8"))["epochs"])
+    except (OSError, ValueError, KeyError):
+        return "no epoch had finished, nothing was saved"
+    return f"{epochs} finished epoch(s) are saved: continue with sgns train --resume {out}"
 
 
 def _map_words(kv) -> list[str]:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
-
-import numpy as np
 
 from .errors import SgnsError
 from .pairs import NOISE_KINDS
 
 ENGINES = ("auto", "keras", "native")
-# Called by an engine after each epoch with the epoch index and the center table (row 0 is
-# padding); a dict it returns is stored as that epoch's "evaluation".
-EpochHook = Callable[[int, np.ndarray], "dict | None"]
+
 OPTIMIZERS = ("sgd", "adam")
 INITS = ("word2vec", "keras")
 SCHEDULES = ("linear", "constant")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import keras
 import numpy as np
 
-from .config import EpochHook, TrainConfig
+from .checkpoint import EpochEnd
+from .config import TrainConfig
 from .model import SkipGram
 from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
 from .progress import EpochBar
@@ -104,39 +105,50 @@ def train_keras(
     config: TrainConfig,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: bool = True,
-    on_epoch_end: EpochHook | None = None,
+    on_epoch_end: Callable[[EpochEnd], None] | None = None,
+    resume: dict[str, np.ndarray] | None = None,
+    start_epoch: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """Train; return the center table, the context table and one record per epoch.
-    ``on_epoch_end(epoch, table)`` may add an ``evaluation`` dict to each epoch's record."""
+    """Train; return the center table, the context table and one record per epoch trained.
+    ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first epoch still to
+    train; ``on_epoch_end`` is called after every epoch."""
     stream = PairStream(corpus, vocab.counts, pair_config(config), seed=config.seed)
     first = stream.epoch(0)
     model = build_model(vocab, config, total_steps=first.n_batches * config.epochs)
+    # By position: paths carry the model's instance name, which differs from run to run.
+    variables = model.trainable_variables + model.non_trainable_variables
+    if resume is not None:
+        for k, variable in enumerate(variables):
+            variable.assign(resume[f"variable_{k:03d}"])
     history = []
-    for epoch_index in range(config.epochs):
+    for epoch_index in range(start_epoch, config.epochs):
         epoch = first if epoch_index == 0 else stream.epoch(epoch_index)
-        bar = EpochBar(epoch_index, config.epochs, total=epoch.n_pairs, unit="pair",
-                       enabled=verbose)
-        start = time.perf_counter()
-        fit = model.fit(
-            padded_batches(epoch, config.batch_size),
-            steps_per_epoch=epoch.n_batches,
-            initial_epoch=epoch_index,
-            epochs=epoch_index + 1,
-            verbose=0,
-            shuffle=False,  # the stream shuffles
-            callbacks=[_Progress(bar, config.batch_size), *callbacks],
-        )
-        seconds = time.perf_counter() - start
-        loss = float(fit.history["loss"][-1])
-        bar.close(loss)
+        with EpochBar(epoch_index, config.epochs, total=epoch.n_pairs, unit="pair",
+                      enabled=verbose) as bar:
+            start = time.perf_counter()
+            fit = model.fit(
+                padded_batches(epoch, config.batch_size),
+                steps_per_epoch=epoch.n_batches,
+                initial_epoch=epoch_index,
+                epochs=epoch_index + 1,
+                verbose=0,
+                shuffle=False,  # the stream shuffles
+                callbacks=[_Progress(bar, config.batch_size), *callbacks],
+            )
+            seconds = time.perf_counter() - start
+            loss = float(fit.history["loss"][-1])
+            bar.finish(loss)
         history.append(
             {"epoch": epoch_index + 1, "loss": loss, "seconds": seconds,
              "pairs": epoch.n_positive, "tokens": epoch.n_tokens}
         )
         if on_epoch_end is not None:
-            table = keras.ops.convert_to_numpy(model.center_embedding.embeddings.value)
-            if evaluation := on_epoch_end(epoch_index, table):
-                history[-1]["evaluation"] = evaluation
+            on_epoch_end(EpochEnd(
+                epoch_index, history[-1],
+                lambda: keras.ops.convert_to_numpy(model.center_embedding.embeddings.value),
+                lambda: {f"variable_{k:03d}": keras.ops.convert_to_numpy(v.value)
+                         for k, v in enumerate(variables)},
+            ))
     center = keras.ops.convert_to_numpy(model.center_embedding.embeddings.value)
     context = keras.ops.convert_to_numpy(model.context_embedding.embeddings.value)
     return center, context, history

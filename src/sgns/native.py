@@ -19,12 +19,14 @@ compiled calls; with one worker and a seed the result is the same bit for bit.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-from .config import EpochHook, TrainConfig
+from .checkpoint import EpochEnd
+from .config import TrainConfig
 from .pairs import keep_probabilities, noise_distribution
 from .progress import EpochBar
 from .vocab import EncodedCorpus, Vocabulary
@@ -255,46 +257,55 @@ def train_native(
     vocab: Vocabulary,
     config: TrainConfig,
     verbose: bool = True,
-    on_epoch_end: EpochHook | None = None,
+    on_epoch_end: Callable[[EpochEnd], None] | None = None,
+    resume: dict[str, np.ndarray] | None = None,
+    start_epoch: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, list[dict], float]:
-    """Train; return the input table, the output table, one record per epoch, compile seconds.
-    ``on_epoch_end(epoch, table)`` may add an ``evaluation`` dict to each epoch's record."""
+    """Train; return the input table, the output table, one record per epoch trained, and the
+    compile seconds. ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first
+    epoch still to train; ``on_epoch_end`` is called after every epoch."""
     compile_seconds = compile_kernels()
     threads = min(config.workers, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(threads)
     # Rows padded to whole 64-byte vectors: the zero columns stay zero (their gradients are
     # zero), and the inner loops need no scalar remainder.
     width = -(-config.dim // 16) * 16
-    syn0, syn1 = initial_tables(vocab.size, config.dim, config.seed, width)
+    if resume is not None:
+        syn0, syn1 = resume["syn0"].copy(), resume["syn1"].copy()
+    else:
+        syn0, syn1 = initial_tables(vocab.size, config.dim, config.seed, width)
     keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
     accept, alias = alias_table(noise_distribution(vocab.counts, config.noise))
     ranges = worker_ranges(corpus.starts, config.workers, SLICES_PER_EPOCH)
     negative = int(round(config.negative))
     total_slices = config.epochs * SLICES_PER_EPOCH
-    seeds = np.random.SeedSequence(config.seed)
     history = []
-    for epoch in range(config.epochs):
-        bar = EpochBar(epoch, config.epochs, total=corpus.n_tokens, unit="word", enabled=verbose)
-        stats = np.zeros((config.workers, 4))
-        start = time.perf_counter()
-        for s in range(SLICES_PER_EPOCH):
-            done = epoch * SLICES_PER_EPOCH + s
-            states = seeds.spawn(1)[0].generate_state(config.workers, np.uint64).reshape(-1, 1)
-            _train_slice(
-                syn0, syn1, corpus.ids, corpus.starts, ranges[s], keep, accept, alias,
-                config.window, config.shrink_window, negative,
-                _alpha(config, done / total_slices), _alpha(config, (done + 1) / total_slices),
-                states, stats,
-            )
-            loss_so_far = stats[:, 0].sum() / max(1.0, stats[:, 1].sum())
-            bar.advance(int(stats[:, 3].sum()) - bar.bar.n, loss_so_far)
-        seconds = time.perf_counter() - start
-        loss = float(stats[:, 0].sum() / max(1.0, stats[:, 1].sum()))
-        bar.close(loss)
+    for epoch in range(start_epoch, config.epochs):
+        with EpochBar(epoch, config.epochs, total=corpus.n_tokens, unit="word",
+                      enabled=verbose) as bar:
+            stats = np.zeros((config.workers, 4))
+            start = time.perf_counter()
+            for s in range(SLICES_PER_EPOCH):
+                done = epoch * SLICES_PER_EPOCH + s
+                # Seeded by (seed, epoch, slice) alone, so a resumed run repeats the same draws.
+                seeds = np.random.SeedSequence([config.seed, epoch, s])
+                states = seeds.generate_state(config.workers, np.uint64).reshape(-1, 1)
+                _train_slice(
+                    syn0, syn1, corpus.ids, corpus.starts, ranges[s], keep, accept, alias,
+                    config.window, config.shrink_window, negative,
+                    _alpha(config, done / total_slices), _alpha(config, (done + 1) / total_slices),
+                    states, stats,
+                )
+                loss_so_far = stats[:, 0].sum() / max(1.0, stats[:, 1].sum())
+                bar.advance(int(stats[:, 3].sum()) - bar.bar.n, loss_so_far)
+            seconds = time.perf_counter() - start
+            loss = float(stats[:, 0].sum() / max(1.0, stats[:, 1].sum()))
+            bar.finish(loss)
         history.append({"epoch": epoch + 1, "loss": loss, "seconds": seconds,
                         "pairs": int(stats[:, 1].sum()), "tokens": int(stats[:, 3].sum())})
-        if on_epoch_end is not None and (evaluation := on_epoch_end(epoch, syn0[:, :config.dim])):
-            history[-1]["evaluation"] = evaluation
+        if on_epoch_end is not None:
+            on_epoch_end(EpochEnd(epoch, history[-1], lambda: syn0[:, : config.dim],
+                                  lambda: {"syn0": syn0.copy(), "syn1": syn1.copy()}))
     dim = config.dim
     return np.ascontiguousarray(syn0[:, :dim]), np.ascontiguousarray(syn1[:, :dim]), history, \
         compile_seconds

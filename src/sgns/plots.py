@@ -103,6 +103,8 @@ def plot_words(
         raise SgnsError(f"method must be 'pca' or 'tsne', got {method!r}")
     groups = [[w] + [n for n, _ in kv.most_similar(w, topn=neighbours)] for w in words]
     labels = [w for group in groups for w in group]
+    if len(labels) < 3 or kv.vector_size < 2:
+        raise SgnsError("a word map needs at least 3 words and 2 dimensions")
     points = np.stack([kv[w] for w in labels])
     points = points / np.linalg.norm(points, axis=1, keepdims=True).clip(1e-12)
     if method == "pca" or len(points) < 5:

@@ -19,6 +19,11 @@ class EpochBar:
             self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
         self.bar.update(min(n, self.bar.total - self.bar.n))
 
-    def close(self, loss: float) -> None:
+    def __enter__(self) -> EpochBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()  # also when interrupted, so what follows starts on a new line
+
+    def finish(self, loss: float) -> None:
         self.advance(self.bar.total - self.bar.n, loss)
-        self.bar.close()

@@ -4,11 +4,12 @@ loop, and the run folder. Everything here is shared by the engines."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +17,9 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors
 
+from .checkpoint import Checkpoint, EpochEnd, save_checkpoint
 from .cleaning import CleanCorpus
-from .config import EpochHook, TrainConfig
+from .config import TrainConfig
 from .errors import SgnsError
 from .files import atomic_write_text
 from .vectors import save_word2vec_text, to_keyed_vectors
@@ -93,15 +95,24 @@ def train(
     callbacks: Sequence = (),
     verbose: bool = True,
     evaluate_each_epoch: bool = False,
-    on_epoch_end: EpochHook | None = None,
+    on_epoch_end: Callable[[EpochEnd], None] | None = None,
+    checkpoint_dir: str | os.PathLike | None = None,
+    resume: Checkpoint | None = None,
+    run_info: dict | None = None,
 ) -> TrainResult:
     """Train skip-gram embeddings on tokenised documents.
 
     ``corpus`` is a :class:`CleanCorpus` (from :func:`sgns.clean`) or any iterable of token lists.
     ``callbacks`` are Keras callbacks, for the Keras engine. ``evaluate_each_epoch`` records
-    WordSim-353, SimLex-999 and Google-analogy figures after every epoch in the epoch records;
-    ``on_epoch_end(epoch, center_table)`` is any other per-epoch hook (its dict is recorded).
+    WordSim-353, SimLex-999 and Google-analogy figures in every epoch's record;
+    ``on_epoch_end(EpochEnd)`` is any other per-epoch hook. With ``checkpoint_dir``, a checkpoint
+    and the run record so far are saved there after every epoch; ``resume`` (from
+    :func:`sgns.checkpoint.load_checkpoint`) continues such a run. A loss that stops being
+    finite or explodes ends training with :class:`SgnsError`, the last checkpoint kept.
+    ``run_info`` is added to the run record (the CLI records the corpus there).
     """
+    if resume is not None:
+        config, vocab = resume.config, resume.vocab
     config = config or TrainConfig()
     documents = corpus.documents if isinstance(corpus, CleanCorpus) else list(corpus)
     if vocab is None:
@@ -109,27 +120,7 @@ def train(
     encoded = vocab.encode(documents)
     if encoded.n_tokens < 2:
         raise SgnsError("the corpus has fewer than two tokens in the vocabulary")
-    if evaluate_each_epoch:
-        on_epoch_end = _evaluation_hook(vocab, on_epoch_end)
-    engine = resolve_engine(config.engine)
-    start = time.perf_counter()
-    compile_seconds = 0.0
-    if engine == "native":
-        from .native import train_native
-
-        center, context, epochs, compile_seconds = train_native(
-            encoded, vocab, config, verbose, on_epoch_end
-        )
-        backend = "numba"
-    else:
-        import keras
-
-        from .keras_engine import train_keras
-
-        center, context, epochs = train_keras(
-            encoded, vocab, config, callbacks, verbose, on_epoch_end
-        )
-        backend = keras.backend.backend()
+    engine = resume.engine if resume is not None else resolve_engine(config.engine)
     info = {
         "sgns_version": _version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -139,25 +130,83 @@ def train(
         "tokens": int(sum(len(d) for d in documents)),
         "vocab_size": vocab.size,
         "engine": engine,
-        "backend": backend,
+        "backend": "numba" if engine == "native" else _keras_backend(),
         "params": config.to_dict(),
-        "epochs": epochs,
-        "train_seconds": round(time.perf_counter() - start - compile_seconds, 3),
-        "compile_seconds": round(compile_seconds, 3),
+        **(run_info or {}),
+        "epochs": list(resume.info["epochs"]) if resume is not None else [],
     }
-    if not all(np.isfinite(e["loss"]) for e in epochs):
-        raise SgnsError("training diverged (the loss is not finite); lower the learning rate")
+    if resume is not None and resume.info.get("tokens") != info["tokens"]:
+        raise SgnsError(f"the corpus differs from the checkpoint's ({info['tokens']} tokens, "
+                        f"the checkpoint was trained on {resume.info.get('tokens')})")
+    hook = _epoch_end_hook(engine, vocab, config, info, evaluate_each_epoch, on_epoch_end,
+                           checkpoint_dir)
+    start_epoch = resume.epochs_done if resume is not None else 0
+    state = resume.state if resume is not None else None
+    start = time.perf_counter()
+    compile_seconds = 0.0
+    if engine == "native":
+        from .native import train_native
+
+        center, context, _, compile_seconds = train_native(
+            encoded, vocab, config, verbose, hook, state, start_epoch
+        )
+    else:
+        from .keras_engine import train_keras
+
+        center, context, _ = train_keras(
+            encoded, vocab, config, callbacks, verbose, hook, state, start_epoch
+        )
+    info["train_seconds"] = round(time.perf_counter() - start - compile_seconds, 3)
+    info["compile_seconds"] = round(compile_seconds, 3)
+    if resume is not None:
+        info["resumed_after_epoch"] = resume.epochs_done
     return TrainResult(vocab=vocab, center=center, context=context, config=config, info=info)
 
 
-def _evaluation_hook(vocab: Vocabulary, then: EpochHook | None) -> EpochHook:
-    from .evaluate import evaluate, summary
+def _epoch_end_hook(
+    engine: str,
+    vocab: Vocabulary,
+    config: TrainConfig,
+    info: dict,
+    evaluate_each_epoch: bool,
+    then: Callable[[EpochEnd], None] | None,
+    checkpoint_dir: str | os.PathLike | None,
+) -> Callable[[EpochEnd], None]:
+    """After each epoch: evaluate, check for divergence, save the checkpoint, then call
+    ``then`` (so a hook that stops training leaves this epoch saved)."""
+    # An untrained model scores (1 + negative) * log 2 per positive pair; ten times that is
+    # no longer learning.
+    limit = 10 * (1 + config.negative) * math.log(2)
 
-    def hook(epoch: int, table: np.ndarray) -> dict:
-        figures = summary(evaluate(to_keyed_vectors(vocab.words[1:], table[1:])))
-        return {**figures, **((then(epoch, table) or {}) if then else {})}
+    def hook(end: EpochEnd) -> None:
+        if evaluate_each_epoch:
+            from .evaluate import evaluate, summary
+
+            kv = to_keyed_vectors(vocab.words[1:], end.center()[1:])
+            end.record["evaluation"] = summary(evaluate(kv))
+        loss = end.record["loss"]
+        if not math.isfinite(loss) or loss > limit:
+            kept = (f"; the checkpoint after epoch {end.epoch} is kept in {checkpoint_dir}"
+                    if checkpoint_dir is not None and end.epoch > 0 else "")
+            raise SgnsError(f"training diverged in epoch {end.epoch + 1} (loss {loss:.4g}): "
+                            f"lower the learning rate (--lr, now {config.lr:g}){kept}")
+        info["epochs"].append(end.record)
+        if checkpoint_dir is not None:
+            save_checkpoint(checkpoint_dir, Checkpoint(engine, end.epoch + 1, end.state(), vocab,
+                                                       config, info))
+            record = {**info, "status": f"running: {end.epoch + 1} of {config.epochs} epochs"}
+            atomic_write_text(Path(checkpoint_dir) / "run.json",
+                              json.dumps(record, indent=2) + "\n")
+        if then is not None:
+            then(end)
 
     return hook
+
+
+def _keras_backend() -> str:
+    import keras
+
+    return keras.backend.backend()
 
 
 def _version() -> str:

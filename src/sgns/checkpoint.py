@@ -1,0 +1,76 @@
+"""Checkpoints: everything needed to continue a run after its last finished epoch, in one file
+(``checkpoint.npz`` in the run folder) written to a temporary name and renamed, so a kill at any
+moment leaves either the previous checkpoint or the new one.
+
+A checkpoint holds the engine's state (tables, optimizer moments, step counter, random state),
+the vocabulary, the configuration and the run record so far. Every random draw of both engines
+is seeded from (seed, epoch, ...) alone, so continuing after epoch k repeats exactly what an
+uninterrupted run would have done (bit for bit with ``workers=1`` on the native engine).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import TrainConfig
+from .errors import SgnsError
+from .files import atomic_open
+from .vocab import Vocabulary
+
+CHECKPOINT_FILE = "checkpoint.npz"
+
+
+@dataclass
+class EpochEnd:
+    """What an engine hands its ``on_epoch_end`` hook after each epoch."""
+
+    epoch: int  # index of the epoch just finished (0-based)
+    record: dict  # its record in the run's history; a hook may add to it
+    center: Callable[[], np.ndarray]  # the center table now (row 0 is padding)
+    state: Callable[[], dict[str, np.ndarray]]  # the engine's whole state, to resume from
+
+
+@dataclass
+class Checkpoint:
+    engine: str
+    epochs_done: int
+    state: dict[str, np.ndarray]
+    vocab: Vocabulary
+    config: TrainConfig
+    info: dict  # run.json so far: history, corpus, counts
+
+
+def save_checkpoint(folder: str | os.PathLike, checkpoint: Checkpoint) -> Path:
+    path = Path(folder) / CHECKPOINT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"engine": checkpoint.engine, "epochs_done": checkpoint.epochs_done,
+            "config": checkpoint.config.to_dict(), "info": checkpoint.info}
+    arrays = {f"state/{name}": value for name, value in checkpoint.state.items()}
+    with atomic_open(path, "wb") as f:
+        np.savez(f, meta=np.array(json.dumps(meta)),
+                 words=np.asarray(checkpoint.vocab.words[1:], dtype=str),
+                 counts=checkpoint.vocab.counts[1:], **arrays)
+    return path
+
+
+def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
+    path = Path(folder) / CHECKPOINT_FILE
+    if not path.is_file():
+        raise SgnsError(f"no checkpoint to resume from in {folder} (no {CHECKPOINT_FILE})")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            vocab = Vocabulary(data["words"].tolist(), data["counts"].tolist())
+            state = {k.removeprefix("state/"): data[k] for k in data.files
+                     if k.startswith("state/")}
+        config = TrainConfig(**meta["config"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SgnsError(f"{path} is not a readable sgns checkpoint: {exc}") from None
+    return Checkpoint(engine=meta["engine"], epochs_done=int(meta["epochs_done"]), state=state,
+                      vocab=vocab, config=config, info=meta["info"])

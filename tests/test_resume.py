@@ -1,0 +1,146 @@
+"""Checkpoints, resume, divergence, interruption, and files that are never torn."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from sgns.checkpoint import CHECKPOINT_FILE, load_checkpoint
+from sgns.cli import main
+from sgns.config import TrainConfig
+from sgns.errors import SgnsError
+from sgns.train import train
+
+
+class Stop(Exception):
+    pass
+
+
+def _stop_after(epochs_done):
+    def hook(end):
+        if end.epoch + 1 == epochs_done:
+            raise Stop
+
+    return hook
+
+
+@pytest.mark.parametrize("engine,changes", [
+    ("native", dict(workers=1)),
+    ("keras", dict(batch_size=256, shared_negatives=4, shared_group=64)),
+    ("keras", dict(optimizer="adam", lr=0.01, schedule="constant", shared_negatives=0,
+                   negative=1, batch_size=256)),
+])
+def test_resume_after_an_epoch_equals_the_uninterrupted_run(tmp_path, topic_corpus, engine,
+                                                            changes):
+    config = TrainConfig(engine=engine, epochs=3, dim=16, window=3, seed=5, **changes)
+    whole = train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path / "whole")
+    with pytest.raises(Stop):
+        train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path / "cut",
+              on_epoch_end=_stop_after(1))
+    checkpoint = load_checkpoint(tmp_path / "cut")
+    assert checkpoint.epochs_done == 1 and checkpoint.engine == engine
+    assert len(checkpoint.info["epochs"]) == 1
+    resumed = train(topic_corpus, verbose=False, resume=checkpoint,
+                    checkpoint_dir=tmp_path / "cut")
+    np.testing.assert_array_equal(resumed.center, whole.center)
+    np.testing.assert_array_equal(resumed.context, whole.context)
+    assert [e["loss"] for e in resumed.info["epochs"]] == [e["loss"] for e in whole.info["epochs"]]
+    assert resumed.info["resumed_after_epoch"] == 1
+
+
+def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(
+        tmp_path, topic_corpus):
+    def poison(end):  # the tables go bad after the first epoch
+        if end.epoch == 0:
+            end.center()[:] = np.nan
+
+    config = TrainConfig(engine="native", epochs=3, dim=8, workers=1)
+    with pytest.raises(SgnsError, match=r"diverged in epoch 2 .*lower the learning rate"):
+        train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path, on_epoch_end=poison)
+    checkpoint = load_checkpoint(tmp_path)
+    assert checkpoint.epochs_done == 1
+    assert np.isfinite(checkpoint.state["syn0"]).all()
+
+
+def test_huge_learning_rate_fails_at_the_cli(tmp_path, topic_corpus, capsys):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(" ".join(doc) for doc in topic_corpus))
+    assert main(["train", "--corpus", str(corpus), "--out", str(tmp_path / "run"), "--lr",
+                 "1e6", "--min-lr", "1e6", "--schedule", "constant", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "lower the learning rate (--lr, now 1e+06)" in err and "Traceback" not in err
+
+
+def test_sigterm_stops_cleanly_and_resume_finishes_like_an_uninterrupted_run(tmp_path):
+    rng = np.random.default_rng(0)
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    vocabulary = ["".join(rng.choice(letters, 6)) for _ in range(300)]
+    lines = [" ".join(rng.choice(vocabulary, 40)) for _ in range(6000)]
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(lines))
+    out = tmp_path / "run"
+    settings = ["--epochs", "8", "--workers", "1", "--dim", "32", "--no-plots"]
+    process = subprocess.Popen([sys.executable, "-m", "sgns", "train", "--corpus", str(corpus),
+                                "--out", str(out), *settings],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / CHECKPOINT_FILE).exists():
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert f"sgns train --resume {out}" in err.strip().splitlines()[-1]
+    assert not (out / "vectors.txt").exists()
+    assert main(["train", "--resume", str(out), "--quiet"]) == 0
+    assert not (out / CHECKPOINT_FILE).exists()
+    info = json.loads((out / "run.json").read_text())
+    assert [e["epoch"] for e in info["epochs"]] == list(range(1, 9))
+    whole = tmp_path / "whole"
+    assert main(["train", "--corpus", str(corpus), "--out", str(whole), *settings,
+                 "--quiet"]) == 0
+    resumed = KeyedVectors.load_word2vec_format(str(out / "vectors.txt"))
+    uninterrupted = KeyedVectors.load_word2vec_format(str(whole / "vectors.txt"))
+    np.testing.assert_array_equal(resumed.vectors, uninterrupted.vectors)
+
+
+def test_resume_refuses_new_settings_and_missing_checkpoints(tmp_path, capsys):
+    assert main(["train", "--resume", str(tmp_path), "--epochs", "9"]) == 2
+    assert "settings it was started with" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path)]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+
+
+WRITER = """
+import sys, numpy as np
+from sgns.vectors import save_word2vec_text
+words = [f"w{k}" for k in range(3000)]
+versions = [np.full((3000, 50), v, dtype=np.float32) for v in (1.0, 2.0)]
+k = 0
+while True:
+    save_word2vec_text(sys.argv[1], words, versions[k % 2])
+    k += 1
+    print(k, flush=True)
+"""
+
+
+def test_killing_a_writer_at_any_moment_leaves_a_whole_file(tmp_path):
+    path = tmp_path / "v.txt"
+    rng = np.random.default_rng(0)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for trial in range(6):
+        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)],
+                                  stdout=subprocess.PIPE, text=True, env=env)
+        if trial == 0 or not path.exists():
+            writer.stdout.readline()  # at least one complete write
+        time.sleep(rng.uniform(0.0, 0.6))
+        writer.kill()
+        writer.wait()
+        kv = KeyedVectors.load_word2vec_format(str(path))
+        assert len(kv) == 3000
+        assert np.unique(kv.vectors).tolist() in ([1.0], [2.0])
