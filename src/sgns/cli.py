@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "about 4 s each time) and record the figures in run.json")
     io.add_argument("--no-plots", dest="plots", action="store_false",
                     help="do not draw training.png and words.png into the run folder")
+    io.add_argument("--data-parallel", action="store_true",
+                    help="Keras engine on JAX: split every batch across all the devices Keras "
+                    "sees (keras.distribution.DataParallel); see the README for several hosts")
     io.add_argument("--diagram", action="store_true",
                     help="also draw the Keras model diagram (model.png; needs pydot and Graphviz)")
 
@@ -261,7 +264,8 @@ def _train(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops a run as Ctrl-C does
     try:
         result = train(corpus, config, verbose=not args.quiet, evaluate_each_epoch=args.evaluate,
-                       checkpoint_dir=out, resume=checkpoint, run_info={"corpus": source})
+                       checkpoint_dir=out, resume=checkpoint, run_info={"corpus": source},
+                       data_parallel=args.data_parallel)
     except KeyboardInterrupt:
         print(f"sgns train: interrupted; {_saved_epochs(out)}", file=sys.stderr)
         return 130

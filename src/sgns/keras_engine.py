@@ -17,6 +17,7 @@ import numpy as np
 
 from .checkpoint import EpochEnd
 from .config import TrainConfig
+from .errors import SgnsError
 from .model import SkipGram
 from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
 from .progress import EpochBar
@@ -108,10 +109,32 @@ def train_keras(
     on_epoch_end: Callable[[EpochEnd], None] | None = None,
     resume: dict[str, np.ndarray] | None = None,
     start_epoch: int = 0,
+    data_parallel: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """Train; return the center table, the context table and one record per epoch trained.
     ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first epoch still to
-    train; ``on_epoch_end`` is called after every epoch."""
+    train; ``on_epoch_end`` is called after every epoch. ``data_parallel`` splits every batch
+    across all the devices Keras sees (``keras.distribution.DataParallel``)."""
+    if not data_parallel:
+        return _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume,
+                      start_epoch)
+    if keras.backend.backend() != "jax":
+        raise SgnsError("data-parallel training needs the JAX backend")
+    devices = keras.distribution.list_devices()
+    if config.batch_size % len(devices):
+        raise SgnsError(f"batch_size {config.batch_size} does not split evenly across "
+                        f"{len(devices)} devices")
+    previous = keras.distribution.distribution()
+    # Tables are replicated and each batch sharded; XLA adds the all-reduce of the scatters.
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    try:
+        return _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume,
+                      start_epoch)
+    finally:
+        keras.distribution.set_distribution(previous)
+
+
+def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, start_epoch):
     stream = PairStream(corpus, vocab.counts, pair_config(config), seed=config.seed)
     first = stream.epoch(0)
     model = build_model(vocab, config, total_steps=first.n_batches * config.epochs)

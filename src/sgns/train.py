@@ -99,6 +99,7 @@ def train(
     checkpoint_dir: str | os.PathLike | None = None,
     resume: Checkpoint | None = None,
     run_info: dict | None = None,
+    data_parallel: bool = False,
 ) -> TrainResult:
     """Train skip-gram embeddings on tokenised documents.
 
@@ -110,6 +111,7 @@ def train(
     :func:`sgns.checkpoint.load_checkpoint`) continues such a run. A loss that stops being
     finite or explodes ends training with :class:`SgnsError`, the last checkpoint kept.
     ``run_info`` is added to the run record (the CLI records the corpus there).
+    ``data_parallel`` (Keras engine, JAX) splits every batch across all devices Keras sees.
     """
     if resume is not None:
         config, vocab = resume.config, resume.vocab
@@ -121,6 +123,8 @@ def train(
     if encoded.n_tokens < 2:
         raise SgnsError("the corpus has fewer than two tokens in the vocabulary")
     engine = resume.engine if resume is not None else resolve_engine(config.engine)
+    if data_parallel and engine != "keras":
+        raise SgnsError("data-parallel training is for the Keras engine (--engine keras)")
     info = {
         "sgns_version": _version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -154,7 +158,7 @@ def train(
         from .keras_engine import train_keras
 
         center, context, _ = train_keras(
-            encoded, vocab, config, callbacks, verbose, hook, state, start_epoch
+            encoded, vocab, config, callbacks, verbose, hook, state, start_epoch, data_parallel
         )
     info["train_seconds"] = round(time.perf_counter() - start - compile_seconds, 3)
     info["compile_seconds"] = round(compile_seconds, 3)
