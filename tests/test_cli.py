@@ -94,6 +94,8 @@ def _fails(argv, capsys, expected):
     ("--lr", "0", "learning rate) must be > 0"),
     ("--lr", "-0.5", "learning rate) must be > 0"),
     ("--min-count", "0", "min_count must be >= 1"),
+    ("--max-vocab", "0", "max_vocab must be >= 1"),
+    ("--count-limit", "-3", "count_limit must be >= 1"),
     ("--workers", "0", "workers must be >= 1"),
     ("--epochs", "two", "invalid int value"),
 ])

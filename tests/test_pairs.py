@@ -114,3 +114,15 @@ def test_same_seed_same_batches_other_seed_other_order(small):
 def test_bad_pair_config(bad):
     with pytest.raises(SgnsError):
         PairConfig(**bad)
+
+
+def test_bounded_counting_finds_the_frequent_words_of_a_zipf_corpus():
+    rng = np.random.default_rng(0)
+    ranks = rng.zipf(1.3, size=200_000)
+    docs = [[f"w{r}" for r in ranks[i : i + 50]] for i in range(0, ranks.size, 50)]
+    exact = Vocabulary.build(docs)
+    bounded = Vocabulary.build(docs, count_limit=500)
+    assert len(exact) > 5_000 and len(bounded) <= 500
+    assert bounded.words[1:51] == exact.words[1:51]
+    relative = bounded.counts[1:51] / exact.counts[1:51]
+    assert relative[:20].min() > 0.99 and relative.min() > 0.9 and relative.max() <= 1.0

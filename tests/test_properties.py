@@ -2,6 +2,7 @@
 
 import random
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +13,7 @@ from sgns.export import save_npz, save_word2vec_binary
 from sgns.pairs import PairConfig, PairStream
 from sgns.preprocessing import skipgrams
 from sgns.vectors import load_vectors, save_word2vec_text
-from sgns.vocab import Vocabulary
+from sgns.vocab import ChunkedCorpus, Vocabulary
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -54,6 +55,41 @@ def test_vocabulary_properties(docs, min_count):
     assert [vocab.words[i] for i in encoded.ids] == [w for doc in docs for w in doc
                                                      if counts[w] >= min_count]
     assert encoded.ids.min() >= 1 and encoded.n_documents == len(docs)
+
+
+@SETTINGS
+@given(documents, st.integers(1, 8))
+def test_bounded_counting_keeps_the_frequent_words(docs, limit):
+    counts = Counter(w for doc in docs for w in doc)
+    try:
+        vocab = Vocabulary.build(docs, count_limit=limit)
+    except SgnsError:  # every word dropped: possible only when no word dominates
+        return
+    assert len(vocab) <= limit
+    assert all(0 < vocab.counts[vocab.index[w]] <= counts[w] for w in vocab.words[1:])
+    if len(counts) <= limit:  # nothing to drop: exact
+        exact = Vocabulary.build(docs)
+        assert vocab.words == exact.words and np.array_equal(vocab.counts, exact.counts)
+
+
+@SETTINGS
+@given(documents, st.integers(1, 40))
+def test_chunked_corpus_equals_the_corpus_in_memory_on_every_pass(tmp_path_factory, docs,
+                                                                   chunk_tokens):
+    vocab = Vocabulary.build(docs)
+    whole = vocab.encode(docs)
+    chunked = ChunkedCorpus(docs, vocab, chunk_tokens=chunk_tokens,
+                            spill_dir=tmp_path_factory.mktemp("spill"))
+    for _ in range(2):  # the first pass encodes the documents, the second reads the spill file
+        chunks = list(chunked.chunks())
+        assert all(c.n_tokens >= min(chunk_tokens, whole.n_tokens) for c in chunks[:-1])
+        assert np.array_equal(np.concatenate([c.ids for c in chunks]), whole.ids)
+        lengths = np.concatenate([np.diff(c.starts) for c in chunks])
+        assert np.array_equal(lengths, np.diff(whole.starts))
+    assert chunked.n_tokens == whole.n_tokens
+    spill = chunked._spill.name
+    chunked.close()
+    assert not Path(spill).exists()
 
 
 @SETTINGS

@@ -144,3 +144,46 @@ def test_killing_a_writer_at_any_moment_leaves_a_whole_file(tmp_path):
         kv = KeyedVectors.load_word2vec_format(str(path))
         assert len(kv) == 3000
         assert np.unique(kv.vectors).tolist() in ([1.0], [2.0])
+
+
+@pytest.mark.parametrize("engine", ["native", "keras"])
+def test_streaming_from_disk_trains_like_memory(tmp_path, topic_corpus, engine, monkeypatch):
+    """A corpus read from disk chunk by chunk: the same vocabulary, counts and token totals as
+    in memory, every chunk trained, and the same kind of embeddings."""
+    from sgns.cleaning import Cleaner, StreamingCorpus, clean
+    from sgns.vocab import ChunkedCorpus
+
+    monkeypatch.setattr(ChunkedCorpus.__init__, "__defaults__", (700, None))  # many small chunks
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(" ".join(doc) for doc in topic_corpus) + "\n\n\x00\x01 junk\n")
+    cleaner = Cleaner.mode("any-script")
+    streamed = StreamingCorpus(path, cleaner)
+    in_memory = clean(path.read_text().splitlines(), cleaner)
+    changes = dict(workers=1) if engine == "native" else dict(batch_size=256,
+                                                               shared_negatives=4,
+                                                               shared_group=64)
+    config = TrainConfig(engine=engine, epochs=3, dim=16, window=3, seed=2, **changes)
+    result = train(streamed, config, verbose=False)
+    reference = train(in_memory, config, verbose=False)
+    assert result.vocab.words == reference.vocab.words
+    assert result.info["documents"] == reference.info["documents"]
+    assert result.info["tokens"] == reference.info["tokens"] == sum(map(len, topic_corpus))
+    assert [e["tokens"] for e in result.info["epochs"]] == [result.info["tokens"]] * 3
+    losses = [e["loss"] for e in result.info["epochs"]]
+    assert losses[-1] < losses[0]
+    kv = result.keyed_vectors()
+    assert kv.most_similar("violin", topn=1)[0][0] in {"cello", "flute", "oboe", "trumpet",
+                                                       "harp"}
+    assert abs(losses[-1] - reference.info["epochs"][-1]["loss"]) < 0.1
+
+
+def test_stream_at_the_cli_and_resume(tmp_path, topic_corpus, capsys):
+    path = tmp_path / "c.txt"
+    path.write_text("\n".join(" ".join(doc) for doc in topic_corpus))
+    out = tmp_path / "run"
+    assert main(["train", "--corpus", str(path), "--stream", "--out", str(out), "--epochs",
+                 "2", "--quiet", "--no-plots"]) == 0
+    info = json.loads((out / "run.json").read_text())
+    assert info["corpus"]["stream"] is True and info["documents"]["kept"] == 400
+    assert main(["train", "--stream", "--out", str(tmp_path / "x")]) == 2
+    assert "--stream reads a corpus from disk" in capsys.readouterr().err

@@ -24,8 +24,8 @@ from .vocab import EncodedCorpus, Vocabulary  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = [
-    "PRESETS", "CleanCorpus", "Cleaner", "EncodedCorpus", "SgnsError", "TrainConfig",
-    "TrainResult", "Vocabulary", "clean", "english_stop_words", "load_20newsgroups",
-    "load_corpus", "load_vectors", "preset", "read_text_corpus", "save_word2vec_text",
-    "to_keyed_vectors", "train",
+    "PRESETS", "CleanCorpus", "Cleaner", "EncodedCorpus", "SgnsError", "StreamingCorpus",
+    "TrainConfig", "TrainResult", "Vocabulary", "clean", "english_stop_words",
+    "load_20newsgroups", "load_corpus", "load_vectors", "preset", "read_text_corpus",
+    "save_word2vec_text", "to_keyed_vectors", "train",
 ]

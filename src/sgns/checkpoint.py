@@ -59,6 +59,16 @@ def save_checkpoint(folder: str | os.PathLike, checkpoint: Checkpoint) -> Path:
     return path
 
 
+def checkpoint_epochs(folder: str | os.PathLike) -> int:
+    """How many finished epochs the checkpoint in ``folder`` holds (0 when there is none or it
+    cannot be read); reads only its small header, not the tables."""
+    try:
+        with np.load(Path(folder) / CHECKPOINT_FILE, allow_pickle=False) as data:
+            return int(json.loads(str(data["meta"]))["epochs_done"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
 def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
     path = Path(folder) / CHECKPOINT_FILE
     if not path.is_file():

@@ -116,3 +116,45 @@ def clean(documents: Iterable[str], cleaner: Cleaner | None = None) -> CleanCorp
     if not kept:
         raise SgnsError(f"the corpus is empty after cleaning ({loaded} documents read, none kept)")
     return CleanCorpus(documents=kept, loaded=loaded, nonempty=nonempty, kept=len(kept))
+
+
+class StreamingCorpus:
+    """A corpus on disk, read and cleaned afresh on every pass: only the document at hand is in
+    memory. Iterating it yields token lists; ``counts()`` gives the cleaning counts of the last
+    whole pass."""
+
+    def __init__(self, path, cleaner: Cleaner | None = None, encoding: str = "utf-8") -> None:
+        from .corpus import load_corpus
+
+        self.path, self.encoding = path, encoding
+        self.cleaner = cleaner or Cleaner.mode("any-script")
+        self._load = lambda: load_corpus(path, encoding=encoding)
+        self._load()  # fail now on a missing path or an unknown encoding
+        self._counts: dict[str, int] | None = None
+        self.tokens = 0
+
+    def __iter__(self):
+        loaded = nonempty = kept = tokens = 0
+        for text in self._load():
+            loaded += 1
+            words = self.cleaner.words(text)
+            if not words:
+                continue
+            nonempty += 1
+            doc = self.cleaner.tokens(words)
+            if doc and len(doc) >= self.cleaner.min_doc_tokens:
+                kept += 1
+                tokens += len(doc)
+                yield doc
+        if loaded == 0:
+            raise SgnsError("the corpus is empty")
+        if kept == 0:
+            raise SgnsError(f"the corpus is empty after cleaning ({loaded} documents read, "
+                            "none kept)")
+        self._counts = {"loaded": loaded, "nonempty": nonempty, "kept": kept}
+        self.tokens = tokens
+
+    def counts(self) -> dict[str, int]:
+        if self._counts is None:
+            raise SgnsError("the corpus has not been read through yet")
+        return dict(self._counts)

@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "about 4 s each time) and record the figures in run.json")
     io.add_argument("--no-plots", dest="plots", action="store_false",
                     help="do not draw training.png and words.png into the run folder")
+    io.add_argument("--stream", action="store_true",
+                    help="read a corpus file or folder from disk on every pass instead of "
+                    "holding it in memory: memory then holds the vocabulary, the tables and one "
+                    "chunk of word ids (for corpora larger than memory)")
     io.add_argument("--data-parallel", action="store_true",
                     help="Keras engine on JAX: split every batch across all the devices Keras "
                     "sees (keras.distribution.DataParallel); see the README for several hosts")
@@ -122,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"drop words seen fewer times [default: {d.min_count}, keeps every word]")
     m.add_argument("--max-vocab", type=int,
                    help="keep at most this many most frequent words [default: no limit]")
+    m.add_argument("--count-limit", type=int,
+                   help="bound the memory of counting words: when more distinct words than "
+                   "this are being counted, drop the rarest, as word2vec does (counts may come "
+                   "out a little low) [default: no limit, exact counts]")
     m.add_argument("--lr", type=float, help=f"initial learning rate [default: {d.lr:g}]")
     m.add_argument("--min-lr", type=float,
                    help=f"learning rate at the end of the linear schedule [default: {d.min_lr:g}]")
@@ -220,14 +228,14 @@ def main(argv: list[str] | None = None) -> int:
 
 _CONFIG_FIELDS = (
     "engine", "epochs", "dim", "window", "shrink_window", "negative", "noise", "sample",
-    "min_count", "max_vocab", "lr", "min_lr", "schedule", "seed", "workers", "batch_size",
-    "optimizer", "shared_negatives", "shared_group", "init",
+    "min_count", "max_vocab", "count_limit", "lr", "min_lr", "schedule", "seed", "workers",
+    "batch_size", "optimizer", "shared_negatives", "shared_group", "init",
 )
 
 
 def _train(args: argparse.Namespace) -> int:
     from .checkpoint import load_checkpoint
-    from .cleaning import Cleaner, clean
+    from .cleaning import Cleaner, StreamingCorpus, clean
     from .config import preset
     from .corpus import NEWSGROUPS, load_corpus
     from .train import check_output_dir, train
@@ -244,19 +252,28 @@ def _train(args: argparse.Namespace) -> int:
         config = preset(args.preset, **overrides)  # invalid values fail here, before any work
         out = Path(args.out or f"runs/sgns-{datetime.now():%Y%m%d-%H%M%S}")
         check_output_dir(out, args.overwrite)
+        if args.stream and args.corpus == NEWSGROUPS:
+            raise SgnsError("--stream reads a corpus from disk; 20newsgroups comes from "
+                            "scikit-learn, in memory")
         source = {"source": str(args.corpus), "encoding": args.encoding,
                   "cleaning": args.cleaning or ("notebook" if args.corpus == NEWSGROUPS
-                                                else "any-script")}
+                                                else "any-script"),
+                  "stream": args.stream}
     say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
 
     if source["source"] != NEWSGROUPS and not Path(source["source"]).exists():
         raise SgnsError(f"corpus not found: {source['source']}")
-    say(f"loading corpus {source['source']} ...")
-    docs = load_corpus(source["source"], archive=args.archive, data_home=args.data_home,
-                       encoding=source["encoding"])
-    corpus = clean(docs, Cleaner.mode(source["cleaning"]))
-    say(f"documents: {corpus.loaded:,} loaded, {corpus.nonempty:,} non-empty, "
-        f"{corpus.kept:,} kept; {corpus.tokens:,} tokens")
+    if source.get("stream"):
+        say(f"streaming corpus {source['source']} (read again on every pass)")
+        corpus = StreamingCorpus(source["source"], Cleaner.mode(source["cleaning"]),
+                                 source["encoding"])
+    else:
+        say(f"loading corpus {source['source']} ...")
+        docs = load_corpus(source["source"], archive=args.archive, data_home=args.data_home,
+                           encoding=source["encoding"])
+        corpus = clean(docs, Cleaner.mode(source["cleaning"]))
+        say(f"documents: {corpus.loaded:,} loaded, {corpus.nonempty:,} non-empty, "
+            f"{corpus.kept:,} kept; {corpus.tokens:,} tokens")
     if checkpoint is None and out.exists():  # --overwrite: the old run goes now
         shutil.rmtree(out)
     if checkpoint is not None:
@@ -270,6 +287,10 @@ def _train(args: argparse.Namespace) -> int:
         print(f"sgns train: interrupted; {_saved_epochs(out)}", file=sys.stderr)
         return 130
     info = result.info
+    if source.get("stream"):
+        d = info["documents"]
+        say(f"documents: {d['loaded']:,} loaded, {d['nonempty']:,} non-empty, {d['kept']:,} "
+            f"kept; {info['tokens']:,} tokens")
     say(f"vocabulary: {len(result.vocab):,} words; engine {info['engine']} ({info['backend']}); "
         f"trained in {info['train_seconds']:.1f} s"
         + (f" (+{info['compile_seconds']:.1f} s compiling)"
@@ -328,11 +349,10 @@ def _interrupt(signum, frame):
 
 
 def _saved_epochs(out: Path) -> str:
-    import json
+    from .checkpoint import checkpoint_epochs
 
-    try:
-        epochs = len(json.loads((out / "run.json").read_text(encoding="utf-8"))["epochs"])
-    except (OSError, ValueError, KeyError):
+    epochs = checkpoint_epochs(out)  # the checkpoint, not run.json: it is what --resume reads
+    if epochs == 0:
         return "no epoch had finished, nothing was saved"
     return f"{epochs} finished epoch(s) are saved: continue with sgns train --resume {out}"
 

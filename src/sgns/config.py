@@ -29,6 +29,7 @@ class TrainConfig:
     sample: float = 1e-3  # frequent-word subsampling threshold; 0 turns it off
     min_count: int = 1  # the notebook keeps every word
     max_vocab: int | None = None
+    count_limit: int | None = None  # most distinct words held while counting; None: exact
     epochs: int = 5
     lr: float = 0.025
     min_lr: float = 0.0001  # the linear schedule ends here, as word2vec's does
@@ -51,6 +52,7 @@ class TrainConfig:
             (self.sample >= 0, "sample must be >= 0"),
             (self.min_count >= 1, "min_count must be >= 1"),
             (self.max_vocab is None or self.max_vocab >= 1, "max_vocab must be >= 1"),
+            (self.count_limit is None or self.count_limit >= 1, "count_limit must be >= 1"),
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.lr > 0, "lr (learning rate) must be > 0"),
             (0 <= self.min_lr <= self.lr, "min_lr must be between 0 and lr"),

@@ -7,10 +7,12 @@ the same shape and the step is compiled once.
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import keras
 import numpy as np
@@ -21,7 +23,7 @@ from .errors import SgnsError
 from .model import SkipGram
 from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
 from .progress import EpochBar
-from .vocab import EncodedCorpus, Vocabulary
+from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 
 
 def pair_config(config: TrainConfig) -> PairConfig:
@@ -59,15 +61,33 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int) -> Ski
     return model
 
 
-def padded_batches(epoch: EpochPairs, batch_size: int, prefetch: int = 32) -> Iterator[tuple]:
-    """``((center, context), label, weight)`` batches, made ahead in a background thread."""
+class _ChunkPlans:
+    """One epoch's pairs over a corpus streamed from disk, planned a chunk at a time; each plan
+    is kept in ``plans`` as it is made, so the epoch's totals are known at its end."""
+
+    def __init__(self, corpus, vocab, config, epoch: int) -> None:
+        self.corpus, self.vocab, self.config, self.epoch = corpus, vocab, config, epoch
+        self.plans: list[EpochPairs] = []
+
+    def __iter__(self):
+        for c, chunk in enumerate(self.corpus.chunks()):
+            stream = PairStream(chunk, self.vocab.counts, pair_config(self.config),
+                                seed=self.config.seed + 1_000_003 * c)
+            self.plans.append(stream.epoch(self.epoch))
+            yield self.plans[-1]
+
+
+def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
+                   prefetch: int = 32) -> Iterator[tuple]:
+    """``((center, context), label, weight)`` batches of one or more planned epochs (chunks),
+    made ahead in a background thread."""
     batches: queue.Queue = queue.Queue(maxsize=prefetch)
     done = object()
     failure: list[BaseException] = []
 
     def produce() -> None:
         try:
-            for center, context, label in epoch:
+            for center, context, label in (b for epoch in epochs for b in epoch):
                 weight = np.ones(len(center), dtype=np.float32)
                 if len(center) < batch_size:
                     pad = batch_size - len(center)
@@ -101,7 +121,7 @@ class _Progress(keras.callbacks.Callback):
 
 
 def train_keras(
-    corpus: EncodedCorpus,
+    corpus: EncodedCorpus | ChunkedCorpus,
     vocab: Vocabulary,
     config: TrainConfig,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -135,9 +155,15 @@ def train_keras(
 
 
 def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, start_epoch):
-    stream = PairStream(corpus, vocab.counts, pair_config(config), seed=config.seed)
+    in_memory = isinstance(corpus, EncodedCorpus)
+    first_chunk = corpus if in_memory else next(corpus.chunks())
+    stream = PairStream(first_chunk, vocab.counts, pair_config(config), seed=config.seed)
     first = stream.epoch(0)
-    model = build_model(vocab, config, total_steps=first.n_batches * config.epochs)
+    # Streamed from disk, an epoch's length is known only once it is over: the schedule's
+    # length is estimated from the first chunk.
+    per_epoch = first.n_batches if in_memory else math.ceil(
+        first.n_batches * corpus.n_tokens / max(1, first_chunk.n_tokens))
+    model = build_model(vocab, config, total_steps=per_epoch * config.epochs)
     # By position: paths carry the model's instance name, which differs from run to run.
     variables = model.trainable_variables + model.non_trainable_variables
     if resume is not None:
@@ -145,25 +171,34 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
             variable.assign(resume[f"variable_{k:03d}"])
     history = []
     for epoch_index in range(start_epoch, config.epochs):
-        epoch = first if epoch_index == 0 else stream.epoch(epoch_index)
-        with EpochBar(epoch_index, config.epochs, total=epoch.n_pairs, unit="pair",
+        if in_memory:
+            epoch = first if epoch_index == 0 else stream.epoch(epoch_index)
+            source, plans = [epoch], [epoch]
+            steps, expected = epoch.n_batches, epoch.n_pairs
+        else:
+            source = _ChunkPlans(corpus, vocab, config, epoch_index)
+            plans, steps, expected = source.plans, None, per_epoch * config.batch_size
+        with EpochBar(epoch_index, config.epochs, total=expected, unit="pair",
                       enabled=verbose) as bar:
             start = time.perf_counter()
-            fit = model.fit(
-                padded_batches(epoch, config.batch_size),
-                steps_per_epoch=epoch.n_batches,
-                initial_epoch=epoch_index,
-                epochs=epoch_index + 1,
-                verbose=0,
-                shuffle=False,  # the stream shuffles
-                callbacks=[_Progress(bar, config.batch_size), *callbacks],
-            )
+            with warnings.catch_warnings():
+                # A streamed epoch ends when its batches do, which Keras reports as a warning.
+                warnings.filterwarnings("ignore", "Your input ran out of data")
+                fit = model.fit(
+                    padded_batches(source, config.batch_size),
+                    steps_per_epoch=steps,
+                    initial_epoch=epoch_index,
+                    epochs=epoch_index + 1,
+                    verbose=0,
+                    shuffle=False,  # the stream shuffles
+                    callbacks=[_Progress(bar, config.batch_size), *callbacks],
+                )
             seconds = time.perf_counter() - start
             loss = float(fit.history["loss"][-1])
             bar.finish(loss)
         history.append(
             {"epoch": epoch_index + 1, "loss": loss, "seconds": seconds,
-             "pairs": epoch.n_positive, "tokens": epoch.n_tokens}
+             "pairs": sum(e.n_positive for e in plans), "tokens": sum(e.n_tokens for e in plans)}
         )
         if on_epoch_end is not None:
             on_epoch_end(EpochEnd(

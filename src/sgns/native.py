@@ -29,7 +29,7 @@ from .checkpoint import EpochEnd
 from .config import TrainConfig
 from .pairs import keep_probabilities, noise_distribution
 from .progress import EpochBar
-from .vocab import EncodedCorpus, Vocabulary
+from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 
 SLICES_PER_EPOCH = 20
 # Sigmoid and loss by table lookup over [-MAX_EXP, MAX_EXP], as word2vec.c does: an exp and a log
@@ -253,7 +253,7 @@ def compile_kernels() -> float:
 
 
 def train_native(
-    corpus: EncodedCorpus,
+    corpus: EncodedCorpus | ChunkedCorpus,
     vocab: Vocabulary,
     config: TrainConfig,
     verbose: bool = True,
@@ -276,28 +276,35 @@ def train_native(
         syn0, syn1 = initial_tables(vocab.size, config.dim, config.seed, width)
     keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
     accept, alias = alias_table(noise_distribution(vocab.counts, config.noise))
-    ranges = worker_ranges(corpus.starts, config.workers, SLICES_PER_EPOCH)
     negative = int(round(config.negative))
-    total_slices = config.epochs * SLICES_PER_EPOCH
     history = []
     for epoch in range(start_epoch, config.epochs):
+        total = max(1, corpus.n_tokens)  # a corpus streamed from disk knows it exactly after a pass
         with EpochBar(epoch, config.epochs, total=corpus.n_tokens, unit="word",
                       enabled=verbose) as bar:
             stats = np.zeros((config.workers, 4))
             start = time.perf_counter()
-            for s in range(SLICES_PER_EPOCH):
-                done = epoch * SLICES_PER_EPOCH + s
-                # Seeded by (seed, epoch, slice) alone, so a resumed run repeats the same draws.
-                seeds = np.random.SeedSequence([config.seed, epoch, s])
-                states = seeds.generate_state(config.workers, np.uint64).reshape(-1, 1)
-                _train_slice(
-                    syn0, syn1, corpus.ids, corpus.starts, ranges[s], keep, accept, alias,
-                    config.window, config.shrink_window, negative,
-                    _alpha(config, done / total_slices), _alpha(config, (done + 1) / total_slices),
-                    states, stats,
-                )
-                loss_so_far = stats[:, 0].sum() / max(1.0, stats[:, 1].sum())
-                bar.advance(int(stats[:, 3].sum()) - bar.bar.n, loss_so_far)
+            done = 0  # tokens of this epoch trained so far
+            for c, chunk in enumerate(corpus.chunks()):
+                # About SLICES_PER_EPOCH slices per epoch, whatever the chunks: the progress bar
+                # and the learning rate move between compiled calls.
+                slices = max(1, round(SLICES_PER_EPOCH * chunk.n_tokens / total))
+                ranges = worker_ranges(chunk.starts, config.workers, slices)
+                for s in range(slices):
+                    piece = int(sum(chunk.starts[b] - chunk.starts[a] for a, b in ranges[s]))
+                    # Seeded by (seed, epoch, chunk, slice) alone: a resumed run draws the same.
+                    seeds = np.random.SeedSequence([config.seed, epoch, c, s])
+                    states = seeds.generate_state(config.workers, np.uint64).reshape(-1, 1)
+                    _train_slice(
+                        syn0, syn1, chunk.ids, chunk.starts, ranges[s], keep, accept, alias,
+                        config.window, config.shrink_window, negative,
+                        _alpha(config, (epoch + done / total) / config.epochs),
+                        _alpha(config, (epoch + (done + piece) / total) / config.epochs),
+                        states, stats,
+                    )
+                    done += piece
+                    loss_so_far = stats[:, 0].sum() / max(1.0, stats[:, 1].sum())
+                    bar.advance(int(stats[:, 3].sum()) - bar.bar.n, loss_so_far)
             seconds = time.perf_counter() - start
             loss = float(stats[:, 0].sum() / max(1.0, stats[:, 1].sum()))
             bar.finish(loss)
@@ -314,4 +321,4 @@ def train_native(
 def _alpha(config: TrainConfig, progress: float) -> float:
     if config.schedule == "constant":
         return config.lr
-    return config.lr - (config.lr - config.min_lr) * progress
+    return config.lr - (config.lr - config.min_lr) * min(progress, 1.0)

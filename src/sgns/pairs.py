@@ -124,7 +124,8 @@ class EpochPairs:
             self.n_positive_per_chunk.append(_count_pairs(doc_of, b))
         self.n_positive = int(sum(self.n_positive_per_chunk))
         self.n_pairs = sum(p + int(p * cfg.negative) for p in self.n_positive_per_chunk)
-        self.n_tokens = int(sum(ids.size for ids in self.kept_ids))
+        self.n_tokens = corpus.n_tokens  # read, as word2vec counts words; kept ones are fewer
+        self.n_kept = int(sum(ids.size for ids in self.kept_ids))
         self.n_batches = -(-self.n_pairs // cfg.batch_size)
 
     def __len__(self) -> int:

@@ -18,12 +18,12 @@ import numpy as np
 from gensim.models import KeyedVectors
 
 from .checkpoint import Checkpoint, EpochEnd, save_checkpoint
-from .cleaning import CleanCorpus
+from .cleaning import CleanCorpus, StreamingCorpus
 from .config import TrainConfig
 from .errors import SgnsError
 from .files import atomic_write_text
 from .vectors import save_word2vec_text, to_keyed_vectors
-from .vocab import Vocabulary
+from .vocab import ChunkedCorpus, Vocabulary
 
 RUN_FILES = ("vectors.txt", "vocab.txt", "run.json")
 
@@ -103,7 +103,9 @@ def train(
 ) -> TrainResult:
     """Train skip-gram embeddings on tokenised documents.
 
-    ``corpus`` is a :class:`CleanCorpus` (from :func:`sgns.clean`) or any iterable of token lists.
+    ``corpus`` is a :class:`CleanCorpus` (from :func:`sgns.clean`), any iterable of token lists,
+    or a :class:`StreamingCorpus`, which is read from disk on every pass so that memory holds
+    the vocabulary, the tables and one chunk of word ids, never the corpus.
     ``callbacks`` are Keras callbacks, for the Keras engine. ``evaluate_each_epoch`` records
     WordSim-353, SimLex-999 and Google-analogy figures in every epoch's record;
     ``on_epoch_end(EpochEnd)`` is any other per-epoch hook. With ``checkpoint_dir``, a checkpoint
@@ -116,10 +118,25 @@ def train(
     if resume is not None:
         config, vocab = resume.config, resume.vocab
     config = config or TrainConfig()
-    documents = corpus.documents if isinstance(corpus, CleanCorpus) else list(corpus)
-    if vocab is None:
-        vocab = Vocabulary.build(documents, min_count=config.min_count, max_vocab=config.max_vocab)
-    encoded = vocab.encode(documents)
+    if isinstance(corpus, StreamingCorpus):  # read from disk on every pass, a chunk at a time
+        if vocab is None:
+            vocab = Vocabulary.build(corpus, config.min_count, config.max_vocab,
+                                     config.count_limit)
+        encoded = ChunkedCorpus(corpus, vocab)
+        if resume is not None:
+            counts, tokens = resume.info["documents"], resume.info["tokens"]
+        else:
+            counts, tokens = corpus.counts(), corpus.tokens
+    else:
+        documents = corpus.documents if isinstance(corpus, CleanCorpus) else list(corpus)
+        if vocab is None:
+            vocab = Vocabulary.build(documents, config.min_count, config.max_vocab,
+                                     config.count_limit)
+        encoded = vocab.encode(documents)
+        counts = (corpus.counts() if isinstance(corpus, CleanCorpus)
+                  else {"loaded": len(documents), "nonempty": len(documents),
+                        "kept": len(documents)})
+        tokens = int(sum(len(d) for d in documents))
     if encoded.n_tokens < 2:
         raise SgnsError("the corpus has fewer than two tokens in the vocabulary")
     engine = resume.engine if resume is not None else resolve_engine(config.engine)
@@ -128,10 +145,8 @@ def train(
     info = {
         "sgns_version": _version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "documents": (corpus.counts() if isinstance(corpus, CleanCorpus)
-                      else {"loaded": len(documents), "nonempty": len(documents),
-                            "kept": len(documents)}),
-        "tokens": int(sum(len(d) for d in documents)),
+        "documents": counts,
+        "tokens": tokens,
         "vocab_size": vocab.size,
         "engine": engine,
         "backend": "numba" if engine == "native" else _keras_backend(),
