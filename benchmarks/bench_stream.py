@@ -46,7 +46,7 @@ def run(corpus: Path, engine: str, stream: bool, epochs: int, out: Path) -> dict
             "--overwrite", "--engine", engine, "--epochs", str(epochs), "--cleaning", "notebook",
             "--encoding", "utf-8", "--quiet", "--no-plots", *(["--stream"] if stream else [])]
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     err = process.stderr.read().decode()

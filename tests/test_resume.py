@@ -77,7 +77,8 @@ def test_huge_learning_rate_fails_at_the_cli(tmp_path, topic_corpus, capsys):
     assert "lower the learning rate (--lr, now 1e+06)" in err and "Traceback" not in err
 
 
-def test_sigterm_stops_cleanly_and_resume_finishes_like_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("reading", [[], ["--stream"]])
+def test_sigterm_stops_cleanly_and_resume_finishes_like_an_uninterrupted_run(tmp_path, reading):
     rng = np.random.default_rng(0)
     letters = list("abcdefghijklmnopqrstuvwxyz")
     vocabulary = ["".join(rng.choice(letters, 6)) for _ in range(300)]
@@ -85,7 +86,7 @@ def test_sigterm_stops_cleanly_and_resume_finishes_like_an_uninterrupted_run(tmp
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(lines))
     out = tmp_path / "run"
-    settings = ["--epochs", "8", "--workers", "1", "--dim", "32", "--no-plots"]
+    settings = ["--epochs", "8", "--workers", "1", "--dim", "32", "--no-plots", *reading]
     process = subprocess.Popen([sys.executable, "-m", "sgns", "train", "--corpus", str(corpus),
                                 "--out", str(out), *settings],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

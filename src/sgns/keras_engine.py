@@ -62,19 +62,21 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int) -> Ski
 
 
 class _ChunkPlans:
-    """One epoch's pairs over a corpus streamed from disk, planned a chunk at a time; each plan
-    is kept in ``plans`` as it is made, so the epoch's totals are known at its end."""
+    """One epoch's pairs over a corpus streamed from disk, planned a chunk at a time. A plan is
+    dropped once its batches are made; only the epoch's totals are kept, known at its end."""
 
     def __init__(self, corpus, vocab, config, epoch: int) -> None:
         self.corpus, self.vocab, self.config, self.epoch = corpus, vocab, config, epoch
-        self.plans: list[EpochPairs] = []
+        self.n_positive = self.n_tokens = 0
 
     def __iter__(self):
         for c, chunk in enumerate(self.corpus.chunks()):
             stream = PairStream(chunk, self.vocab.counts, pair_config(self.config),
                                 seed=self.config.seed + 1_000_003 * c)
-            self.plans.append(stream.epoch(self.epoch))
-            yield self.plans[-1]
+            plan = stream.epoch(self.epoch)
+            self.n_positive += plan.n_positive
+            self.n_tokens += plan.n_tokens
+            yield plan
 
 
 def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
@@ -173,11 +175,11 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
     for epoch_index in range(start_epoch, config.epochs):
         if in_memory:
             epoch = first if epoch_index == 0 else stream.epoch(epoch_index)
-            source, plans = [epoch], [epoch]
+            source, totals = [epoch], epoch
             steps, expected = epoch.n_batches, epoch.n_pairs
         else:
-            source = _ChunkPlans(corpus, vocab, config, epoch_index)
-            plans, steps, expected = source.plans, None, per_epoch * config.batch_size
+            source = totals = _ChunkPlans(corpus, vocab, config, epoch_index)
+            steps, expected = None, per_epoch * config.batch_size
         with EpochBar(epoch_index, config.epochs, total=expected, unit="pair",
                       enabled=verbose) as bar:
             start = time.perf_counter()
@@ -198,7 +200,7 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
             bar.finish(loss)
         history.append(
             {"epoch": epoch_index + 1, "loss": loss, "seconds": seconds,
-             "pairs": sum(e.n_positive for e in plans), "tokens": sum(e.n_tokens for e in plans)}
+             "pairs": totals.n_positive, "tokens": totals.n_tokens}
         )
         if on_epoch_end is not None:
             on_epoch_end(EpochEnd(
