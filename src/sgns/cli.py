@@ -91,9 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     io.add_argument("--no-plots", dest="plots", action="store_false",
                     help="do not draw training.png and words.png into the run folder")
     io.add_argument("--stream", action="store_true",
-                    help="read a corpus file or folder from disk on every pass instead of "
-                    "holding it in memory: memory then holds the vocabulary, the tables and one "
-                    "chunk of word ids (for corpora larger than memory)")
+                    help="read a corpus file or folder from disk instead of holding it in "
+                    "memory: memory then holds the vocabulary, the tables and one chunk of word "
+                    "ids (for corpora larger than memory). After the first epoch the word ids "
+                    "are read from a temporary file in $TMPDIR, 4 bytes a token [default: off]")
     io.add_argument("--data-parallel", action="store_true",
                     help="Keras engine on JAX: split every batch across all the devices Keras "
                     "sees (keras.distribution.DataParallel); see the README for several hosts")
