@@ -1,5 +1,6 @@
 """The command line: end to end on a small corpus, and one-line errors with exit status 2."""
 
+import argparse
 import json
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from sgns.cli import main
+from sgns.cli import build_parser, main
 
 SMALL = ["the quick brown foxes jumped over lazy dogs again and again"] * 3 + [
     "engines wheels brakes pistons clutch gearbox engines wheels brakes",
@@ -158,9 +159,20 @@ def test_help_explains_every_option(capsys):
     text = capsys.readouterr().out
     for option in ["--corpus", "--engine", "--epochs", "--dim", "--window", "--negative",
                    "--sample", "--min-count", "--batch-size", "--lr", "--seed", "--workers",
-                   "--preset", "--out", "--overwrite"]:
+                   "--preset", "--out", "--overwrite", "--stream", "--count-limit", "--update"]:
         assert option in text
-    assert text.count("default") >= 20
+    # Every option of every command has its own help, and every option that takes a value
+    # states its default (the formatter adds it where the help does not).
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    formatter = parser._get_formatter()
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            if not action.option_strings or action.dest in ("help", "resume"):
+                continue
+            assert action.help, (name, action.option_strings)
+            if action.nargs != 0 and not action.required:
+                assert "default" in formatter._get_help_string(action), (name, action.dest)
 
 
 def test_gzip_and_folder_corpora(tmp_path):

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 from sgns.config import TrainConfig
-from sgns.native import _alpha, alias_table, initial_tables, train_native, worker_ranges
+from sgns.native import (
+    _alpha,
+    _update_pair_by_pair,
+    _update_window,
+    _update_window8,
+    alias_table,
+    initial_tables,
+    train_native,
+    worker_ranges,
+)
 from sgns.pairs import noise_distribution
 from sgns.vectors import to_keyed_vectors
 from sgns.vocab import Vocabulary
@@ -64,11 +73,17 @@ def test_one_worker_is_reproducible_bit_for_bit(topic_corpus):
     assert not np.array_equal(a, c)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_training_lowers_the_loss_and_groups_topic_words(topic_corpus, workers):
-    vocab, (center, _, history, _) = _train(topic_corpus, workers=workers, seed=1)
+# 10 negatives take the general window kernel, up to 7 the register-blocked one.
+@pytest.mark.parametrize("workers,update,negative", [(1, "window", 5), (2, "window", 5),
+                                                     (1, "pair", 5), (1, "window", 10)])
+def test_training_lowers_the_loss_and_groups_topic_words(topic_corpus, workers, update,
+                                                         negative):
+    vocab, (center, _, history, _) = _train(topic_corpus, workers=workers, seed=1, update=update,
+                                            negative=negative)
     losses = [h["loss"] for h in history]
-    assert losses[-1] < 0.95 * losses[0]
+    untrained = (1 + negative) * np.log(2)  # every score is 0 at the start: log 2 per row
+    # Pair by pair, the first epoch already ends near this corpus' floor (about 2.17).
+    assert losses[-1] < losses[0] and losses[-1] < 0.6 * untrained
     assert all(h["tokens"] == sum(map(len, topic_corpus)) for h in history)
     kv = to_keyed_vectors(vocab.words[1:], center[1:])
     fruit, cars = ["apple", "banana", "cherry", "grape"], ["engine", "wheel", "brake", "piston"]
@@ -93,3 +108,80 @@ def test_subsampling_trains_on_fewer_pairs_of_frequent_words():
     _, (_, _, plain, _) = _train(docs, workers=1, epochs=1)
     _, (_, _, sub, _) = _train(docs, workers=1, epochs=1, sample=1e-3)
     assert sub[0]["pairs"] < 0.5 * plain[0]["pairs"]
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _window_problem(seed, n_out=4):
+    rng = np.random.default_rng(seed)
+    syn0 = rng.normal(0, 0.5, (12, 16)).astype(np.float32)
+    syn1 = rng.normal(0, 0.5, (12, 16)).astype(np.float32)
+    contexts = np.array([3, 7, 3, 9, 0, 0], dtype=np.int32)  # a repeat; 4 of 6 slots used
+    outputs = np.array([5, 1, 7, 11, 2, 7, 4, 8][:n_out], dtype=np.int32)  # center, negatives
+    labels = np.zeros(n_out, dtype=np.float32)
+    labels[0] = 1.0
+    return syn0, syn1, contexts, 4, outputs, labels, n_out, np.float32(0.1)
+
+
+def _hogbatch(kernel, problem):
+    syn0, syn1, contexts, m, outputs, labels, n_out, alpha = problem
+    if kernel == "general":
+        return _update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+                              np.empty((6, n_out), np.float32), np.empty((n_out, 16), np.float32))
+    return _update_window8(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+                           np.empty((6, 8), np.float32), np.empty((n_out, 16), np.float32),
+                           np.empty((8, 16), np.float32))
+
+
+def _nll(f, label):
+    return -np.log(_sigmoid(f)) if label else -np.log(1 - _sigmoid(f))
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("n_out", [1, 4, 8])
+@pytest.mark.parametrize("kernel", ["general", "blocked"])
+def test_window_update_is_hogbatch(seed, n_out, kernel):
+    """All the window's gradients from the rows as they were, then written (Ji et al., 2016);
+    the same from the general kernel and the register-blocked one."""
+    problem = _window_problem(seed, n_out)
+    syn0, syn1, contexts, m, outputs, labels, n_out, alpha = problem
+    in_rows, out_rows = syn0[contexts[:m]].astype(float), syn1[outputs].astype(float)
+    scores = in_rows @ out_rows.T
+    g = (labels - _sigmoid(scores)) * alpha
+    want0, want1 = syn0.astype(float), syn1.astype(float)
+    np.add.at(want0, contexts[:m], g @ out_rows)
+    np.add.at(want1, outputs, g.T @ in_rows)
+    loss = sum(_nll(scores[j, k], labels[k]) for j in range(m) for k in range(n_out))
+    got = _hogbatch(kernel, problem)
+    np.testing.assert_allclose(syn0, want0, atol=2e-3)
+    np.testing.assert_allclose(syn1, want1, atol=2e-3)
+    assert got == pytest.approx(loss, rel=0.01)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_pair_update_follows_word2vec_order(seed):
+    """word2vec.c's order: for each context word in turn, every output row is written right
+    after its own gradient, and the context row after all of them."""
+    syn0, syn1, contexts, m, outputs, labels, n_out, alpha = _window_problem(seed)
+    want0, want1 = syn0.astype(float), syn1.astype(float)
+    loss = 0.0
+    for r in contexts[:m]:
+        neu = np.zeros(16)
+        for o, label in zip(outputs, labels, strict=True):
+            f = want0[r] @ want1[o]
+            loss += _nll(f, label)
+            g = (label - _sigmoid(f)) * alpha
+            neu += g * want1[o]
+            want1[o] += g * want0[r]
+        want0[r] += neu
+    got = _update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+                               np.empty(16, np.float32))
+    np.testing.assert_allclose(syn0, want0, atol=2e-3)
+    np.testing.assert_allclose(syn1, want1, atol=2e-3)
+    assert got == pytest.approx(loss, rel=0.01)
+    # The two orders differ once a window has more than one context word.
+    window = _window_problem(seed)
+    _hogbatch("blocked", window)
+    assert np.abs(window[1] - syn1).max() > 1e-3

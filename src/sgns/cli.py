@@ -40,7 +40,7 @@ _formatter = _Formatter
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import ENGINES, INITS, OPTIMIZERS, PRESETS, SCHEDULES, TrainConfig
+    from .config import ENGINES, INITS, OPTIMIZERS, PRESETS, SCHEDULES, UPDATES, TrainConfig
     from .export import FORMATS
     from .pairs import NOISE_KINDS
 
@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, help=f"random seed [default: {d.seed}]")
     m.add_argument("--workers", type=int,
                    help=f"native engine: threads [default: {d.workers}]")
+    m.add_argument("--update", choices=UPDATES,
+                   help="native engine: 'window' computes the updates of a center word's whole "
+                   "window from the rows as they were, then writes them (HogBatch, fastest); "
+                   "'pair' writes them one context word at a time, as word2vec and gensim do "
+                   f"(about 10%% slower; see the README) [default: {d.update}]")
     m.add_argument("--batch-size", type=int,
                    help=f"keras engine: pairs per step [default: {d.batch_size}]")
     m.add_argument("--optimizer", choices=OPTIMIZERS,
@@ -163,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("words", nargs="+", metavar="WORD", help="query words")
     n.add_argument("--topn", type=int, default=10, help="how many neighbours")
     n.add_argument("--negative", nargs="+", default=[], metavar="WORD",
-                   help="words to subtract")
+                   help="words to subtract; the query words are then combined into one "
+                   "query, as in most_similar(positive=..., negative=...) [default: none, each "
+                   "word queried on its own]")
 
     e = sub.add_parser(
         "evaluate", formatter_class=_formatter, help="word similarity and analogy scores",
@@ -174,9 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("vectors", help="a run folder, a word2vec file (.txt, .bin) or an .npz")
     e.add_argument("--pairs", nargs="+", default=[], metavar="FILE",
                    help="word-pair files: 'word word score' per line, tab, comma or space "
-                   "separated, header and '#' comments allowed")
+                   "separated, header and '#' comments allowed [default: with neither option, "
+                   "WordSim-353, SimLex-999 and the Google analogies that gensim ships]")
     e.add_argument("--analogies", nargs="+", default=[], metavar="FILE",
-                   help="analogy files in the questions-words.txt layout")
+                   help="analogy files in the questions-words.txt layout [default: see --pairs]")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     p = sub.add_parser(
@@ -230,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
 _CONFIG_FIELDS = (
     "engine", "epochs", "dim", "window", "shrink_window", "negative", "noise", "sample",
     "min_count", "max_vocab", "count_limit", "lr", "min_lr", "schedule", "seed", "workers",
-    "batch_size", "optimizer", "shared_negatives", "shared_group", "init",
+    "batch_size", "update", "optimizer", "shared_negatives", "shared_group", "init",
 )
 
 

@@ -13,6 +13,7 @@ ENGINES = ("auto", "keras", "native")
 OPTIMIZERS = ("sgd", "adam")
 INITS = ("word2vec", "keras")
 SCHEDULES = ("linear", "constant")
+UPDATES = ("window", "pair")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class TrainConfig:
     shared_negatives: int = 16  # keras engine: negatives shared by each group of pairs; 0: per pair
     shared_group: int = 256  # keras engine: pairs per group sharing negatives
     workers: int = 2  # native engine: threads
+    update: str = "window"  # native engine: a center's window at once (HogBatch), or pair by pair
     seed: int = 1
 
     def __post_init__(self) -> None:
@@ -63,6 +65,7 @@ class TrainConfig:
             (self.shared_negatives >= 0, "shared_negatives must be >= 0"),
             (self.shared_group >= 1, "shared_group must be >= 1"),
             (self.workers >= 1, "workers must be >= 1"),
+            (self.update in UPDATES, f"update must be one of {UPDATES}"),
             (self.seed >= 0, "seed must be >= 0"),
         ]
         for ok, message in checks:
