@@ -2,7 +2,8 @@
 20 Newsgroups corpus (skip-gram, window 10, 5 negatives per positive, sample 1e-3, 5 epochs).
 
 Keras engine: negatives drawn per pair by the pair stream, or shared by groups of pairs inside
-the step (several group sizes). Native engine: learning rates around word2vec's 0.025.
+the step (several group sizes). Native engine: learning rates around word2vec's 0.025, and
+the pair-by-pair update order.
 
     python benchmarks/bench_defaults.py [--seeds 1 2]
 """
@@ -25,6 +26,7 @@ CANDIDATES = [
     ("native", "lr 0.018", dict(lr=0.018)),
     ("native", "lr 0.025 (default, word2vec's)", dict(lr=0.025)),
     ("native", "lr 0.030", dict(lr=0.03)),
+    ("native", "lr 0.025, --update pair", dict(update="pair")),
 ]
 
 
