@@ -97,6 +97,7 @@ def _fails(argv, capsys, expected):
     ("--min-count", "0", "min_count must be >= 1"),
     ("--max-vocab", "0", "max_vocab must be >= 1"),
     ("--count-limit", "-3", "count_limit must be >= 1"),
+    ("--update", "sideways", "invalid choice: 'sideways'"),
     ("--workers", "0", "workers must be >= 1"),
     ("--epochs", "two", "invalid int value"),
 ])
