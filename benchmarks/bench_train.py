@@ -6,8 +6,8 @@ seeds 1..runs, and the table shows medians: training seconds (corpus already cle
 memory; numba's one-off compile excluded and shown apart), words/s, and the quality figures
 (WordSim-353 and SimLex-999 Spearman, Google analogy accuracy), which are means over the seeds
 with their standard deviation. From one seed to the next SimLex moves by about 0.005 to 0.009
-for every trainer, so a mean over 3 seeds is uncertain by about as much as half the 0.01 margin
-that issue 3 allows; 8 seeds is the default.
+for every trainer, so a mean over 3 seeds is uncertain by about as much as half of a 0.01
+quality margin; 8 seeds is the default.
 
     python benchmarks/bench_train.py [--runs 8] [--engines native native-pair keras]
 """

@@ -99,60 +99,56 @@ class CleanCorpus:
 
 def clean(documents: Iterable[str], cleaner: Cleaner | None = None) -> CleanCorpus:
     """Apply ``cleaner`` (the notebook's steps by default) to every document."""
-    cleaner = cleaner or Cleaner()
-    loaded = nonempty = 0
-    kept: list[list[str]] = []
+    tally: dict[str, int] = {}
+    kept = list(_cleaned(documents, cleaner or Cleaner(), tally))
+    return CleanCorpus(documents=kept, **tally)
+
+
+def _cleaned(documents: Iterable[str], cleaner: Cleaner, tally: dict[str, int]):
+    """The kept token lists, one document at a time; ``tally`` counts documents ``loaded``,
+    ``nonempty`` and ``kept``. An empty corpus, before or after cleaning, is an error."""
+    tally.update(loaded=0, nonempty=0, kept=0)
     for text in documents:
-        loaded += 1
+        tally["loaded"] += 1
         words = cleaner.words(text)
         if not words:
             continue
-        nonempty += 1
+        tally["nonempty"] += 1
         tokens = cleaner.tokens(words)
-        if len(tokens) >= cleaner.min_doc_tokens and tokens:
-            kept.append(tokens)
-    if loaded == 0:
+        if tokens and len(tokens) >= cleaner.min_doc_tokens:
+            tally["kept"] += 1
+            yield tokens
+    if tally["loaded"] == 0:
         raise SgnsError("the corpus is empty")
-    if not kept:
-        raise SgnsError(f"the corpus is empty after cleaning ({loaded} documents read, none kept)")
-    return CleanCorpus(documents=kept, loaded=loaded, nonempty=nonempty, kept=len(kept))
+    if tally["kept"] == 0:
+        raise SgnsError(f"the corpus is empty after cleaning ({tally['loaded']} documents read, "
+                        "none kept)")
 
 
 class StreamingCorpus:
     """A corpus on disk, read and cleaned afresh on every pass: only the document at hand is in
     memory. Iterating it yields token lists; ``counts()`` gives the cleaning counts of the last
-    whole pass."""
+    whole pass, and ``tokens`` its number of tokens."""
 
     def __init__(self, path, cleaner: Cleaner | None = None, encoding: str = "utf-8") -> None:
-        from .corpus import load_corpus
-
         self.path, self.encoding = path, encoding
         self.cleaner = cleaner or Cleaner.mode("any-script")
-        self._load = lambda: load_corpus(path, encoding=encoding)
-        self._load()  # fail now on a missing path or an unknown encoding
+        self._read()  # fail now on a missing path or an unknown encoding
         self._counts: dict[str, int] | None = None
         self.tokens = 0
 
+    def _read(self) -> Iterable[str]:
+        from .corpus import load_corpus
+
+        return load_corpus(self.path, encoding=self.encoding)
+
     def __iter__(self):
-        loaded = nonempty = kept = tokens = 0
-        for text in self._load():
-            loaded += 1
-            words = self.cleaner.words(text)
-            if not words:
-                continue
-            nonempty += 1
-            doc = self.cleaner.tokens(words)
-            if doc and len(doc) >= self.cleaner.min_doc_tokens:
-                kept += 1
-                tokens += len(doc)
-                yield doc
-        if loaded == 0:
-            raise SgnsError("the corpus is empty")
-        if kept == 0:
-            raise SgnsError(f"the corpus is empty after cleaning ({loaded} documents read, "
-                            "none kept)")
-        self._counts = {"loaded": loaded, "nonempty": nonempty, "kept": kept}
-        self.tokens = tokens
+        tally: dict[str, int] = {}
+        tokens = 0
+        for doc in _cleaned(self._read(), self.cleaner, tally):
+            tokens += len(doc)
+            yield doc
+        self._counts, self.tokens = tally, tokens
 
     def counts(self) -> dict[str, int]:
         if self._counts is None:

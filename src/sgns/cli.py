@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="native engine: 'window' computes the updates of a center word's whole "
                    "window from the rows as they were, then writes them (HogBatch, fastest); "
                    "'pair' writes them one context word at a time, as word2vec and gensim do "
-                   f"(about 10%% slower; see the README) [default: {d.update}]")
+                   f"(about a third slower; see the README) [default: {d.update}]")
     m.add_argument("--batch-size", type=int,
                    help=f"keras engine: pairs per step [default: {d.batch_size}]")
     m.add_argument("--optimizer", choices=OPTIMIZERS,
@@ -339,8 +339,7 @@ def _neighbors(args: argparse.Namespace) -> int:
 
     if args.topn < 1:
         raise SgnsError(f"--topn must be >= 1, got {args.topn}")
-    path = Path(args.vectors)
-    kv = load_vectors(path / "vectors.txt" if path.is_dir() else path)
+    kv = load_vectors(args.vectors)  # a run folder or a vectors file
     for word in [*args.words, *args.negative]:
         if word not in kv:
             raise SgnsError(f"word {word!r} is not in the vocabulary of {args.vectors}")
