@@ -27,7 +27,10 @@ def gensim_scores(newsgroups_clean):
 
 @pytest.mark.parametrize("engine,margin", [("native", 0.03), ("keras", 0.04)])
 def test_quality_close_to_gensim(newsgroups_clean, gensim_scores, engine, margin):
-    result = train(newsgroups_clean, TrainConfig(engine=engine, seed=1), verbose=False)
+    # One worker: the native engine is then deterministic, so this check cannot flake on thread
+    # timing (Hogwild with two workers is covered by test_native on a small corpus).
+    result = train(newsgroups_clean, TrainConfig(engine=engine, seed=1, workers=1),
+                   verbose=False)
     assert result.info["vocab_size"] == 64277
     kv = result.keyed_vectors()
     assert len(kv) == 64276
