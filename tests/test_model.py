@@ -8,7 +8,8 @@ import pytest
 
 from sgns.config import TrainConfig
 from sgns.keras_engine import train_keras
-from sgns.model import SkipGram
+from sgns.model import CBOW, SkipGram
+from sgns.vectors import to_keyed_vectors
 from sgns.vocab import Vocabulary
 
 
@@ -111,3 +112,74 @@ def test_same_seed_same_keras_embeddings(topic_corpus, shared):
     a = train_keras(vocab.encode(topic_corpus), vocab, config, verbose=False)[0]
     b = train_keras(vocab.encode(topic_corpus), vocab, config, verbose=False)[0]
     np.testing.assert_array_equal(a, b)
+
+
+def _cbow_batch(vocab_size, n, width, seed):
+    rng = np.random.default_rng(seed)
+    window = rng.integers(1, vocab_size, (n, width)).astype("int32")
+    window[rng.random((n, width)) < 0.4] = 0  # shrunk windows and document ends
+    window[:, 0] = rng.integers(1, vocab_size, n)  # at least one context word each
+    window[:6, 1] = window[:6, 0]  # a word twice in one window
+    center = rng.integers(1, vocab_size, n).astype("int32")
+    label = (rng.random(n) < 0.5).astype("float32")
+    return window, center, label
+
+
+def _cbow_bce(tables, window, center, label):
+    mask = (window != 0)[..., None].astype(jnp.float32)
+    hidden = jnp.sum(tables[0][window] * mask, axis=1) / jnp.sum(mask, axis=1)
+    x = jnp.sum(hidden * tables[1][center], axis=-1)
+    return jnp.sum(jax.nn.softplus(x) - label * x)
+
+
+def test_cbow_model_is_the_mean_of_the_window_dotted_with_the_center():
+    model = CBOW(30, 4, init="keras", seed=2)
+    window, center, _ = _cbow_batch(30, 8, 6, seed=1)
+    tables = [np.array(v.value) for v in (model.input_embedding.embeddings,
+                                          model.output_embedding.embeddings)]
+    mask = (window != 0)[..., None]
+    hidden = (tables[0][window] * mask).sum(1) / mask.sum(1)
+    want = 1 / (1 + np.exp(-(hidden * tables[1][center]).sum(-1)))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model((window, center))).ravel(), want,
+                               atol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_cbow_sparse_step_equals_dense_autodiff_step(optimizer):
+    vocab_size, dim, lr = 40, 8, 0.1
+    model = CBOW(vocab_size, dim, learning_rate=lr, optimizer=optimizer, init="keras", seed=3)
+    model.compile()
+    variables = (model.input_embedding.embeddings, model.output_embedding.embeddings)
+    before = [np.array(v.value) for v in variables]
+    window, center, label = _cbow_batch(vocab_size, 64, 6, seed=0)
+    model.fit((window, center), label, batch_size=64, epochs=1, verbose=0, shuffle=False)
+    grads = jax.grad(_cbow_bce)([jnp.array(t) for t in before], window, center, label)
+    if optimizer == "sgd":
+        for variable, start, grad in zip(variables, before, grads, strict=True):
+            np.testing.assert_allclose(variable.value, start - lr * np.array(grad), atol=1e-6)
+        return
+    # Adam's first step moves every touched row by lr * sign(gradient); others stay.
+    for variable, start, grad in zip(variables, before, grads, strict=True):
+        grad = np.array(grad)
+        moved = np.abs(grad) > 1e-3
+        np.testing.assert_allclose(np.array(variable.value)[moved],
+                                   (start - lr * np.sign(grad))[moved], atol=1e-3)
+        untouched = ~np.abs(grad).any(axis=1)
+        untouched[0] = False  # padding: touched with a zero gradient
+        np.testing.assert_array_equal(np.array(variable.value)[untouched], start[untouched])
+
+
+@pytest.mark.parametrize("shared", [0, 8])
+def test_keras_cbow_groups_topic_words(topic_corpus, shared):
+    vocab = Vocabulary.build(topic_corpus)
+    config = TrainConfig(engine="keras", model="cbow", epochs=4, dim=16, window=4,
+                         batch_size=256, shared_negatives=shared, shared_group=64, sample=0,
+                         seed=1)
+    center, _, history = train_keras(vocab.encode(topic_corpus), vocab, config, verbose=False)
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert history[0]["pairs"] == sum(map(len, topic_corpus))  # one example per window
+    kv = to_keyed_vectors(vocab.words[1:], center[1:])
+    fruit, cars = ["apple", "banana", "cherry", "grape"], ["engine", "wheel", "brake", "piston"]
+    within = np.mean([kv.similarity(a, b) for a in fruit for b in fruit if a != b])
+    across = np.mean([kv.similarity(a, b) for a in fruit for b in cars])
+    assert within > across + 0.3

@@ -4,16 +4,9 @@ import numpy as np
 import pytest
 
 from sgns.config import TrainConfig
-from sgns.native import (
-    _alpha,
-    _update_pair_by_pair,
-    _update_window,
-    _update_window8,
-    alias_table,
-    initial_tables,
-    train_native,
-    worker_ranges,
-)
+from sgns.native import alias_table, initial_tables, train_native, worker_ranges
+from sgns.native.kernels import update_bag, update_pair_by_pair, update_window, update_window8
+from sgns.native.loop import _alpha
 from sgns.pairs import noise_distribution
 from sgns.vectors import to_keyed_vectors
 from sgns.vocab import Vocabulary
@@ -63,10 +56,11 @@ def _train(corpus, **changes):
     return vocab, train_native(vocab.encode(corpus), vocab, config, verbose=False)
 
 
-def test_one_worker_is_reproducible_bit_for_bit(topic_corpus):
-    _, (a, a_out, history_a, _) = _train(topic_corpus, workers=1, seed=3)
-    _, (b, b_out, history_b, _) = _train(topic_corpus, workers=1, seed=3)
-    _, (c, _, _, _) = _train(topic_corpus, workers=1, seed=4)
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_one_worker_is_reproducible_bit_for_bit(topic_corpus, model):
+    _, (a, a_out, history_a, _) = _train(topic_corpus, workers=1, seed=3, model=model)
+    _, (b, b_out, history_b, _) = _train(topic_corpus, workers=1, seed=3, model=model)
+    _, (c, _, _, _) = _train(topic_corpus, workers=1, seed=4, model=model)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(a_out, b_out)
     assert [h["loss"] for h in history_a] == [h["loss"] for h in history_b]
@@ -74,12 +68,15 @@ def test_one_worker_is_reproducible_bit_for_bit(topic_corpus):
 
 
 # 10 negatives take the general window kernel, up to 7 the register-blocked one.
-@pytest.mark.parametrize("workers,update,negative", [(1, "window", 5), (2, "window", 5),
-                                                     (1, "pair", 5), (1, "window", 10)])
-def test_training_lowers_the_loss_and_groups_topic_words(topic_corpus, workers, update,
+@pytest.mark.parametrize("model,workers,update,negative", [
+    ("skipgram", 1, "window", 5), ("skipgram", 2, "window", 5), ("skipgram", 1, "pair", 5),
+    ("skipgram", 1, "window", 10), ("cbow", 1, "window", 5), ("cbow", 2, "window", 5),
+    ("cbow", 1, "window", 10),
+])
+def test_training_lowers_the_loss_and_groups_topic_words(topic_corpus, model, workers, update,
                                                          negative):
     vocab, (center, _, history, _) = _train(topic_corpus, workers=workers, seed=1, update=update,
-                                            negative=negative)
+                                            negative=negative, model=model)
     losses = [h["loss"] for h in history]
     untrained = (1 + negative) * np.log(2)  # every score is 0 at the start: log 2 per row
     # Pair by pair, the first epoch already ends near this corpus' floor (about 2.17).
@@ -128,9 +125,9 @@ def _window_problem(seed, n_out=4):
 def _hogbatch(kernel, problem):
     syn0, syn1, contexts, m, outputs, labels, n_out, alpha = problem
     if kernel == "general":
-        return _update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+        return update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
                               np.empty((6, n_out), np.float32), np.empty((n_out, 16), np.float32))
-    return _update_window8(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+    return update_window8(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
                            np.empty((6, 8), np.float32), np.empty((n_out, 16), np.float32),
                            np.empty((8, 16), np.float32))
 
@@ -176,7 +173,7 @@ def test_pair_update_follows_word2vec_order(seed):
             neu += g * want1[o]
             want1[o] += g * want0[r]
         want0[r] += neu
-    got = _update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+    got = update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
                                np.empty(16, np.float32))
     np.testing.assert_allclose(syn0, want0, atol=2e-3)
     np.testing.assert_allclose(syn1, want1, atol=2e-3)
@@ -185,3 +182,44 @@ def test_pair_update_follows_word2vec_order(seed):
     window = _window_problem(seed)
     _hogbatch("blocked", window)
     assert np.abs(window[1] - syn1).max() > 1e-3
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("n_out", [1, 6, 11])
+def test_cbow_update_is_word2vecs(seed, n_out):
+    """word2vec's CBOW with cbow_mean=1: the hidden vector is the mean of the context rows; each
+    output row is scored against it and updated in turn; every context row (a repeated one once
+    per occurrence) gets the hidden vector's whole gradient."""
+    rng = np.random.default_rng(seed)
+    syn0 = rng.normal(0, 0.5, (14, 16)).astype(np.float32)
+    syn1 = rng.normal(0, 0.5, (14, 16)).astype(np.float32)
+    contexts = np.array([3, 7, 3, 9, 0, 0], dtype=np.int32)  # a repeat; 4 of 6 slots used
+    outputs = np.array([5, 1, 7, 11, 2, 12, 4, 8, 6, 10, 13][:n_out], dtype=np.int32)
+    labels = np.zeros(n_out, dtype=np.float32)
+    labels[0] = 1.0
+    alpha, m = np.float32(0.05), 4
+    want0, want1 = syn0.astype(float), syn1.astype(float)
+    hidden = want0[contexts[:m]].mean(axis=0)
+    neu, loss = np.zeros(16), 0.0
+    for o, label in zip(outputs, labels, strict=True):
+        f = hidden @ want1[o]
+        loss += _nll(f, label)
+        g = (label - _sigmoid(f)) * alpha
+        neu += g * want1[o]
+        want1[o] += g * hidden
+    for r in contexts[:m]:
+        want0[r] += neu
+    got = update_bag(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, np.float32(1.0),
+                     np.empty(16, np.float32), np.empty(16, np.float32))
+    np.testing.assert_allclose(syn0, want0, atol=2e-3)
+    np.testing.assert_allclose(syn1, want1, atol=2e-3)
+    assert got == pytest.approx(loss, rel=0.01)
+
+
+def test_cbow_trains_one_example_per_window(topic_corpus):
+    """CBOW's examples are center words (with a non-empty window), not pairs."""
+    _, (_, _, cbow, _) = _train(topic_corpus, workers=1, epochs=1, model="cbow")
+    _, (_, _, sg, _) = _train(topic_corpus, workers=1, epochs=1)
+    tokens = sum(map(len, topic_corpus))
+    assert cbow[0]["pairs"] == tokens  # no subsampling here, every document has 2+ words
+    assert sg[0]["pairs"] > 3 * tokens

@@ -126,3 +126,47 @@ def test_bounded_counting_finds_the_frequent_words_of_a_zipf_corpus():
     assert bounded.words[1:51] == exact.words[1:51]
     relative = bounded.counts[1:51] / exact.counts[1:51]
     assert relative[:20].min() > 0.99 and relative.min() > 0.9 and relative.max() <= 1.0
+
+
+@pytest.mark.parametrize("window,shrink", [(1, False), (3, False), (4, True)])
+def test_cbow_windows_are_each_tokens_context(window, shrink):
+    """Every token with a non-empty window is one example: its neighbours within its window and
+    document, in their columns (d places left in 2(d-1), right in 2d-1), zeros elsewhere."""
+    rng = np.random.default_rng(window)
+    docs = [[f"w{k}" for k in rng.integers(0, 30, size=n)] for n in (1, 2, 5, 17, 40)]
+    vocab = Vocabulary.build(docs)
+    corpus = vocab.encode(docs)
+    config = PairConfig(window=window, negative=0, shrink_window=shrink, batch_size=7,
+                        chunk_tokens=20, model="cbow")
+    epoch = PairStream(corpus, vocab.counts, config, seed=2).epoch(0)
+    (windows, centers, label), _ = _all(epoch)
+    assert windows.shape == (len(centers), 2 * window) and label.min() == 1.0
+    assert len(centers) == epoch.n_positive == sum(len(d) for d in docs if len(d) > 1)
+    # Rebuild each example from the planned windows, document by document.
+    expected = Counter()
+    for ids, doc_of, b in zip(epoch.kept_ids, epoch.kept_docs, epoch.windows, strict=True):
+        for i in range(ids.size):
+            row = [0] * (2 * window)
+            for d in range(1, b[i] + 1):
+                if i - d >= 0 and doc_of[i - d] == doc_of[i]:
+                    row[2 * d - 2] = int(ids[i - d])
+                if i + d < ids.size and doc_of[i + d] == doc_of[i]:
+                    row[2 * d - 1] = int(ids[i + d])
+            if any(row):
+                expected[(int(ids[i]), tuple(row))] += 1
+    got = Counter(zip(centers.tolist(), map(tuple, windows.tolist()), strict=True))
+    assert got == expected
+    if not shrink:
+        assert (windows != 0).sum() == sum(
+            min(window, q) + min(window, len(d) - 1 - q) for d in docs for q in range(len(d)))
+
+
+def test_cbow_negatives_reuse_windows_with_noise_centers(small):
+    vocab, corpus = small
+    config = PairConfig(window=3, negative=2, noise="unigram", batch_size=256, model="cbow")
+    epoch = PairStream(corpus, vocab.counts, config, seed=4).epoch(0)
+    (windows, centers, label), _ = _all(epoch)
+    assert (label == 0).sum() == 2 * epoch.n_positive
+    positive_windows = set(map(tuple, windows[label == 1].tolist()))
+    assert set(map(tuple, windows[label == 0].tolist())) <= positive_windows
+    assert centers[label == 0].min() >= 1 and centers[label == 0].max() < vocab.size

@@ -31,7 +31,8 @@ class _Formatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+        flag = isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction)
+        if flag or "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
             return text
         return f"{text} [default: {action.default}]"
 
@@ -40,7 +41,17 @@ _formatter = _Formatter
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import ENGINES, INITS, OPTIMIZERS, PRESETS, SCHEDULES, UPDATES, TrainConfig
+    from .config import (
+        DEFAULT_LR,
+        ENGINES,
+        INITS,
+        MODELS,
+        OPTIMIZERS,
+        PRESETS,
+        SCHEDULES,
+        UPDATES,
+        TrainConfig,
+    )
     from .export import FORMATS
     from .pairs import NOISE_KINDS
 
@@ -110,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"'native' (numba, CPU), 'keras' (Keras 3 on $KERAS_BACKEND, JAX by "
                    f"default) or 'auto': keras when Keras sees a GPU/TPU, else native "
                    f"[default: {d.engine}]")
+    m.add_argument("--model", choices=MODELS,
+                   help="'skipgram' predicts each context word from the center word; 'cbow' "
+                   "(continuous bag of words) predicts the center word from the mean of its "
+                   f"window, several times faster [default: {d.model}]")
     m.add_argument("--epochs", type=int, help=f"passes over the corpus [default: {d.epochs}]")
     m.add_argument("--dim", type=int, help=f"embedding dimension [default: {d.dim}]")
     m.add_argument("--window", type=int, help=f"context words on each side [default: {d.window}]")
@@ -131,7 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bound the memory of counting words: when more distinct words than "
                    "this are being counted, drop the rarest, as word2vec does (counts may come "
                    "out a little low) [default: no limit, exact counts]")
-    m.add_argument("--lr", type=float, help=f"initial learning rate [default: {d.lr:g}]")
+    m.add_argument("--lr", type=float,
+                   help="initial learning rate [default: "
+                   + ", ".join(f"{lr:g} for {model}" for model, lr in DEFAULT_LR.items())
+                   + "; 1e-3 with --preset notebook]")
     m.add_argument("--min-lr", type=float,
                    help=f"learning rate at the end of the linear schedule [default: {d.min_lr:g}]")
     m.add_argument("--schedule", choices=SCHEDULES,
@@ -236,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _CONFIG_FIELDS = (
-    "engine", "epochs", "dim", "window", "shrink_window", "negative", "noise", "sample",
+    "engine", "model", "epochs", "dim", "window", "shrink_window", "negative", "noise", "sample",
     "min_count", "max_vocab", "count_limit", "lr", "min_lr", "schedule", "seed", "workers",
     "batch_size", "update", "optimizer", "shared_negatives", "shared_group", "init",
 )

@@ -9,6 +9,9 @@ from .errors import SgnsError
 from .pairs import NOISE_KINDS
 
 ENGINES = ("auto", "keras", "native")
+MODELS = ("skipgram", "cbow")
+# word2vec.c's starting learning rates (see the README for the measurements on 20 Newsgroups).
+DEFAULT_LR = {"skipgram": 0.025, "cbow": 0.05}
 
 OPTIMIZERS = ("sgd", "adam")
 INITS = ("word2vec", "keras")
@@ -22,6 +25,7 @@ class TrainConfig:
     for the measurements behind them)."""
 
     engine: str = "auto"  # auto: native unless Keras sees an accelerator
+    model: str = "skipgram"  # skipgram, or cbow: the center word from the mean of its window
     dim: int = 100
     window: int = 10
     shrink_window: bool = True  # word2vec draws each center's window from 1..window
@@ -32,7 +36,7 @@ class TrainConfig:
     max_vocab: int | None = None
     count_limit: int | None = None  # most distinct words held while counting; None: exact
     epochs: int = 5
-    lr: float = 0.025
+    lr: float | None = None  # None: the model's default (DEFAULT_LR), set at construction
     min_lr: float = 0.0001  # the linear schedule ends here, as word2vec's does
     schedule: str = "linear"
     optimizer: str = "sgd"  # keras engine: sgd or adam (the notebook's)
@@ -45,6 +49,10 @@ class TrainConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise SgnsError(f"model must be one of {MODELS}, got {self.model!r}")
+        if self.lr is None:
+            object.__setattr__(self, "lr", DEFAULT_LR[self.model])
         checks = [
             (self.engine in ENGINES, f"engine must be one of {ENGINES}"),
             (self.dim >= 1, "dim must be >= 1"),
@@ -67,12 +75,18 @@ class TrainConfig:
             (self.workers >= 1, "workers must be >= 1"),
             (self.update in UPDATES, f"update must be one of {UPDATES}"),
             (self.seed >= 0, "seed must be >= 0"),
+            (self.model == "skipgram" or self.update == "window",
+             "update='pair' is the skip-gram window's order; CBOW has one example per window"),
         ]
         for ok, message in checks:
             if not ok:
                 raise SgnsError(message)
 
     def replace(self, **changes) -> TrainConfig:
+        """A copy with ``changes``. A change of model without a learning rate takes the new
+        model's default rate when this one had the old model's default."""
+        if "model" in changes and "lr" not in changes and self.lr == DEFAULT_LR[self.model]:
+            changes["lr"] = None
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:

@@ -126,8 +126,9 @@ class _quiet_gensim:
 
 
 def evaluation_callback(words: list[str], every: int = 1):
-    """A Keras callback for :class:`sgns.model.SkipGram`: after every ``every`` epochs, the
-    figures of :func:`evaluate` on the center table (row 0 is padding) go into the epoch logs,
+    """A Keras callback for :class:`sgns.model.SkipGram` or ``CBOW``: after every ``every``
+    epochs, the figures of :func:`evaluate` on the input table (row 0 is padding) go into the
+    epoch logs,
     so ``History`` and other callbacks see them."""
     import keras
 
@@ -137,7 +138,7 @@ def evaluation_callback(words: list[str], every: int = 1):
         def on_epoch_end(self, epoch, logs=None):
             if logs is None or (epoch + 1) % every:
                 return
-            table = keras.ops.convert_to_numpy(self.model.center_embedding.embeddings.value)
+            table = keras.ops.convert_to_numpy(self.model.input_embedding.embeddings.value)
             logs.update(summary(evaluate(to_keyed_vectors(words, table[1:]))))
 
     return EvaluationCallback()

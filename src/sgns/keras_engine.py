@@ -1,4 +1,4 @@
-"""Keras engine: the pair stream feeds ``SkipGram.fit`` one epoch at a time.
+"""Keras engine: the pair stream feeds ``SkipGram.fit`` (or ``CBOW.fit``) one epoch at a time.
 
 The numpy pair stream runs in a background thread so that making pairs overlaps the compiled
 steps; the last, short batch of an epoch is padded with zero-weight pairs so that every step has
@@ -20,7 +20,7 @@ import numpy as np
 from .checkpoint import EpochEnd
 from .config import TrainConfig
 from .errors import SgnsError
-from .model import SkipGram
+from .model import MODELS
 from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
 from .progress import EpochBar
 from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
@@ -35,17 +35,19 @@ def pair_config(config: TrainConfig) -> PairConfig:
         sample=config.sample,
         shrink_window=config.shrink_window,
         batch_size=config.batch_size,
+        model=config.model,
     )
 
 
-def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int) -> SkipGram:
+def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int) -> keras.Model:
+    """The config's model (``SkipGram`` or ``CBOW``), compiled, with its learning rate."""
     if config.schedule == "linear":
         learning_rate = keras.optimizers.schedules.PolynomialDecay(
             config.lr, decay_steps=max(total_steps, 1), end_learning_rate=config.min_lr, power=1.0
         )
     else:
         learning_rate = config.lr
-    model = SkipGram(
+    model = MODELS[config.model](
         vocab.size,
         config.dim,
         learning_rate=learning_rate,
@@ -81,7 +83,7 @@ class _ChunkPlans:
 
 def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
                    prefetch: int = 32) -> Iterator[tuple]:
-    """``((center, context), label, weight)`` batches of one or more planned epochs (chunks),
+    """``((inputs, output), label, weight)`` batches of one or more planned epochs (chunks),
     made ahead in a background thread."""
     batches: queue.Queue = queue.Queue(maxsize=prefetch)
     done = object()
@@ -89,15 +91,15 @@ def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
 
     def produce() -> None:
         try:
-            for center, context, label in (b for epoch in epochs for b in epoch):
-                weight = np.ones(len(center), dtype=np.float32)
-                if len(center) < batch_size:
-                    pad = batch_size - len(center)
-                    center, context, label, weight = (
-                        np.concatenate([a, np.zeros(pad, a.dtype)])
-                        for a in (center, context, label, weight)
+            for inputs, output, label in (b for epoch in epochs for b in epoch):
+                weight = np.ones(len(output), dtype=np.float32)
+                if len(output) < batch_size:
+                    pad = batch_size - len(output)
+                    inputs, output, label, weight = (
+                        np.concatenate([a, np.zeros((pad, *a.shape[1:]), a.dtype)])
+                        for a in (inputs, output, label, weight)
                     )
-                batches.put(((center, context), label, weight))
+                batches.put(((inputs, output), label, weight))
         except BaseException as exc:  # surfaced in the consumer
             failure.append(exc)
         finally:
@@ -205,10 +207,10 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
         if on_epoch_end is not None:
             on_epoch_end(EpochEnd(
                 epoch_index, history[-1],
-                lambda: keras.ops.convert_to_numpy(model.center_embedding.embeddings.value),
+                lambda: keras.ops.convert_to_numpy(model.input_embedding.embeddings.value),
                 lambda: {f"variable_{k:03d}": keras.ops.convert_to_numpy(v.value)
                          for k, v in enumerate(variables)},
             ))
-    center = keras.ops.convert_to_numpy(model.center_embedding.embeddings.value)
-    context = keras.ops.convert_to_numpy(model.context_embedding.embeddings.value)
+    center = keras.ops.convert_to_numpy(model.input_embedding.embeddings.value)
+    context = keras.ops.convert_to_numpy(model.output_embedding.embeddings.value)
     return center, context, history

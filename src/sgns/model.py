@@ -1,16 +1,22 @@
-"""The notebook's two-table skip-gram model as a ``keras.Model``, trained with sparse updates.
+"""The two-table word2vec models as ``keras.Model`` s, trained with sparse updates: ``SkipGram``
+(the notebook's model) and its sibling ``CBOW``.
 
-``call`` is the notebook's model: center table, context table, dot product, sigmoid. Training
+Both are an input table and an output table: a hidden vector is made from input rows (skip-gram:
+the center word's row; CBOW: the mean of the window's rows), dotted with an output row, then a
+sigmoid. ``SkipGram.call`` is the notebook's model: center table, context table, dot product,
+sigmoid. Training
 overrides ``train_step`` so that a step touches only the rows in its batch: the stock
 ``Embedding`` gradient is a dense V x d array and a stock optimizer then updates every row of both
 tables, which makes a step cost O(vocabulary) instead of O(batch). ``model.fit`` still drives
 training (callbacks, progress bar, history).
 
-A batch is ``((center, context), label, weight)``. Optionally each step also draws ``shared``
-negatives from the noise distribution for each group of ``group`` rows, shared by the positive
-pairs of that group (as sampled losses such as TensorFlow's ``nce_loss`` share them by batch) and
-weighted ``negative / shared`` each: the expected gradient is that of ``negative`` negatives per
-positive, computed as small matrix products instead of ``negative`` gathers per pair.
+A batch is ``((inputs, output), label, weight)``: ``(center, context)`` ids for skip-gram,
+``(window, center)`` for CBOW, where ``window`` is a padded matrix of context ids (0 is
+padding). Optionally each step also draws ``shared`` negatives from the noise distribution for
+each group of ``group`` rows, shared by the positive examples of that group (as sampled losses
+such as TensorFlow's ``nce_loss`` share them by batch) and weighted ``negative / shared`` each:
+the expected gradient is that of ``negative`` negatives per positive, computed as small matrix
+products instead of ``negative`` gathers per example.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from .config import INITS, OPTIMIZERS
 from .errors import SgnsError
 
 
-class SkipGram(keras.Model):
-    """Skip-gram with negative sampling: ``sigmoid(center[w] . context[c])``.
+class _TwoTables(keras.Model):
+    """What the models share: the two tables, shared negatives, and the sparse steps (JAX
+    stateless, TensorFlow/PyTorch in place). A model says how its input ids make the hidden
+    vector (``_hidden``) and where the hidden vector's gradient goes (``_input_updates``).
 
     Args:
         vocab_size: rows of each table, the reserved row 0 included.
@@ -41,6 +49,8 @@ class SkipGram(keras.Model):
             Keras' default uniform in +-0.05, as in the notebook).
         seed: seeds the initial tables and the shared negatives.
     """
+
+    table_names = ("input_embedding", "output_embedding")
 
     def __init__(
         self,
@@ -78,17 +88,18 @@ class SkipGram(keras.Model):
             context_init = keras.initializers.RandomUniform(
                 -0.05, 0.05, seed=None if seed is None else seed + 1
             )
-        self.center_embedding = layers.Embedding(
-            vocab_size, dim, embeddings_initializer=center_init, name="center_embedding"
+        input_name, output_name = self.table_names
+        self.input_embedding = layers.Embedding(
+            vocab_size, dim, embeddings_initializer=center_init, name=input_name
         )
-        self.context_embedding = layers.Embedding(
-            vocab_size, dim, embeddings_initializer=context_init, name="context_embedding"
+        self.output_embedding = layers.Embedding(
+            vocab_size, dim, embeddings_initializer=context_init, name=output_name
         )
         self.dot = layers.Dot(axes=-1, name="dot")
         self.sigmoid = layers.Activation("sigmoid", name="sigmoid")
         self.loss_tracker = keras.metrics.Mean(name="loss")
-        self.center_embedding.build((None,))
-        self.context_embedding.build((None,))
+        self.input_embedding.build((None,))
+        self.output_embedding.build((None,))
         self.dot.build([(None, dim), (None, dim)])
         self.steps = self.add_weight(
             shape=(), initializer="zeros", dtype="int32", trainable=False, name="steps"
@@ -109,11 +120,6 @@ class SkipGram(keras.Model):
             ]
         self.built = True
 
-    def call(self, inputs):
-        center, context = inputs
-        score = self.dot([self.center_embedding(center), self.context_embedding(context)])
-        return self.sigmoid(score)
-
     @property
     def metrics(self):
         return [self.loss_tracker]
@@ -129,6 +135,15 @@ class SkipGram(keras.Model):
         return ops.convert_to_tensor(self.learning_rate, "float32")
 
     # -- the update, in backend-neutral ops ------------------------------------------------------
+    def _hidden(self, table, inputs):
+        """The hidden vectors ``(batch, dim)`` from the input table and the batch's input ids."""
+        raise NotImplementedError
+
+    def _input_updates(self, inputs, grad_hidden):
+        """``(rows, grads)``: the input rows to update and their gradients, from the hidden
+        vectors' gradients."""
+        raise NotImplementedError
+
     def _gradients(self, c, o, label, weight, negatives):
         """Loss gradients for the gathered rows: center rows ``c``, context rows ``o``, shared
         negative rows ``negatives`` (or None). Returns (grad_c, grad_o, grad_n, loss_sum)."""
@@ -168,17 +183,17 @@ class SkipGram(keras.Model):
         import jax
 
         trainable, non_trainable, optimizer_vars, metric_vars = state
-        (center, context), label, weight = keras.utils.unpack_x_y_sample_weight(data)
+        (inputs, context), label, weight = keras.utils.unpack_x_y_sample_weight(data)
         weight = ops.ones_like(label) if weight is None else weight
         nt = {id(v): i for i, v in enumerate(self.non_trainable_variables)}
         tr = {id(v): i for i, v in enumerate(self.trainable_variables)}
         order = [tr[id(layer.embeddings)]
-                 for layer in (self.center_embedding, self.context_embedding)]
+                 for layer in (self.input_embedding, self.output_embedding)]
         tables = [trainable[i] for i in order]
         step = non_trainable[nt[id(self.steps)]]
         lr = self.current_learning_rate(step)
 
-        c = tables[0][center]
+        c = self._hidden(tables[0], inputs)
         o = tables[1][context]
         negatives, neg_ids = None, None
         if self.shared:
@@ -187,13 +202,14 @@ class SkipGram(keras.Model):
             key, draw = jax.random.split(non_trainable[rng_index])
             non_trainable[rng_index] = key
             noise_cdf = non_trainable[nt[id(self._noise_cdf)]]
-            shape = (self._groups(center.shape[0]), self.shared)
+            shape = (self._groups(context.shape[0]), self.shared)
             neg_ids = self._draw_negatives(noise_cdf, jax.random.uniform(draw, shape))
             negatives = tables[1][neg_ids]
         grad_c, grad_o, grad_n, loss = self._gradients(c, o, label, weight, negatives)
+        input_rows, input_grads = self._input_updates(inputs, grad_c)
 
         if self.sparse_optimizer == "sgd":
-            tables[0] = tables[0].at[center].add(-lr * grad_c)
+            tables[0] = tables[0].at[input_rows].add(-lr * input_grads)
             context_rows, context_grads = context, grad_o
             if negatives is not None:
                 context_rows = ops.concatenate([context, ops.reshape(neg_ids, (-1,))])
@@ -202,7 +218,7 @@ class SkipGram(keras.Model):
         else:
             t = ops.cast(step + 1, "float32")
             moments = [nt[id(m)] for m in self._moments]
-            for k, (rows, grads) in enumerate(((center, grad_c), (context, grad_o))):
+            for k, (rows, grads) in enumerate(((input_rows, input_grads), (context, grad_o))):
                 m_i, v_i = moments[2 * k], moments[2 * k + 1]
                 tables[k], non_trainable[m_i], non_trainable[v_i] = _lazy_adam(
                     tables[k], non_trainable[m_i], non_trainable[v_i], rows, grads, lr, t
@@ -220,21 +236,22 @@ class SkipGram(keras.Model):
 
     # -- TensorFlow and PyTorch: the same update on the variables in place ---------------------
     def _eager_train_step(self, data):
-        (center, context), label, weight = keras.utils.unpack_x_y_sample_weight(data)
+        (inputs, context), label, weight = keras.utils.unpack_x_y_sample_weight(data)
         weight = ops.ones_like(label) if weight is None else weight
         lr = self.current_learning_rate(self.steps.value)
-        center_table = self.center_embedding.embeddings
-        context_table = self.context_embedding.embeddings
-        c = ops.take(center_table.value, center, axis=0)
+        center_table = self.input_embedding.embeddings
+        context_table = self.output_embedding.embeddings
+        c = self._hidden(center_table.value, inputs)
         o = ops.take(context_table.value, context, axis=0)
         negatives, neg_ids = None, None
         if self.shared:
-            shape = (self._groups(ops.shape(center)[0]), self.shared)
+            shape = (self._groups(ops.shape(context)[0]), self.shared)
             uniform = keras.random.uniform(shape, seed=self._rng)
             neg_ids = self._draw_negatives(self._noise_cdf.value, uniform)
             negatives = ops.take(context_table.value, neg_ids, axis=0)
         grad_c, grad_o, grad_n, loss = self._gradients(c, o, label, weight, negatives)
-        _scatter_add(center_table, center, -lr * grad_c)
+        input_rows, input_grads = self._input_updates(inputs, grad_c)
+        _scatter_add(center_table, input_rows, -lr * input_grads)
         _scatter_add(context_table, context, -lr * grad_o)
         if negatives is not None:
             rows = ops.reshape(neg_ids, (-1,))
@@ -247,6 +264,59 @@ class SkipGram(keras.Model):
         if keras.backend.backend() == "jax":
             return self._jax_train_step(*args)
         return self._eager_train_step(*args)
+
+
+class SkipGram(_TwoTables):
+    """Skip-gram with negative sampling: ``sigmoid(center[w] . context[c])``, the notebook's
+    model. Inputs are ``(center, context)`` id vectors. Arguments: see :class:`_TwoTables`."""
+
+    table_names = ("center_embedding", "context_embedding")
+
+    @property
+    def center_embedding(self) -> layers.Embedding:
+        return self.input_embedding
+
+    @property
+    def context_embedding(self) -> layers.Embedding:
+        return self.output_embedding
+
+    def call(self, inputs):
+        center, context = inputs
+        score = self.dot([self.center_embedding(center), self.context_embedding(context)])
+        return self.sigmoid(score)
+
+    def _hidden(self, table, inputs):
+        return ops.take(table, inputs, axis=0)
+
+    def _input_updates(self, inputs, grad_hidden):
+        return inputs, grad_hidden
+
+
+class CBOW(_TwoTables):
+    """Continuous bag of words with negative sampling (Mikolov et al., 2013):
+    ``sigmoid(mean(input[window]) . output[center])``. Inputs are ``(window, center)``: a
+    ``(batch, 2 * window)`` matrix of context ids, 0 where a window is shorter (masked), and the
+    center ids. Each context row of a window gets its true share of the hidden vector's
+    gradient (divided by the window's length, as fastText does, and as autodiff of the mean
+    gives): word2vec's native loop gives every row the whole gradient, one window at a time,
+    but a batch adds up the gradients of a word over all the windows it is in, and the whole
+    gradient then diverges. Arguments: see :class:`_TwoTables`."""
+
+    def call(self, inputs):
+        window, center = inputs
+        hidden = self._hidden(self.input_embedding.embeddings, window)
+        return self.sigmoid(self.dot([hidden, self.output_embedding(center)]))
+
+    def _hidden(self, table, inputs):
+        mask = ops.cast(ops.not_equal(inputs, 0), "float32")[..., None]
+        rows = ops.take(table, inputs, axis=0) * mask
+        return ops.sum(rows, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+    def _input_updates(self, inputs, grad_hidden):
+        mask = ops.cast(ops.not_equal(inputs, 0), "float32")[..., None]
+        share = mask / ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)
+        grads = ops.expand_dims(grad_hidden, 1) * share
+        return ops.reshape(inputs, (-1,)), ops.reshape(grads, (-1, self.dim))
 
 
 def _lazy_adam(table, m, v, rows, grads, lr, t, beta1=0.9, beta2=0.999, epsilon=1e-7):
@@ -277,6 +347,9 @@ def _scatter_add(variable, rows, updates) -> None:
             variable.value.index_add_(0, rows.long(), updates)
     else:
         raise SgnsError(f"the sparse step does not support the {backend} backend")
+
+
+MODELS = {"skipgram": SkipGram, "cbow": CBOW}
 
 
 def draw_diagram(vocab_size: int, dim: int, path) -> bool:

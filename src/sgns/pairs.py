@@ -1,5 +1,6 @@
-"""Pair stream: shuffled batches of ``(center, context, label)`` for one epoch, made with numpy a
-chunk of documents at a time, so that an epoch's pairs are never all in memory.
+"""Pair stream: shuffled batches of ``(center, context, label)`` for one epoch (for CBOW,
+``(window, center, label)``, a window being a padded row of context ids), made with numpy a
+chunk of documents at a time, so that an epoch's examples are never all in memory.
 
 Each epoch is planned first (document order, subsampling, window sizes: one byte or so per token),
 which gives the exact number of pairs and batches before any pair is made; then each chunk's
@@ -62,6 +63,7 @@ class PairConfig:
     shrink_window: bool = False  # word2vec draws each center's window from 1..window
     batch_size: int = 1024
     chunk_tokens: int = 100_000
+    model: str = "skipgram"  # skipgram: (center, context) pairs; cbow: (window, center)
 
     def __post_init__(self) -> None:
         if self.window < 1:
@@ -74,6 +76,8 @@ class PairConfig:
             raise SgnsError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.noise not in NOISE_KINDS:
             raise SgnsError(f"noise must be one of {NOISE_KINDS}, got {self.noise!r}")
+        if self.model not in ("skipgram", "cbow"):
+            raise SgnsError(f"model must be skipgram or cbow, got {self.model!r}")
 
 
 class PairStream:
@@ -94,7 +98,8 @@ class PairStream:
 
 
 class EpochPairs:
-    """One epoch's plan; iterate it for the batches. ``n_pairs`` and ``n_batches`` are exact."""
+    """One epoch's plan; iterate it for the batches. ``n_pairs`` and ``n_batches`` are exact.
+    ``n_positive`` counts positive examples: pairs for skip-gram, windows for CBOW."""
 
     def __init__(self, stream: PairStream, epoch: int) -> None:
         self.stream = stream
@@ -121,7 +126,8 @@ class EpochPairs:
             self.kept_ids.append(ids)
             self.kept_docs.append(doc_of)
             self.windows.append(b)
-            self.n_positive_per_chunk.append(_count_pairs(doc_of, b))
+            self.n_positive_per_chunk.append(
+                _count_windows(doc_of) if cfg.model == "cbow" else _count_pairs(doc_of, b))
         self.n_positive = int(sum(self.n_positive_per_chunk))
         self.n_pairs = sum(p + int(p * cfg.negative) for p in self.n_positive_per_chunk)
         self.n_tokens = corpus.n_tokens  # read, as word2vec counts words; kept ones are fewer
@@ -134,8 +140,9 @@ class EpochPairs:
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         batch = self.stream.config.batch_size
         rest: tuple[np.ndarray, ...] | None = None
+        make = self._chunk_windows if self.stream.config.model == "cbow" else self._chunk_pairs
         for k in range(len(self.chunks)):
-            center, context, label = self._chunk_pairs(k)
+            center, context, label = make(k)
             if rest is not None:  # carry the previous chunk's remainder so batches stay full
                 fresh = (center, context, label)
                 center, context, label = (np.concatenate(p) for p in zip(rest, fresh, strict=True))
@@ -147,7 +154,7 @@ class EpochPairs:
             yield rest
 
     def _chunk_pairs(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        cfg, rng = self.stream.config, self.rng
+        cfg = self.stream.config
         ids, doc_of, b = self.kept_ids[k], self.kept_docs[k], self.windows[k]
         centers, contexts = [], []
         for d in range(1, cfg.window + 1):
@@ -156,21 +163,39 @@ class EpochPairs:
             backward = same_doc & (b[d:] >= d)  # center i + d, context i
             centers += [ids[:-d][forward], ids[d:][backward]]
             contexts += [ids[d:][forward], ids[:-d][backward]]
-        center = np.concatenate(centers)
-        context = np.concatenate(contexts)
-        n_pos = len(center)
+        return self._with_negatives(np.concatenate(centers), np.concatenate(contexts))
+
+    def _chunk_windows(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CBOW's examples: for each kept token with a non-empty window, the ``2 * window``
+        context ids (columns 2(d-1) and 2d-1 hold the words d places left and right; 0 where
+        the shrunk window or the document ends) and the token itself."""
+        cfg = self.stream.config
+        ids, doc_of, b = self.kept_ids[k], self.kept_docs[k], self.windows[k]
+        window = np.zeros((ids.size, 2 * cfg.window), dtype=np.int32)
+        for d in range(1, cfg.window + 1):
+            inside = (doc_of[:-d] == doc_of[d:])
+            window[d:, 2 * d - 2] = np.where(inside & (b[d:] >= d), ids[:-d], 0)
+            window[:-d, 2 * d - 1] = np.where(inside & (b[:-d] >= d), ids[d:], 0)
+        has_context = window.any(axis=1)
+        return self._with_negatives(window[has_context], ids[has_context].astype(np.int32))
+
+    def _with_negatives(self, inputs: np.ndarray, outputs: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positive examples, plus ``negative`` per positive (the inputs of random positives
+        with a noise word as output), shuffled together."""
+        cfg, rng = self.stream.config, self.rng
+        n_pos = len(outputs)
         n_neg = int(n_pos * cfg.negative)
         if n_neg:
             whole, extra = divmod(n_neg, n_pos)
-            neg_center = np.concatenate(
-                [np.tile(center, whole), center[rng.choice(n_pos, extra, replace=False)]]
-            )
-            center = np.concatenate([center, neg_center])
-            context = np.concatenate([context, self._draw_noise(n_neg)])
+            reused = np.concatenate([np.tile(np.arange(n_pos), whole),
+                                     rng.choice(n_pos, extra, replace=False)])
+            inputs = np.concatenate([inputs, inputs[reused]])
+            outputs = np.concatenate([outputs, self._draw_noise(n_neg)])
         label = np.zeros(n_pos + n_neg, dtype=np.float32)
         label[:n_pos] = 1.0
-        perm = rng.permutation(len(center))
-        return center[perm], context[perm], label[perm]
+        perm = rng.permutation(len(outputs))
+        return inputs[perm], outputs[perm], label[perm]
 
     def _draw_noise(self, n: int) -> np.ndarray:
         stream = self.stream
@@ -187,6 +212,15 @@ def _gather(corpus: EncodedCorpus, docs: np.ndarray) -> tuple[np.ndarray, np.nda
     offsets = np.cumsum(lengths) - lengths
     positions = np.arange(lengths.sum()) - np.repeat(offsets, lengths) + np.repeat(starts, lengths)
     return corpus.ids[positions], doc_of
+
+
+def _count_windows(doc_of: np.ndarray) -> int:
+    """CBOW examples of a chunk: tokens of documents with at least two kept tokens (each such
+    token has a neighbour within any window of 1 or more)."""
+    if doc_of.size == 0:
+        return 0
+    lengths = np.bincount(doc_of)
+    return int(lengths[lengths >= 2].sum())
 
 
 def _count_pairs(doc_of: np.ndarray, b: np.ndarray) -> int:

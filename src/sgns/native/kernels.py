@@ -1,0 +1,260 @@
+"""The native engine's update kernels: one example's gradients and writes, for skip-gram and CBOW.
+
+Every example is a bag of input rows scored against shared output rows, the target word and its
+negatives (fastText's ``src/model.cc`` view of both word2vec models): skip-gram's window is
+``m`` bags of one context row each, CBOW's is one bag of ``m`` context rows, averaged.
+
+The score-to-gradient lookup is word2vec's sigmoid table. Its cell index is clamped and NaN is
+caught before any lookup, so no float32 score, however large, infinite or NaN, reads outside the
+tables. The kernels are compiled with LLVM's fast-math flags except "no NaNs" and "no infs",
+so those checks are not optimised away.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+# Reassociation lets LLVM vectorise the dot products; nnan/ninf are left out on purpose (above).
+FASTMATH = {"reassoc", "contract", "arcp", "nsz", "afn"}
+
+# Sigmoid and loss by table lookup over [-MAX_EXP, MAX_EXP], as word2vec.c does: an exp and a log
+# per dot product would cost more than the dot product itself.
+MAX_EXP = 6.0
+TABLE_SIZE = 1024
+_GRID = (np.arange(TABLE_SIZE) + 0.5) / TABLE_SIZE * 2 * MAX_EXP - MAX_EXP
+SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
+SOFTPLUS_TABLE = np.log1p(np.exp(-_GRID)).astype(np.float32)  # -log(sigmoid(x))
+# A pair's loss is capped here, and a NaN score counts as this loss: far above the divergence
+# guard's limit, so broken tables still stop training, yet every epoch's loss stays a number.
+LOSS_CAP = 1e4
+
+
+@njit(cache=True, inline="always")
+def gradient_and_loss(f, label, alpha):
+    """For a score ``f``: the update's scale ``(label - sigmoid(f)) * alpha``, never larger than
+    ``alpha``, and the pair's loss, -log(sigmoid(f)) for the positive (label 1) and
+    -log(1 - sigmoid(f)) for a negative (label 0), capped at ``LOSS_CAP``.
+
+    In float32, ``f + MAX_EXP`` rounds up to ``2 * MAX_EXP`` for the largest scores below
+    ``MAX_EXP``, which would index one past the end: the cell is clamped. A NaN score gives no
+    update."""
+    max_exp = np.float32(MAX_EXP)
+    if f != f:
+        return np.float32(0.0), np.float32(LOSS_CAP)
+    if f >= max_exp:
+        s, positive_loss, negative_loss = np.float32(1.0), np.float32(0.0), f
+    elif f <= -max_exp:
+        s, positive_loss, negative_loss = np.float32(0.0), -f, np.float32(0.0)
+    else:
+        cell = int((f + max_exp) * np.float32(TABLE_SIZE / (2 * MAX_EXP)))
+        cell = min(max(cell, 0), TABLE_SIZE - 1)
+        # The grid is symmetric: the mirrored cell holds softplus(x) = -log(1 - sigmoid(x)).
+        s, positive_loss = SIGMOID_TABLE[cell], SOFTPLUS_TABLE[cell]
+        negative_loss = SOFTPLUS_TABLE[TABLE_SIZE - 1 - cell]
+    loss = positive_loss if label > np.float32(0.5) else negative_loss
+    return (label - s) * alpha, min(loss, np.float32(LOSS_CAP))
+
+
+@intrinsic
+def prefetch_row(typingctx, table, row):
+    """Ask the CPU to bring row ``row`` of a C-contiguous 2-D table into cache for writing,
+    without waiting for it: LLVM's ``llvm.prefetch``, one per 64-byte line. A hint: it reads
+    nothing and never faults, whatever the row."""
+    if not (isinstance(table, types.Array) and table.ndim == 2 and table.layout == "C"
+            and isinstance(row, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        table_type = sig.args[0]
+        array = context.make_array(table_type)(context, builder, args[0])
+        r = context.cast(builder, args[1], sig.args[1], types.intp)
+        zero = context.get_constant(types.intp, 0)
+        start = cgutils.get_item_pointer(context, builder, table_type, array, [r, zero])
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        base = builder.bitcast(start, byte_ptr)
+        itemsize = context.get_constant(types.intp, table_type.dtype.bitwidth // 8)
+        row_bytes = builder.mul(itemsize, cgutils.unpack_tuple(builder, array.shape)[1])
+        line = context.get_constant(types.intp, 64)
+        with cgutils.for_range_slice(builder, zero, row_bytes, line) as (offset, _):
+            # (address, 1 = for writing, 3 = keep in all cache levels, 1 = data)
+            builder.call(prefetch, [builder.gep(base, [offset]), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(table, row), codegen
+
+
+@njit(cache=True, inline="always")
+def _output_gradients(syn0, contexts, m, n_out, g, grad_out):
+    """``grad_out[k] = sum_j g[j, k] * syn0[contexts[j]]``, from the input rows as they are."""
+    dim = syn0.shape[1]
+    grad_out[:n_out] = 0.0
+    for j in range(m):
+        r = contexts[j]
+        for k in range(n_out):
+            gk = g[j, k]
+            for i in range(dim):
+                grad_out[k, i] += gk * syn0[r, i]
+
+
+@njit(cache=True, inline="always")
+def _add_rows(table, rows, n, updates):
+    for k in range(n):
+        o = rows[k]
+        for i in range(table.shape[1]):
+            table[o, i] += updates[k, i]
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores, grad_out):
+    """Skip-gram, HogBatch (Ji et al., 2016): the window as small matrix products, scores =
+    In . Out^T (m x n_out), then the output-row gradients from the old input rows, then both
+    tables are written. Returns the window's loss."""
+    dim = syn0.shape[1]
+    loss = 0.0
+    for j in range(m):
+        r = contexts[j]
+        for k in range(n_out):
+            o = outputs[k]
+            f = np.float32(0.0)
+            for i in range(dim):
+                f += syn0[r, i] * syn1[o, i]
+            scores[j, k], pair_loss = gradient_and_loss(f, labels[k], alpha)
+            loss += pair_loss
+    # Output gradients need the input rows before their update: accumulate them first.
+    _output_gradients(syn0, contexts, m, n_out, scores, grad_out)
+    for j in range(m):
+        r = contexts[j]
+        for k in range(n_out):
+            g = scores[j, k]
+            o = outputs[k]
+            for i in range(dim):
+                syn0[r, i] += g * syn1[o, i]
+    _add_rows(syn1, outputs, n_out, grad_out)
+    return loss
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def update_window8(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores, grad_out,
+                   out8):
+    """:func:`update_window` for at most 8 output rows (up to 7 negatives), register-blocked:
+    the output rows are copied into ``out8`` (zero rows past ``n_out``), and each context row
+    is read once for its 8 dot products and written once with the sum of its 8 updates, in
+    loops LLVM vectorises. About 15% faster than the general form on 20 Newsgroups."""
+    dim = syn0.shape[1]
+    for k in range(8):
+        if k < n_out:
+            o = outputs[k]
+            for i in range(dim):
+                out8[k, i] = syn1[o, i]
+        else:
+            for i in range(dim):
+                out8[k, i] = 0.0
+    loss = 0.0
+    for j in range(m):
+        r = contexts[j]
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = np.float32(0.0)
+        for i in range(dim):
+            x = syn0[r, i]
+            a0 += x * out8[0, i]
+            a1 += x * out8[1, i]
+            a2 += x * out8[2, i]
+            a3 += x * out8[3, i]
+            a4 += x * out8[4, i]
+            a5 += x * out8[5, i]
+            a6 += x * out8[6, i]
+            a7 += x * out8[7, i]
+        scores[j, 0] = a0
+        scores[j, 1] = a1
+        scores[j, 2] = a2
+        scores[j, 3] = a3
+        scores[j, 4] = a4
+        scores[j, 5] = a5
+        scores[j, 6] = a6
+        scores[j, 7] = a7
+        for k in range(8):
+            if k < n_out:
+                scores[j, k], pair_loss = gradient_and_loss(scores[j, k], labels[k], alpha)
+                loss += pair_loss
+            else:
+                scores[j, k] = 0.0  # the padding rows get no update
+    _output_gradients(syn0, contexts, m, n_out, scores, grad_out)
+    for j in range(m):
+        r = contexts[j]
+        g0, g1, g2, g3 = scores[j, 0], scores[j, 1], scores[j, 2], scores[j, 3]
+        g4, g5, g6, g7 = scores[j, 4], scores[j, 5], scores[j, 6], scores[j, 7]
+        for i in range(dim):
+            syn0[r, i] += (g0 * out8[0, i] + g1 * out8[1, i] + g2 * out8[2, i]
+                           + g3 * out8[3, i] + g4 * out8[4, i] + g5 * out8[5, i]
+                           + g6 * out8[6, i] + g7 * out8[7, i])
+    _add_rows(syn1, outputs, n_out, grad_out)
+    return loss
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, neu):
+    """Skip-gram in word2vec's order: one context word at a time, each pair's output rows
+    written before the next pair is scored (the negatives are still shared by the window).
+    Returns the loss."""
+    dim = syn0.shape[1]
+    loss = 0.0
+    for j in range(m):
+        r = contexts[j]
+        neu[:] = 0.0
+        for k in range(n_out):
+            o = outputs[k]
+            f = np.float32(0.0)
+            for i in range(dim):
+                f += syn0[r, i] * syn1[o, i]
+            g, pair_loss = gradient_and_loss(f, labels[k], alpha)
+            loss += pair_loss
+            for i in range(dim):
+                neu[i] += g * syn1[o, i]
+                syn1[o, i] += g * syn0[r, i]
+        for i in range(dim):
+            syn0[r, i] += neu[i]
+    return loss
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def update_bag(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, in_scale, hidden, neu):
+    """One bag of input rows against shared output rows (fastText's model): the hidden vector is
+    the mean of ``syn0[bag[:n_bag]]``; each output row is scored against it and updated from it,
+    in word2vec's order; the hidden vector's gradient, times ``in_scale``, goes back to every
+    input row of the bag. word2vec's CBOW (gensim's ``cbow_mean=1``) uses ``in_scale = 1``:
+    every context row gets the whole gradient. Returns the loss."""
+    dim = syn0.shape[1]
+    hidden[:] = 0.0
+    for j in range(n_bag):
+        r = bag[j]
+        for i in range(dim):
+            hidden[i] += syn0[r, i]
+    inv = np.float32(1.0) / np.float32(n_bag)
+    for i in range(dim):
+        hidden[i] *= inv
+    neu[:] = 0.0
+    loss = 0.0
+    for k in range(n_out):
+        o = outputs[k]
+        f = np.float32(0.0)
+        for i in range(dim):
+            f += hidden[i] * syn1[o, i]
+        g, pair_loss = gradient_and_loss(f, labels[k], alpha)
+        loss += pair_loss
+        for i in range(dim):
+            neu[i] += g * syn1[o, i]
+            syn1[o, i] += g * hidden[i]
+    for i in range(dim):
+        neu[i] *= in_scale
+    for j in range(n_bag):
+        r = bag[j]
+        for i in range(dim):
+            syn0[r, i] += neu[i]
+    return loss

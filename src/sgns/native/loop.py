@@ -1,0 +1,279 @@
+"""The native engine's thread loop: documents → subsampled sentence → windows → one kernel call
+per center word, in numba threads over runs of documents, and the Python loop over epochs and
+slices around it.
+
+Threads share the tables without locks (Hogwild: Recht et al., 2011), each over its own run of
+documents. Training is cut into slices so the progress bar and the learning rate move between
+compiled calls; with one worker and a seed the result is the same bit for bit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from ..checkpoint import EpochEnd
+from ..config import TrainConfig
+from ..pairs import keep_probabilities, noise_distribution
+from ..progress import EpochBar
+from ..vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
+from .kernels import (
+    FASTMATH,
+    prefetch_row,
+    update_bag,
+    update_pair_by_pair,
+    update_window,
+    update_window8,
+)
+from .sampling import alias_table, below, draw_alias, uniform
+
+SLICES_PER_EPOCH = 20
+# The models, as the compiled loop knows them.
+SKIPGRAM, CBOW = 0, 1
+MODEL_CODES = {"skipgram": SKIPGRAM, "cbow": CBOW}
+# How a skip-gram window is written (see update_window8 and update_pair_by_pair).
+WINDOW, PAIR = 0, 1
+# The targets of the center word this many places ahead are drawn and their rows prefetched
+# while the current one trains: random output rows are the memory latency that counts (about
+# 15% off skip-gram's time and 30% off CBOW's on 20 Newsgroups; 2 measured a little better
+# than 1 or 3).
+AHEAD = 2
+
+
+@njit(cache=True, inline="always")
+def _subsample(ids, begin, end, keep, state, sentence):
+    """The document ``ids[begin:end]`` after frequent-word subsampling, into ``sentence``;
+    returns its length."""
+    length = 0
+    for t in range(begin, end):
+        word = ids[t]
+        if keep[word] >= np.float32(1.0) or keep[word] > uniform(state):
+            sentence[length] = word
+            length += 1
+    return length
+
+
+@njit(cache=True, inline="always")
+def _window(sentence, length, p, b, contexts):
+    """The words within ``b`` places of ``sentence[p]``, into ``contexts``; returns how many."""
+    m = 0
+    for q in range(max(0, p - b), min(length, p + b + 1)):
+        if q != p:
+            contexts[m] = sentence[q]
+            m += 1
+    return m
+
+
+@njit(cache=True, inline="always")
+def _targets(center, negative, accept, alias, state, outputs, labels):
+    """The center word (label 1) and ``negative`` draws from the noise table (label 0) into
+    ``outputs``; as word2vec, a draw of the center word itself is skipped. Returns how many."""
+    outputs[0] = center
+    labels[0] = 1.0
+    n_out = 1
+    for _ in range(negative):
+        k = draw_alias(state, accept, alias)
+        if k != center:
+            outputs[n_out] = k
+            labels[n_out] = 0.0
+            n_out += 1
+    return n_out
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _train_documents(
+    syn0, syn1, ids, starts, first_doc, end_doc, keep, accept, alias, window, shrink,
+    negative, model, update, alpha_start, alpha_end, state, stats,
+):
+    """Train on documents ``first_doc:end_doc``. ``stats`` gets loss sum, examples (skip-gram
+    pairs or CBOW windows), dot products and tokens seen."""
+    dim = syn0.shape[1]
+    max_len = 0
+    for doc in range(first_doc, end_doc):
+        max_len = max(max_len, starts[doc + 1] - starts[doc])
+    sentence = np.empty(max_len, dtype=np.int32)
+    contexts = np.empty(2 * window, dtype=np.int32)
+    # A ring of AHEAD + 1 sets of targets (center word and negatives), drawn ahead.
+    targets = np.empty((AHEAD + 1, negative + 1), dtype=np.int32)
+    target_labels = np.empty((AHEAD + 1, negative + 1), dtype=np.float32)
+    n_targets = np.zeros(AHEAD + 1, dtype=np.int64)
+    scores = np.empty((2 * window, max(8, negative + 1)), dtype=np.float32)
+    grad_out = np.empty((negative + 1, dim), dtype=np.float32)
+    hidden = np.empty(dim, dtype=np.float32)
+    neu = np.empty(dim, dtype=np.float32)
+    out8 = np.zeros((8, dim), dtype=np.float32)
+    total = max(1, starts[end_doc] - starts[first_doc])
+    seen = 0
+    loss = 0.0
+    examples = 0
+    dots = 0
+    for doc in range(first_doc, end_doc):
+        alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        length = _subsample(ids, starts[doc], starts[doc + 1], keep, state, sentence)
+        seen += starts[doc + 1] - starts[doc]
+        for p in range(min(AHEAD, length)):
+            n_targets[p] = _targets(sentence[p], negative, accept, alias, state, targets[p],
+                                    target_labels[p])
+        for p in range(length):
+            now = p % (AHEAD + 1)
+            if p + AHEAD < length:
+                later = (p + AHEAD) % (AHEAD + 1)
+                n_targets[later] = _targets(sentence[p + AHEAD], negative, accept, alias, state,
+                                            targets[later], target_labels[later])
+                for k in range(n_targets[later]):
+                    prefetch_row(syn1, targets[later, k])
+            if p + window + 1 < length:  # the word about to enter the window
+                prefetch_row(syn0, sentence[p + window + 1])
+            outputs, labels, n_out = targets[now], target_labels[now], n_targets[now]
+            b = 1 + below(state, window) if shrink else window
+            m = _window(sentence, length, p, b, contexts)
+            if m == 0:
+                continue
+            if model == CBOW:
+                loss += update_bag(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+                                   np.float32(1.0), hidden, neu)
+                examples += 1
+                dots += n_out
+                continue
+            if update == PAIR:
+                loss += update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out,
+                                            alpha, neu)
+            elif n_out <= 8:
+                loss += update_window8(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+                                       scores, grad_out, out8)
+            else:
+                loss += update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+                                      scores, grad_out)
+            examples += m
+            dots += m * n_out
+    stats[0] += loss
+    stats[1] += examples
+    stats[2] += dots
+    stats[3] += starts[end_doc] - starts[first_doc]
+
+
+@njit(cache=True, parallel=True)
+def _train_slice(
+    syn0, syn1, ids, starts, ranges, keep, accept, alias, window, shrink, negative, model,
+    update, alpha_start, alpha_end, states, stats,
+):
+    for w in prange(ranges.shape[0]):
+        _train_documents(
+            syn0, syn1, ids, starts, ranges[w, 0], ranges[w, 1], keep, accept, alias, window,
+            shrink, negative, model, update, alpha_start, alpha_end, states[w], stats[w],
+        )
+
+
+def worker_ranges(starts: np.ndarray, workers: int, slices: int) -> np.ndarray:
+    """``(slices, workers, 2)`` document ranges: each worker a contiguous, token-balanced run of
+    documents, cut into ``slices`` consecutive pieces."""
+    n_docs = len(starts) - 1
+    bounds = np.searchsorted(starts, np.linspace(0, starts[-1], workers * slices + 1))
+    bounds = np.clip(bounds, 0, n_docs)
+    bounds[0], bounds[-1] = 0, n_docs
+    pieces = np.stack([bounds[:-1], bounds[1:]], axis=1).reshape(workers, slices, 2)
+    return np.ascontiguousarray(pieces.transpose(1, 0, 2))
+
+
+def initial_tables(
+    vocab_size: int, dim: int, seed: int, width: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """word2vec's start: input rows uniform in +-0.5/dim, output rows zero; columns past ``dim``
+    (up to ``width``) are zero."""
+    rng = np.random.default_rng(seed)
+    syn0 = np.zeros((vocab_size, width or dim), dtype=np.float32)
+    syn0[:, :dim] = (rng.random((vocab_size, dim), dtype=np.float32) - 0.5) / dim
+    return syn0, np.zeros_like(syn0)
+
+
+def compile_kernels() -> float:
+    """Compile (or load from numba's cache) on a toy problem; return the seconds it took."""
+    start = time.perf_counter()
+    syn0, syn1 = initial_tables(4, 2, 0)
+    ids = np.array([1, 2, 3, 1], dtype=np.int32)
+    starts = np.array([0, 4], dtype=np.int64)
+    accept, alias = alias_table(np.array([0.0, 0.5, 0.25, 0.25]))
+    _train_slice(
+        syn0, syn1, ids, starts, np.array([[0, 1]], dtype=np.int64), np.ones(4, np.float32),
+        accept, alias, 2, True, 1, SKIPGRAM, WINDOW, 0.025, 0.025,
+        np.zeros((1, 1), np.uint64), np.zeros((1, 4)),
+    )
+    return time.perf_counter() - start
+
+
+def train_native(
+    corpus: EncodedCorpus | ChunkedCorpus,
+    vocab: Vocabulary,
+    config: TrainConfig,
+    verbose: bool = True,
+    on_epoch_end: Callable[[EpochEnd], None] | None = None,
+    resume: dict[str, np.ndarray] | None = None,
+    start_epoch: int = 0,
+) -> tuple[np.ndarray, np.ndarray, list[dict], float]:
+    """Train; return the input table, the output table, one record per epoch trained, and the
+    compile seconds. ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first
+    epoch still to train; ``on_epoch_end`` is called after every epoch."""
+    compile_seconds = compile_kernels()
+    threads = min(config.workers, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(threads)
+    # Rows padded to whole 64-byte vectors: the zero columns stay zero (their gradients are
+    # zero), and the inner loops need no scalar remainder.
+    width = -(-config.dim // 16) * 16
+    if resume is not None:
+        syn0, syn1 = resume["syn0"].copy(), resume["syn1"].copy()
+    else:
+        syn0, syn1 = initial_tables(vocab.size, config.dim, config.seed, width)
+    keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
+    accept, alias = alias_table(noise_distribution(vocab.counts, config.noise))
+    negative = int(round(config.negative))
+    model = MODEL_CODES[config.model]
+    update = PAIR if config.update == "pair" else WINDOW
+    history = []
+    for epoch in range(start_epoch, config.epochs):
+        total = max(1, corpus.n_tokens)  # a corpus streamed from disk knows it exactly after a pass
+        with EpochBar(epoch, config.epochs, total=corpus.n_tokens, unit="word",
+                      enabled=verbose) as bar:
+            stats = np.zeros((config.workers, 4))
+            start = time.perf_counter()
+            done = 0  # tokens of this epoch trained so far
+            for c, chunk in enumerate(corpus.chunks()):
+                # About SLICES_PER_EPOCH slices per epoch, whatever the chunks: the progress bar
+                # and the learning rate move between compiled calls.
+                slices = max(1, round(SLICES_PER_EPOCH * chunk.n_tokens / total))
+                ranges = worker_ranges(chunk.starts, config.workers, slices)
+                for s in range(slices):
+                    piece = int(sum(chunk.starts[b] - chunk.starts[a] for a, b in ranges[s]))
+                    # Seeded by (seed, epoch, chunk, slice) alone: a resumed run draws the same.
+                    seeds = np.random.SeedSequence([config.seed, epoch, c, s])
+                    states = seeds.generate_state(config.workers, np.uint64).reshape(-1, 1)
+                    _train_slice(
+                        syn0, syn1, chunk.ids, chunk.starts, ranges[s], keep, accept, alias,
+                        config.window, config.shrink_window, negative, model, update,
+                        _alpha(config, (epoch + done / total) / config.epochs),
+                        _alpha(config, (epoch + (done + piece) / total) / config.epochs),
+                        states, stats,
+                    )
+                    done += piece
+                    loss_so_far = stats[:, 0].sum() / max(1.0, stats[:, 1].sum())
+                    bar.advance(int(stats[:, 3].sum()) - bar.bar.n, loss_so_far)
+            seconds = time.perf_counter() - start
+            loss = float(stats[:, 0].sum() / max(1.0, stats[:, 1].sum()))
+            bar.finish(loss)
+        history.append({"epoch": epoch + 1, "loss": loss, "seconds": seconds,
+                        "pairs": int(stats[:, 1].sum()), "tokens": int(stats[:, 3].sum())})
+        if on_epoch_end is not None:
+            on_epoch_end(EpochEnd(epoch, history[-1], lambda: syn0[:, : config.dim],
+                                  lambda: {"syn0": syn0.copy(), "syn1": syn1.copy()}))
+    dim = config.dim
+    return np.ascontiguousarray(syn0[:, :dim]), np.ascontiguousarray(syn1[:, :dim]), history, \
+        compile_seconds
+
+
+def _alpha(config: TrainConfig, progress: float) -> float:
+    if config.schedule == "constant":
+        return config.lr
+    return config.lr - (config.lr - config.min_lr) * min(progress, 1.0)

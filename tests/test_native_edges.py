@@ -1,0 +1,173 @@
+"""The native kernels at their edges: every table lookup at and around both ends of the sigmoid
+table, at +-inf and NaN, inside the fast-math kernels as well as on its own; and the kernel tests
+once more under numba's bounds checking, in a process of their own."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numba import njit
+
+from sgns.native import LOSS_CAP, MAX_EXP, alias_table, gradient_and_loss
+from sgns.native.kernels import (
+    FASTMATH,
+    update_bag,
+    update_pair_by_pair,
+    update_window,
+    update_window8,
+)
+from sgns.native.sampling import draw_alias
+
+REPO = Path(__file__).resolve().parents[1]
+ALPHA = np.float32(0.025)
+
+
+@njit(fastmath=FASTMATH)
+def _lookups(scores, label, alpha):
+    """The lookup as the kernels inline it: compiled with the kernels' fast-math flags."""
+    g = np.empty(scores.size, np.float32)
+    loss = np.empty(scores.size, np.float32)
+    for i in range(scores.size):
+        g[i], loss[i] = gradient_and_loss(scores[i], label, alpha)
+    return g, loss
+
+
+def _edge_scores() -> np.ndarray:
+    """Scores at and around +-MAX_EXP (16 float32 steps each way), 0, the extremes, +-inf, NaN."""
+    edges = []
+    for edge in (MAX_EXP, -MAX_EXP, 0.0):
+        x = np.float32(edge)
+        up = down = x
+        for _ in range(16):
+            up, down = np.nextafter(up, np.float32(np.inf)), np.nextafter(down, np.float32(-np.inf))
+            edges += [up, down]
+        edges.append(x)
+    finfo = np.finfo(np.float32)
+    edges += [finfo.max, -finfo.max, finfo.tiny, -finfo.tiny, np.inf, -np.inf, np.nan]
+    return np.array(edges, dtype=np.float32)
+
+
+def _every_4096th_float32() -> np.ndarray:
+    """About a million float32 values spread over every exponent, both signs, inf and NaN."""
+    bits = np.arange(0, 2**32, 4096, dtype=np.uint64).astype(np.uint32)
+    return bits.view(np.float32)
+
+
+def test_the_reported_score_gives_a_sane_update():
+    # 5.9999995 + 6 rounds to 12.0 in float32: the cell was one past the end of the table.
+    g, loss = gradient_and_loss(np.float32(5.9999995), np.float32(1.0), ALPHA)
+    assert 0 <= g < 0.003 * ALPHA and 0 <= loss < 0.01
+
+
+@pytest.mark.parametrize("label", [1.0, 0.0])
+@pytest.mark.parametrize("compiled_as", ["plain", "fastmath"])
+def test_every_score_gives_a_finite_loss_and_a_bounded_gradient(label, compiled_as):
+    scores = np.concatenate([_edge_scores(), _every_4096th_float32()])
+    if compiled_as == "plain":
+        pairs = [gradient_and_loss(f, np.float32(label), ALPHA) for f in _edge_scores()]
+        g = np.array([p[0] for p in pairs], np.float32)
+        loss = np.array([p[1] for p in pairs], np.float32)
+        scores = _edge_scores()
+    else:
+        g, loss = _lookups(scores, np.float32(label), ALPHA)
+    assert np.isfinite(g).all() and np.isfinite(loss).all()
+    assert (np.abs(g) <= ALPHA).all()
+    assert (loss >= 0).all() and (loss <= LOSS_CAP).all()
+    # Where the score is a number, the lookup is the sigmoid to the table's resolution
+    # (12 / 1024 wide cells: sigmoid moves by at most 0.003 across one).
+    ok = np.isfinite(scores)
+    with np.errstate(over="ignore"):
+        sigmoid = 1 / (1 + np.exp(-scores[ok].astype(np.float64)))
+    np.testing.assert_allclose(g[ok], (label - sigmoid) * ALPHA, atol=0.0035 * ALPHA)
+    # NaN gives no update and the largest loss, so the divergence guard sees broken tables.
+    nan = np.isnan(scores)
+    assert (g[nan] == 0).all() and (loss[nan] == LOSS_CAP).all()
+
+
+def _one_pair_problem(score: float, n_out: int = 1):
+    """Tables where the context row scores exactly ``score`` against every output row."""
+    dim = 16
+    syn0 = np.zeros((4, dim), np.float32)
+    syn1 = np.zeros((4 + n_out, dim), np.float32)
+    syn0[1, 0] = score
+    syn1[2:2 + n_out, 0] = 1.0
+    contexts = np.array([1], np.int32)
+    outputs = np.arange(2, 2 + n_out, dtype=np.int32)
+    labels = np.zeros(n_out, np.float32)
+    labels[0] = 1.0
+    return syn0, syn1, contexts, outputs, labels
+
+
+def _run_kernel(kernel, syn0, syn1, contexts, outputs, labels):
+    n_out, dim = len(outputs), syn0.shape[1]
+    if kernel == "window":
+        return update_window(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
+                             np.empty((1, n_out), np.float32), np.empty((n_out, dim), np.float32))
+    if kernel == "window8":
+        return update_window8(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
+                              np.empty((1, 8), np.float32), np.empty((n_out, dim), np.float32),
+                              np.empty((8, dim), np.float32))
+    if kernel == "pair":
+        return update_pair_by_pair(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
+                                   np.empty(dim, np.float32))
+    return update_bag(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA, np.float32(1.0),
+                      np.empty(dim, np.float32), np.empty(dim, np.float32))
+
+
+@pytest.mark.parametrize("kernel", ["window", "window8", "pair", "bag"])
+@pytest.mark.parametrize("n_out", [1, 3])
+def test_each_kernel_at_the_table_edges(kernel, n_out):
+    for score in _edge_scores():
+        syn0, syn1, contexts, outputs, labels = _one_pair_problem(score, n_out)
+        before0, before1 = syn0.copy(), syn1.copy()
+        loss = _run_kernel(kernel, syn0, syn1, contexts, outputs, labels)
+        assert np.isfinite(loss) and 0 <= loss <= n_out * LOSS_CAP, (kernel, score, loss)
+        if not np.isfinite(score):
+            continue
+        # Each output row moves by g * score and the context row by the sum of g over the
+        # outputs, with |g| <= alpha: a read past the table gave g = -5 alpha.
+        g_out = syn1[outputs, 0] - before1[outputs, 0]
+        assert (np.abs(g_out) <= ALPHA * abs(score) * 1.0001 + 1e-30).all(), (kernel, score)
+        assert abs(syn0[1, 0] - before0[1, 0]) <= n_out * ALPHA * 1.0001, (kernel, score)
+        if abs(score) > 1e3:
+            continue  # a float32 that large does not move by alpha
+        sigmoid = 1 / (1 + np.exp(-np.float64(score)))
+        want = (labels - sigmoid) * ALPHA
+        np.testing.assert_allclose(syn0[1, 0] - before0[1, 0], want.sum(),
+                                   atol=0.004 * ALPHA * n_out)
+
+
+@njit
+def _draws(accept, alias, n, seed):
+    state = np.array([seed], np.uint64)
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        out[i] = draw_alias(state, accept, alias)
+    return out
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 1000])
+def test_alias_draws_stay_inside_the_table(size):
+    p = np.random.default_rng(size).random(size) + 1e-12
+    p[0] = 0.0 if size > 1 else 1.0
+    accept, alias = alias_table(p)
+    assert alias.min() >= 0 and alias.max() < size
+    drawn = _draws(accept, alias, 20_000, size)
+    assert drawn.min() >= 0 and drawn.max() < size
+    if size > 1:
+        assert not (drawn == 0).any()  # probability 0 is never drawn
+
+
+def test_kernels_under_numba_boundscheck(tmp_path):
+    """The kernel and edge tests again with every array access checked (NUMBA_BOUNDSCHECK=1),
+    compiled afresh into an empty cache so no unchecked code is loaded."""
+    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    tests = ["tests/test_native_edges.py", "tests/test_native.py", "-k", "not boundscheck",
+             "-p", "no:cacheprovider", "-q"]
+    done = subprocess.run([sys.executable, "-m", "pytest", *tests], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert " passed" in done.stdout and "IndexError" not in done.stdout
