@@ -1,15 +1,20 @@
 """sgns against gensim's Word2Vec on the cleaned 20 Newsgroups corpus, same recipe, same run.
 
-Skip-gram, window 10, 5 negatives, dimension 100, sample 1e-3, 5 epochs, 2 workers; every word
-kept (min_count 1). Runs alternate between the trainers (gensim, native, keras, gensim, ...) with
-seeds 1..runs, and the table shows medians: training seconds (corpus already cleaned and in
-memory; numba's one-off compile excluded and shown apart), words/s, and the quality figures
-(WordSim-353 and SimLex-999 Spearman, Google analogy accuracy), which are means over the seeds
-with their standard deviation. From one seed to the next SimLex moves by about 0.005 to 0.009
-for every trainer, so a mean over 3 seeds is uncertain by about as much as half of a 0.01
-quality margin; 8 seeds is the default.
+Skip-gram (or, with --model cbow, CBOW: gensim's sg=0 with cbow_mean=1), window 10,
+5 negatives, dimension 100, sample 1e-3, 5 epochs, 2 workers; every word kept (min_count 1).
+Runs alternate between the trainers (gensim, native, keras, gensim, ...) with seeds 1..runs,
+and the table shows medians: training seconds (corpus already cleaned and in memory; numba's
+one-off compile excluded and shown apart), words/s, and the quality figures (WordSim-353 and
+SimLex-999 Spearman, Google analogy accuracy), which are means over the seeds with their
+standard deviation. From one seed to the next SimLex moves by about 0.005 to 0.009 for every
+trainer, so a mean over 3 seeds is uncertain by about as much as half of a 0.01 quality
+margin; 8 seeds is the default.
+
+Each trainer runs at its own default learning rate (gensim's alpha 0.025 for both models;
+sgns' default for the model) unless --lr or --gensim-alpha say otherwise.
 
     python benchmarks/bench_train.py [--runs 8] [--engines native native-pair keras]
+    python benchmarks/bench_train.py --model cbow --engines native keras [--lr 0.05]
 """
 
 from __future__ import annotations
@@ -24,17 +29,20 @@ import sgns
 from common import median, newsgroups, quality
 
 
-def run_gensim(corpus, seed: int, workers: int) -> tuple[float, object]:
+def run_gensim(corpus, seed: int, workers: int, model: str = "skipgram",
+               alpha: float = 0.025) -> tuple[float, object]:
     start = time.perf_counter()
-    model = Word2Vec(corpus.documents, sg=1, negative=5, window=10, vector_size=100, epochs=5,
-                     workers=workers, min_count=1, sample=1e-3, seed=seed)
-    return time.perf_counter() - start, model.wv
+    trained = Word2Vec(corpus.documents, sg=int(model == "skipgram"), cbow_mean=1, negative=5,
+                       window=10, vector_size=100, epochs=5, workers=workers, min_count=1,
+                       sample=1e-3, seed=seed, alpha=alpha)
+    return time.perf_counter() - start, trained.wv
 
 
-def run_sgns(corpus, engine: str, seed: int, workers: int) -> tuple[float, object, dict]:
+def run_sgns(corpus, engine: str, seed: int, workers: int, model: str = "skipgram",
+             lr: float | None = None) -> tuple[float, object, dict]:
     # "native-pair": the native engine with word2vec's pair-by-pair update order.
     engine, _, update = engine.partition("-")
-    config = sgns.TrainConfig(engine=engine, seed=seed, workers=workers,
+    config = sgns.TrainConfig(engine=engine, seed=seed, workers=workers, model=model, lr=lr,
                               update=update or "window")
     result = sgns.train(corpus, config, verbose=False)
     return result.info["train_seconds"], result.keyed_vectors(), result.info
@@ -51,6 +59,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--engines", nargs="+", default=["native", "native-pair", "keras"],
                         help="sgns engines; native-pair is --engine native --update pair")
+    parser.add_argument("--model", choices=("skipgram", "cbow"), default="skipgram")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="sgns' learning rate [default: the model's default]")
+    parser.add_argument("--gensim-alpha", type=float, default=0.025)
     args = parser.parse_args()
     corpus = newsgroups()
     words = corpus.tokens * 5
@@ -62,12 +74,12 @@ def main() -> None:
     warm = sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1),
                       verbose=False)
     for seed in range(1, args.runs + 1):
-        t, kv = run_gensim(corpus, seed, args.workers)
+        t, kv = run_gensim(corpus, seed, args.workers, args.model, args.gensim_alpha)
         seconds["gensim"].append(t)
         scores["gensim"].append(quality(kv))
         neighbours.setdefault("gensim", kv)
         for engine in args.engines:
-            t, kv, _ = run_sgns(corpus, engine, seed, args.workers)
+            t, kv, _ = run_sgns(corpus, engine, seed, args.workers, args.model, args.lr)
             seconds[f"sgns {engine}"].append(t)
             scores[f"sgns {engine}"].append(quality(kv))
             neighbours.setdefault(f"sgns {engine}", kv)
@@ -75,7 +87,9 @@ def main() -> None:
               flush=True)
 
     base = median(seconds["gensim"])
-    print(f"\ncleaned 20 Newsgroups, {corpus.tokens:,} tokens x 5 epochs; {args.runs} runs each, "
+    print(f"\n{args.model}, cleaned 20 Newsgroups, {corpus.tokens:,} tokens x 5 epochs; "
+          f"{args.runs} runs each, sgns lr {args.lr or 'default'}, gensim alpha "
+          f"{args.gensim_alpha}; "
           f"{args.workers} workers; numba compile or cache load, once per process: "
           f"{warm.info['compile_seconds']:.2f} s (not in the times)")
     print("| trainer | seconds (median) | words/s | time vs gensim | WS353 | SimLex | analogies |")

@@ -30,13 +30,16 @@ def _train(corpus, out, *extra):
 
 
 @pytest.mark.parametrize("engine", ["native", "keras"])
-def test_train_writes_the_run_folder(corpus_file, tmp_path, engine, capsys):
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_train_writes_the_run_folder(corpus_file, tmp_path, engine, model, capsys):
     out = tmp_path / f"run-{engine}"
-    assert _train(corpus_file, out, "--engine", engine) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["run.json", "training.png", "vectors.txt",
-                                                     "vocab.txt", "words.png"]
+    assert _train(corpus_file, out, "--engine", engine, "--model", model) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "training.png", "vectors.npz",
+                                                     "vectors.txt", "vocab.txt", "words.png"]
     info = json.loads((out / "run.json").read_text())
-    assert info["engine"] == engine
+    assert info["engine"] == engine and info["params"]["model"] == model
+    assert info["params"]["lr"] == {"skipgram": 0.025, "cbow": 0.05 if engine == "native"
+                                    else 0.2}[model]
     assert info["backend"] == ("numba" if engine == "native" else "jax")
     assert info["documents"] == {"loaded": 43, "nonempty": 43, "kept": 43}
     vocab_lines = (out / "vocab.txt").read_text().splitlines()
@@ -49,7 +52,29 @@ def test_train_writes_the_run_folder(corpus_file, tmp_path, engine, capsys):
     kv = KeyedVectors.load_word2vec_format(str(out / "vectors.txt"))
     assert kv.vector_size == 16 and len(kv) == len(vocab_lines)
     assert kv.index_to_key == [line.split("\t")[0] for line in vocab_lines]
+    with np.load(out / "vectors.npz") as npz:  # the same vectors, quick to load
+        assert npz["words"].tolist() == kv.index_to_key
+        np.testing.assert_array_equal(npz["vectors"], kv.vectors)
     assert "wrote" in capsys.readouterr().out
+
+
+def test_run_folder_has_the_permissions_of_the_umask(corpus_file, tmp_path):
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        out = tmp_path / "run"
+        assert _train(corpus_file, out) == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o755
+        assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o644}
+        os.umask(0o077)
+        private = tmp_path / "private"
+        assert _train(corpus_file, private) == 0
+        assert stat.S_IMODE(private.stat().st_mode) == 0o700
+        assert {stat.S_IMODE(p.stat().st_mode) for p in private.iterdir()} == {0o600}
+    finally:
+        os.umask(previous)
 
 
 def test_neighbors_prints_most_similar(corpus_file, tmp_path, capsys):
@@ -98,6 +123,7 @@ def _fails(argv, capsys, expected):
     ("--max-vocab", "0", "max_vocab must be >= 1"),
     ("--count-limit", "-3", "count_limit must be >= 1"),
     ("--update", "sideways", "invalid choice: 'sideways'"),
+    ("--model", "glove", "invalid choice: 'glove'"),
     ("--workers", "0", "workers must be >= 1"),
     ("--epochs", "two", "invalid int value"),
 ])
@@ -105,6 +131,13 @@ def test_bad_hyperparameters(corpus_file, tmp_path, capsys, option, value, expec
     out = tmp_path / "run"
     _fails(["train", "--corpus", str(corpus_file), "--out", str(out), option, value],
            capsys, expected)
+    assert not out.exists()
+
+
+def test_settings_that_do_not_apply_to_cbow(corpus_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    _fails(["train", "--corpus", str(corpus_file), "--out", str(out), "--model", "cbow",
+            "--update", "pair"], capsys, "update='pair' is the skip-gram window's order")
     assert not out.exists()
 
 
@@ -158,7 +191,7 @@ def test_a_real_process_exits_2_without_traceback(tmp_path):
 def test_help_explains_every_option(capsys):
     assert main(["train", "--help"]) == 0
     text = capsys.readouterr().out
-    for option in ["--corpus", "--engine", "--epochs", "--dim", "--window", "--negative",
+    for option in ["--corpus", "--engine", "--model", "--epochs", "--dim", "--window", "--negative",
                    "--sample", "--min-count", "--batch-size", "--lr", "--seed", "--workers",
                    "--preset", "--out", "--overwrite", "--stream", "--count-limit", "--update"]:
         assert option in text

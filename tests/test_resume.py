@@ -32,7 +32,9 @@ def _stop_after(epochs_done):
 
 @pytest.mark.parametrize("engine,changes", [
     ("native", dict(workers=1)),
+    ("native", dict(workers=1, model="cbow")),
     ("keras", dict(batch_size=256, shared_negatives=4, shared_group=64)),
+    ("keras", dict(batch_size=256, shared_negatives=4, shared_group=64, model="cbow", lr=0.05)),
     ("keras", dict(optimizer="adam", lr=0.01, schedule="constant", shared_negatives=0,
                    negative=1, batch_size=256)),
 ])

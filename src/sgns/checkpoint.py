@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .errors import SgnsError
-from .files import atomic_open
+from .files import atomic_open, atomic_write_text
 from .vocab import Vocabulary
 
 CHECKPOINT_FILE = "checkpoint.npz"
@@ -57,6 +58,44 @@ def save_checkpoint(folder: str | os.PathLike, checkpoint: Checkpoint) -> Path:
                  words=np.asarray(checkpoint.vocab.words[1:], dtype=str),
                  counts=checkpoint.vocab.counts[1:], **arrays)
     return path
+
+
+class CheckpointWriter:
+    """Writes each epoch's checkpoint, then the run record, in a background thread while the
+    next epoch trains. One write at a time: a new one first waits for the last. The caller
+    hands over a copy of the state, taken at the end of the epoch, and must :meth:`wait`
+    before it stops (in a ``finally``), so that an interrupted run still leaves the last
+    finished epoch's checkpoint whole."""
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def submit(self, checkpoint: Checkpoint, record: dict) -> None:
+        self.wait()
+        # Snapshots: the caller goes on changing its run record.
+        checkpoint.info = json.loads(json.dumps(checkpoint.info))
+        text = json.dumps(record, indent=2) + "\n"
+
+        def write() -> None:
+            try:
+                save_checkpoint(self.folder, checkpoint)
+                atomic_write_text(self.folder / "run.json", text)
+            except BaseException as exc:  # raised in the training thread by wait()
+                self._error = exc
+
+        self._thread = threading.Thread(target=write, name="sgns-checkpoint")
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Block until the write under way (if any) is on disk; raise its error, if any."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
 
 def checkpoint_epochs(folder: str | os.PathLike) -> int:

@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "out a little low) [default: no limit, exact counts]")
     m.add_argument("--lr", type=float,
                    help="initial learning rate [default: "
-                   + ", ".join(f"{lr:g} for {model}" for model, lr in DEFAULT_LR.items())
+                   + ", ".join(f"{lr:g} for {model} on the {engine} engine"
+                               for (engine, model), lr in DEFAULT_LR.items())
                    + "; 1e-3 with --preset notebook]")
     m.add_argument("--min-lr", type=float,
                    help=f"learning rate at the end of the linear schedule [default: {d.min_lr:g}]")

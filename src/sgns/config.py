@@ -10,8 +10,16 @@ from .pairs import NOISE_KINDS
 
 ENGINES = ("auto", "keras", "native")
 MODELS = ("skipgram", "cbow")
-# word2vec.c's starting learning rates (see the README for the measurements on 20 Newsgroups).
-DEFAULT_LR = {"skipgram": 0.025, "cbow": 0.05}
+# Starting learning rates by (engine, model), measured on 20 Newsgroups (README, "The
+# measurements behind the defaults"). The native ones are word2vec.c's. The Keras engine's CBOW
+# gives each context row its share of the gradient (see sgns.model.CBOW), so it needs a larger
+# rate.
+DEFAULT_LR = {
+    ("native", "skipgram"): 0.025,
+    ("native", "cbow"): 0.05,
+    ("keras", "skipgram"): 0.025,
+    ("keras", "cbow"): 0.2,
+}
 
 OPTIMIZERS = ("sgd", "adam")
 INITS = ("word2vec", "keras")
@@ -36,7 +44,7 @@ class TrainConfig:
     max_vocab: int | None = None
     count_limit: int | None = None  # most distinct words held while counting; None: exact
     epochs: int = 5
-    lr: float | None = None  # None: the model's default (DEFAULT_LR), set at construction
+    lr: float | None = None  # None: the engine's and model's default (DEFAULT_LR)
     min_lr: float = 0.0001  # the linear schedule ends here, as word2vec's does
     schedule: str = "linear"
     optimizer: str = "sgd"  # keras engine: sgd or adam (the notebook's)
@@ -49,11 +57,8 @@ class TrainConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        if self.model not in MODELS:
-            raise SgnsError(f"model must be one of {MODELS}, got {self.model!r}")
-        if self.lr is None:
-            object.__setattr__(self, "lr", DEFAULT_LR[self.model])
         checks = [
+            (self.model in MODELS, f"model must be one of {MODELS}"),
             (self.engine in ENGINES, f"engine must be one of {ENGINES}"),
             (self.dim >= 1, "dim must be >= 1"),
             (self.window >= 1, "window must be >= 1"),
@@ -64,8 +69,8 @@ class TrainConfig:
             (self.max_vocab is None or self.max_vocab >= 1, "max_vocab must be >= 1"),
             (self.count_limit is None or self.count_limit >= 1, "count_limit must be >= 1"),
             (self.epochs >= 1, "epochs must be >= 1"),
-            (self.lr > 0, "lr (learning rate) must be > 0"),
-            (0 <= self.min_lr <= self.lr, "min_lr must be between 0 and lr"),
+            (self.lr is None or self.lr > 0, "lr (learning rate) must be > 0"),
+            (0 <= self.min_lr <= (self.lr or self.min_lr), "min_lr must be between 0 and lr"),
             (self.schedule in SCHEDULES, f"schedule must be one of {SCHEDULES}"),
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {OPTIMIZERS}"),
             (self.init in INITS, f"init must be one of {INITS}"),
@@ -83,11 +88,17 @@ class TrainConfig:
                 raise SgnsError(message)
 
     def replace(self, **changes) -> TrainConfig:
-        """A copy with ``changes``. A change of model without a learning rate takes the new
-        model's default rate when this one had the old model's default."""
-        if "model" in changes and "lr" not in changes and self.lr == DEFAULT_LR[self.model]:
-            changes["lr"] = None
         return dataclasses.replace(self, **changes)
+
+    def for_engine(self, engine: str) -> TrainConfig:
+        """This configuration with the learning rate filled in for ``engine`` (``native`` or
+        ``keras``) when it was left to the default."""
+        if self.lr is not None:
+            return self
+        lr = DEFAULT_LR[(engine, self.model)]
+        if self.min_lr > lr:
+            raise SgnsError(f"min_lr {self.min_lr:g} is above the default learning rate {lr:g}")
+        return self.replace(lr=lr)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

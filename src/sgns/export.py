@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import SgnsError
 from .files import atomic_open, atomic_path
-from .vectors import to_keyed_vectors
+from .vectors import save_npz, to_keyed_vectors
 
 FORMATS = ("word2vec-binary", "projector", "npz", "keras")
 
@@ -31,15 +31,6 @@ def save_word2vec_binary(path: str | os.PathLike, words: Sequence[str], vectors:
     kv = to_keyed_vectors(words, vectors)
     with atomic_path(path) as tmp:
         kv.save_word2vec_format(str(tmp), binary=True)
-
-
-def save_npz(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
-    """Compact native format: ``words`` (unicode array) and ``vectors`` (float32), no pickle."""
-    if not str(path).endswith(".npz"):
-        raise SgnsError(f"an npz file must end in .npz, got {path}")
-    with atomic_open(path, "wb") as f:
-        np.savez(f, words=np.asarray(list(words), dtype=str),
-                 vectors=np.asarray(vectors, dtype=np.float32))
 
 
 def save_projector(folder: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:

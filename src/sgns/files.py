@@ -1,4 +1,7 @@
-"""Writing files so that a crash or a kill never leaves a torn one: write beside, then rename."""
+"""Writing files so that a crash or a kill never leaves a torn one: write beside, then rename.
+
+Python's temporary files and folders are private (0600, 0700); what we write is given the
+permissions the user's umask gives any new file or folder before it takes its final name."""
 
 from __future__ import annotations
 
@@ -8,6 +11,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+
+def umask() -> int:
+    """The process' umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def public_file(path: str | os.PathLike) -> None:
+    """Give a file we made the permissions an ordinary new file would have."""
+    os.chmod(path, 0o666 & ~umask())
+
+
+def make_folder_temp(parent: Path, name: str) -> Path:
+    """A new, empty folder beside ``parent / name``, with the umask's permissions."""
+    folder = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.", suffix=".tmp"))
+    os.chmod(folder, 0o777 & ~umask())
+    return folder
 
 
 @contextmanager
@@ -20,6 +42,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[
             yield f
             f.flush()
             os.fsync(f.fileno())
+        public_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -40,6 +63,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        public_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -139,6 +139,7 @@ def train_keras(
     ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first epoch still to
     train; ``on_epoch_end`` is called after every epoch. ``data_parallel`` splits every batch
     across all the devices Keras sees (``keras.distribution.DataParallel``)."""
+    config = config.for_engine("keras")
     if not data_parallel:
         return _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume,
                       start_epoch)

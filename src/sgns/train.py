@@ -7,7 +7,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,15 +16,15 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors
 
-from .checkpoint import Checkpoint, EpochEnd, save_checkpoint
+from .checkpoint import Checkpoint, CheckpointWriter, EpochEnd
 from .cleaning import CleanCorpus, StreamingCorpus
 from .config import TrainConfig
 from .errors import SgnsError
-from .files import atomic_write_text
-from .vectors import save_word2vec_text, to_keyed_vectors
+from .files import atomic_write_text, make_folder_temp
+from .vectors import save_npz, save_word2vec_text, to_keyed_vectors
 from .vocab import ChunkedCorpus, Vocabulary
 
-RUN_FILES = ("vectors.txt", "vocab.txt", "run.json")
+RUN_FILES = ("vectors.txt", "vectors.npz", "vocab.txt", "run.json")
 
 
 @dataclass
@@ -48,7 +47,8 @@ class TrainResult:
         return to_keyed_vectors(self.vocab.words[1:], self.vectors)
 
     def save(self, out_dir: str | os.PathLike, overwrite: bool = False) -> Path:
-        """Write ``vectors.txt``, ``vocab.txt`` and ``run.json`` into ``out_dir``.
+        """Write ``vectors.txt``, ``vectors.npz`` (the same vectors, quick to load), ``vocab.txt``
+        and ``run.json`` into ``out_dir``.
 
         Everything is written into a temporary folder beside it and moved into place at the end,
         so a failed or interrupted save never leaves a half-written run folder.
@@ -56,9 +56,10 @@ class TrainResult:
         out = Path(out_dir)
         check_output_dir(out, overwrite)
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+        staging = make_folder_temp(out.parent, out.name)
         try:
             save_word2vec_text(staging / "vectors.txt", self.vocab.words[1:], self.vectors)
+            save_npz(staging / "vectors.npz", self.vocab.words[1:], self.vectors)
             self.vocab.save(staging / "vocab.txt")
             atomic_write_text(staging / "run.json", json.dumps(self.info, indent=2) + "\n")
             if out.exists():
@@ -140,6 +141,7 @@ def train(
     if encoded.n_tokens < 2:
         raise SgnsError("the corpus has fewer than two tokens in the vocabulary")
     engine = resume.engine if resume is not None else resolve_engine(config.engine)
+    config = config.for_engine(engine)
     if data_parallel and engine != "keras":
         raise SgnsError("data-parallel training is for the Keras engine (--engine keras)")
     info = {
@@ -157,24 +159,30 @@ def train(
     if resume is not None and resume.info.get("tokens") != info["tokens"]:
         raise SgnsError(f"the corpus differs from the checkpoint's ({info['tokens']} tokens, "
                         f"the checkpoint was trained on {resume.info.get('tokens')})")
+    writer = CheckpointWriter(checkpoint_dir) if checkpoint_dir is not None else None
     hook = _epoch_end_hook(engine, vocab, config, info, evaluate_each_epoch, on_epoch_end,
-                           checkpoint_dir)
+                           writer)
     start_epoch = resume.epochs_done if resume is not None else 0
     state = resume.state if resume is not None else None
     start = time.perf_counter()
     compile_seconds = 0.0
-    if engine == "native":
-        from .native import train_native
+    try:
+        if engine == "native":
+            from .native import train_native
 
-        center, context, _, compile_seconds = train_native(
-            encoded, vocab, config, verbose, hook, state, start_epoch
-        )
-    else:
-        from .keras_engine import train_keras
+            center, context, _, compile_seconds = train_native(
+                encoded, vocab, config, verbose, hook, state, start_epoch
+            )
+        else:
+            from .keras_engine import train_keras
 
-        center, context, _ = train_keras(
-            encoded, vocab, config, callbacks, verbose, hook, state, start_epoch, data_parallel
-        )
+            center, context, _ = train_keras(
+                encoded, vocab, config, callbacks, verbose, hook, state, start_epoch,
+                data_parallel
+            )
+    finally:
+        if writer is not None:  # the last checkpoint is whole on disk before we go on
+            writer.wait()
     info["train_seconds"] = round(time.perf_counter() - start - compile_seconds, 3)
     info["compile_seconds"] = round(compile_seconds, 3)
     if resume is not None:
@@ -189,10 +197,11 @@ def _epoch_end_hook(
     info: dict,
     evaluate_each_epoch: bool,
     then: Callable[[EpochEnd], None] | None,
-    checkpoint_dir: str | os.PathLike | None,
+    writer: CheckpointWriter | None,
 ) -> Callable[[EpochEnd], None]:
-    """After each epoch: evaluate, check for divergence, save the checkpoint, then call
-    ``then`` (so a hook that stops training leaves this epoch saved)."""
+    """After each epoch: evaluate, check for divergence, hand the checkpoint to ``writer``
+    (written while the next epoch trains), then call ``then`` (so a hook that stops training
+    leaves this epoch saved)."""
     # An untrained model scores (1 + negative) * log 2 per positive pair; ten times that is
     # no longer learning.
     limit = 10 * (1 + config.negative) * math.log(2)
@@ -205,17 +214,15 @@ def _epoch_end_hook(
             end.record["evaluation"] = summary(evaluate(kv))
         loss = end.record["loss"]
         if not math.isfinite(loss) or loss > limit:
-            kept = (f"; the checkpoint after epoch {end.epoch} is kept in {checkpoint_dir}"
-                    if checkpoint_dir is not None and end.epoch > 0 else "")
+            kept = (f"; the checkpoint after epoch {end.epoch} is kept in {writer.folder}"
+                    if writer is not None and end.epoch > 0 else "")
             raise SgnsError(f"training diverged in epoch {end.epoch + 1} (loss {loss:.4g}): "
                             f"lower the learning rate (--lr, now {config.lr:g}){kept}")
         info["epochs"].append(end.record)
-        if checkpoint_dir is not None:
-            save_checkpoint(checkpoint_dir, Checkpoint(engine, end.epoch + 1, end.state(), vocab,
-                                                       config, info))
+        if writer is not None:
             record = {**info, "status": f"running: {end.epoch + 1} of {config.epochs} epochs"}
-            atomic_write_text(Path(checkpoint_dir) / "run.json",
-                              json.dumps(record, indent=2) + "\n")
+            writer.submit(Checkpoint(engine, end.epoch + 1, end.state(), vocab, config, info),
+                          record)
         if then is not None:
             then(end)
 

@@ -35,6 +35,15 @@ def save_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: n
             f.write(word + " " + row_format % tuple(row))
 
 
+def save_npz(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
+    """Compact native format: ``words`` (unicode array) and ``vectors`` (float32), no pickle."""
+    if not str(path).endswith(".npz"):
+        raise SgnsError(f"an npz file must end in .npz, got {path}")
+    with atomic_open(path, "wb") as f:
+        np.savez(f, words=np.asarray(list(words), dtype=str),
+                 vectors=np.asarray(vectors, dtype=np.float32))
+
+
 def load_npz(path: str | os.PathLike) -> KeyedVectors:
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -44,11 +53,13 @@ def load_npz(path: str | os.PathLike) -> KeyedVectors:
 
 
 def load_vectors(path: str | os.PathLike) -> KeyedVectors:
-    """Read vectors as a ``KeyedVectors``: a run folder, ``.npz`` (sgns' native format),
+    """Read vectors as a ``KeyedVectors``: a run folder (its ``vectors.npz``, or
+    ``vectors.txt`` in folders written before there was one), ``.npz`` (sgns' native format),
     word2vec binary (``.bin``) or word2vec text (anything else)."""
     path = os.fspath(path)
     if os.path.isdir(path):
-        path = os.path.join(path, "vectors.txt")
+        npz = os.path.join(path, "vectors.npz")
+        path = npz if os.path.isfile(npz) else os.path.join(path, "vectors.txt")
     if not os.path.isfile(path):
         raise SgnsError(f"vectors file not found: {path}")
     if path.endswith(".npz"):

@@ -85,6 +85,48 @@ def _targets(center, negative, accept, alias, state, outputs, labels):
 
 
 @njit(cache=True, fastmath=FASTMATH)
+def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, accept, alias, state,
+                   alpha, contexts, negatives, outputs, labels, hidden, neu):
+    """CBOW over one subsampled sentence: each center word predicted from the mean of its
+    window, against fresh negatives (a draw equal to the center is skipped, as word2vec skips
+    it). The next center's negatives are drawn and their rows prefetched while this one trains.
+    Returns the loss, the examples and the dot products."""
+    loss = 0.0
+    examples = dots = 0
+    for k in range(negative):
+        negatives[0, k] = draw_alias(state, accept, alias)
+    for p in range(length):
+        now = p & 1
+        if p + 1 < length:
+            for k in range(negative):
+                o = draw_alias(state, accept, alias)
+                negatives[1 - now, k] = o
+                prefetch_row(syn1, o)
+        if p + window + 1 < length:  # the word about to enter the window
+            prefetch_row(syn0, sentence[p + window + 1])
+        if p + AHEAD < length:
+            prefetch_row(syn1, sentence[p + AHEAD])
+        b = 1 + below(state, window) if shrink else window
+        m = _window(sentence, length, p, b, contexts)
+        if m == 0:
+            continue
+        center = sentence[p]
+        outputs[0] = center
+        labels[0] = 1.0
+        n_out = 1
+        for k in range(negative):
+            if negatives[now, k] != center:
+                outputs[n_out] = negatives[now, k]
+                labels[n_out] = 0.0
+                n_out += 1
+        loss += update_bag(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+                           np.float32(1.0), hidden, neu)
+        examples += 1
+        dots += n_out
+    return loss, examples, dots
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def _train_documents(
     syn0, syn1, ids, starts, first_doc, end_doc, keep, accept, alias, window, shrink,
     negative, model, update, alpha_start, alpha_end, state, stats,
@@ -106,6 +148,8 @@ def _train_documents(
     hidden = np.empty(dim, dtype=np.float32)
     neu = np.empty(dim, dtype=np.float32)
     out8 = np.zeros((8, dim), dtype=np.float32)
+    outputs_cbow = np.empty(negative + 1, dtype=np.int32)
+    labels_cbow = np.empty(negative + 1, dtype=np.float32)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen = 0
     loss = 0.0
@@ -115,6 +159,14 @@ def _train_documents(
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
         length = _subsample(ids, starts[doc], starts[doc + 1], keep, state, sentence)
         seen += starts[doc + 1] - starts[doc]
+        if model == CBOW:
+            sentence_loss, sentence_examples, sentence_dots = _cbow_sentence(
+                syn0, syn1, sentence, length, window, shrink, negative, accept, alias, state,
+                alpha, contexts, targets, outputs_cbow, labels_cbow, hidden, neu)
+            loss += sentence_loss
+            examples += sentence_examples
+            dots += sentence_dots
+            continue
         for p in range(min(AHEAD, length)):
             n_targets[p] = _targets(sentence[p], negative, accept, alias, state, targets[p],
                                     target_labels[p])
@@ -132,12 +184,6 @@ def _train_documents(
             b = 1 + below(state, window) if shrink else window
             m = _window(sentence, length, p, b, contexts)
             if m == 0:
-                continue
-            if model == CBOW:
-                loss += update_bag(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
-                                   np.float32(1.0), hidden, neu)
-                examples += 1
-                dots += n_out
                 continue
             if update == PAIR:
                 loss += update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out,
@@ -217,6 +263,7 @@ def train_native(
     """Train; return the input table, the output table, one record per epoch trained, and the
     compile seconds. ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first
     epoch still to train; ``on_epoch_end`` is called after every epoch."""
+    config = config.for_engine("native")
     compile_seconds = compile_kernels()
     threads = min(config.workers, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(threads)
