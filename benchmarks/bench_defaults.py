@@ -33,8 +33,8 @@ CBOW_CANDIDATES = [
     ("native", "lr 0.05 (default, word2vec's)", dict(lr=0.05)),
     ("native", "lr 0.075", dict(lr=0.075)),
     ("keras", "lr 0.05", dict(lr=0.05)),
-    ("keras", "lr 0.1", dict(lr=0.1)),
-    ("keras", "lr 0.2 (default)", dict(lr=0.2)),
+    ("keras", "lr 0.1 (default)", dict(lr=0.1)),
+    ("keras", "lr 0.2", dict(lr=0.2)),
     ("keras", "lr 0.3", dict(lr=0.3)),
 ]
 

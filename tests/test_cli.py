@@ -39,7 +39,7 @@ def test_train_writes_the_run_folder(corpus_file, tmp_path, engine, model, capsy
     info = json.loads((out / "run.json").read_text())
     assert info["engine"] == engine and info["params"]["model"] == model
     assert info["params"]["lr"] == {"skipgram": 0.025, "cbow": 0.05 if engine == "native"
-                                    else 0.2}[model]
+                                    else 0.1}[model]
     assert info["backend"] == ("numba" if engine == "native" else "jax")
     assert info["documents"] == {"loaded": 43, "nonempty": 43, "kept": 43}
     vocab_lines = (out / "vocab.txt").read_text().splitlines()
@@ -240,3 +240,26 @@ def test_user_corpora_keep_every_script_by_default(tmp_path):
     assert info["corpus"]["cleaning"] == "any-script"
     # The notebook's a-z steps leave one word ("rich", from "Zürich") per line at most.
     assert _train(corpus, tmp_path / "run-notebook", "--cleaning", "notebook") == 2
+
+
+def test_neighbors_of_a_run_folder_answer_as_gensim_without_importing_it(corpus_file,
+                                                                         tmp_path):
+    from sgns.neighbors import NearestWords
+    from sgns.vectors import read_npz
+
+    out = tmp_path / "run"
+    assert _train(corpus_file, out) == 0
+    kv = KeyedVectors.load_word2vec_format(str(out / "vectors.txt"))
+    ours = NearestWords(*read_npz(out / "vectors.npz"))
+    for positive, negative in [(["violin"], []), (["engines"], []),
+                               (["violin", "cello"], ["engines"]), (["quick"], ["lazy"])]:
+        want = kv.most_similar(positive=positive, negative=negative, topn=5)
+        got = ours.most_similar(positive, negative, topn=5)
+        assert [w for w, _ in got] == [w for w, _ in want]
+        np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
+    # The command answers from vectors.npz without importing gensim (most of a second).
+    script = ("import sys; from sgns.cli import main; "
+              f"code = main(['neighbors', {str(out)!r}, 'violin', '--topn', '2']); "
+              "print(code, 'gensim' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1] == "0 False", done.stdout + done.stderr

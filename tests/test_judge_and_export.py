@@ -1,6 +1,7 @@
 """Evaluation equals gensim's; every export format round-trips; plots are real pictures."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -145,6 +146,17 @@ def test_keras_export_loads_in_a_fresh_process(kv, tmp_path, backend):
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_keras_export_at_the_cli_prints_no_tensorflow_log(kv, tmp_path):
+    vectors = tmp_path / "v.txt"
+    kv.save_word2vec_format(str(vectors))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    done = subprocess.run([sys.executable, "-m", "sgns", "export", str(vectors), "--format",
+                           "keras", str(tmp_path / "m.keras")], capture_output=True, text=True,
+                          env=env)
+    assert done.returncode == 0 and done.stdout.strip() == f"wrote {tmp_path / 'm.keras'}"
+    assert done.stderr == ""
 
 
 def test_plots_are_real_pictures(trained, tmp_path, capsys):

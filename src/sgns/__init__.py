@@ -14,13 +14,33 @@ import os
 # Keras 3 falls back to TensorFlow; this package's default is JAX. An explicit KERAS_BACKEND wins.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-from .cleaning import CleanCorpus, Cleaner, clean, english_stop_words  # noqa: E402
-from .config import PRESETS, TrainConfig, preset  # noqa: E402
-from .corpus import load_20newsgroups, load_corpus, read_text_corpus  # noqa: E402
-from .errors import SgnsError  # noqa: E402
-from .train import TrainResult, train  # noqa: E402
-from .vectors import load_vectors, save_word2vec_text, to_keyed_vectors  # noqa: E402
-from .vocab import EncodedCorpus, Vocabulary  # noqa: E402
+# Names load on first use (PEP 562), so that `sgns neighbors` and other light commands do not
+# pay for importing the training stack.
+_EXPORTS = {
+    "CleanCorpus": "cleaning", "Cleaner": "cleaning", "StreamingCorpus": "cleaning",
+    "clean": "cleaning", "english_stop_words": "cleaning",
+    "PRESETS": "config", "TrainConfig": "config", "preset": "config",
+    "load_20newsgroups": "corpus", "load_corpus": "corpus", "read_text_corpus": "corpus",
+    "SgnsError": "errors",
+    "TrainResult": "train", "train": "train",
+    "load_vectors": "vectors", "save_word2vec_text": "vectors", "to_keyed_vectors": "vectors",
+    "EncodedCorpus": "vocab", "Vocabulary": "vocab",
+}
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __version__ = "0.1.0"
 __all__ = [

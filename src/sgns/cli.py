@@ -324,7 +324,7 @@ def _train(args: argparse.Namespace) -> int:
         + (f" (+{info['compile_seconds']:.1f} s compiling)"
            if info["compile_seconds"] > 0.5 else ""))
     result.save(out, overwrite=True)  # our own run folder; the checkpoint goes with it
-    written = ["vectors.txt", "vocab.txt", "run.json"]
+    written = ["vectors.txt", "vectors.npz", "vocab.txt", "run.json"]
     if args.plots:
         from .plots import plot_training, plot_words
 
@@ -354,11 +354,17 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _neighbors(args: argparse.Namespace) -> int:
-    from .vectors import load_vectors
+    from .vectors import load_vectors, read_npz, vectors_path
 
     if args.topn < 1:
         raise SgnsError(f"--topn must be >= 1, got {args.topn}")
-    kv = load_vectors(args.vectors)  # a run folder or a vectors file
+    path = vectors_path(args.vectors)  # a run folder or a vectors file
+    if path.endswith(".npz"):  # sgns' own vectors: answered without importing gensim
+        from .neighbors import NearestWords
+
+        kv = NearestWords(*read_npz(path))
+    else:
+        kv = load_vectors(path)
     for word in [*args.words, *args.negative]:
         if word not in kv:
             raise SgnsError(f"word {word!r} is not in the vocabulary of {args.vectors}")

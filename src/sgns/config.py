@@ -18,7 +18,7 @@ DEFAULT_LR = {
     ("native", "skipgram"): 0.025,
     ("native", "cbow"): 0.05,
     ("keras", "skipgram"): 0.025,
-    ("keras", "cbow"): 0.2,
+    ("keras", "cbow"): 0.1,
 }
 
 OPTIMIZERS = ("sgd", "adam")

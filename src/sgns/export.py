@@ -61,6 +61,10 @@ def string_embedding_model(words: Sequence[str], vectors: np.ndarray, trainable:
     """
     import keras
 
+    # TensorFlow's C++ start-up notices (oneDNN's, among others) go straight to stderr; an
+    # export runs no heavy TensorFlow compute, so they are turned off, unless the user set them.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     try:
         import tensorflow  # noqa: F401
     except ImportError:

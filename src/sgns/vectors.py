@@ -1,20 +1,28 @@
 """Embeddings: the trained center table with its words, saved in word2vec's text format and
-handed to users as a gensim ``KeyedVectors`` (gensim already answers similarity queries well)."""
+handed to users as a gensim ``KeyedVectors`` (gensim already answers similarity queries well).
+
+gensim is imported where it is used: importing it takes most of a second, which the command
+line's quick answers (``sgns neighbors`` on a run folder) do without."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from gensim.models import KeyedVectors
 
 from .errors import SgnsError
 from .files import atomic_open
 
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
 
 def to_keyed_vectors(words: Sequence[str], vectors: np.ndarray) -> KeyedVectors:
     """A ``KeyedVectors`` of ``words`` (in order) and their rows of ``vectors``."""
+    from gensim.models import KeyedVectors
+
     if len(words) != len(vectors):
         raise SgnsError(f"{len(words)} words but {len(vectors)} vectors")
     kv = KeyedVectors(vector_size=vectors.shape[1], count=0, dtype=np.float32)
@@ -44,24 +52,42 @@ def save_npz(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray)
                  vectors=np.asarray(vectors, dtype=np.float32))
 
 
-def load_npz(path: str | os.PathLike) -> KeyedVectors:
+def read_npz(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
+    """The words and vectors of an sgns ``.npz`` file."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return to_keyed_vectors(data["words"].tolist(), data["vectors"])
+            words, vectors = data["words"].tolist(), data["vectors"]
     except (ValueError, KeyError, OSError, EOFError) as exc:
         raise SgnsError(f"{path} is not an sgns .npz vectors file: {exc}") from None
+    if vectors.ndim != 2 or len(words) != len(vectors):
+        raise SgnsError(f"{path} is not an sgns .npz vectors file: {len(words)} words but "
+                        f"vectors of shape {vectors.shape}")
+    return words, vectors
 
 
-def load_vectors(path: str | os.PathLike) -> KeyedVectors:
-    """Read vectors as a ``KeyedVectors``: a run folder (its ``vectors.npz``, or
-    ``vectors.txt`` in folders written before there was one), ``.npz`` (sgns' native format),
-    word2vec binary (``.bin``) or word2vec text (anything else)."""
+def load_npz(path: str | os.PathLike) -> KeyedVectors:
+    return to_keyed_vectors(*read_npz(path))
+
+
+def vectors_path(path: str | os.PathLike) -> str:
+    """The vectors file a path names: a run folder's ``vectors.npz`` (or ``vectors.txt`` in
+    folders written before there was one), or the path itself."""
     path = os.fspath(path)
     if os.path.isdir(path):
         npz = os.path.join(path, "vectors.npz")
         path = npz if os.path.isfile(npz) else os.path.join(path, "vectors.txt")
     if not os.path.isfile(path):
         raise SgnsError(f"vectors file not found: {path}")
+    return path
+
+
+def load_vectors(path: str | os.PathLike) -> KeyedVectors:
+    """Read vectors as a ``KeyedVectors``: a run folder (its ``vectors.npz``, or
+    ``vectors.txt`` in folders written before there was one), ``.npz`` (sgns' native format),
+    word2vec binary (``.bin``) or word2vec text (anything else)."""
+    from gensim.models import KeyedVectors
+
+    path = vectors_path(path)
     if path.endswith(".npz"):
         return load_npz(path)
     binary = path.endswith(".bin")
