@@ -163,6 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
                    "window from the rows as they were, then writes them (HogBatch, fastest); "
                    "'pair' writes them one context word at a time, as word2vec and gensim do "
                    f"(about a third slower; see the README) [default: {d.update}]")
+    sw = t.add_argument_group("subwords (fastText)")
+    sw.add_argument("--subwords", action="store_const", const=True, default=None,
+                    help="fastText's subword model (native engine): a word's input vector is "
+                    "the mean of its own row and the rows of its character n-grams, hashed "
+                    "into --buckets rows, so that any word, seen or not, gets a vector. The "
+                    "run folder keeps subwords.npz for words outside the vocabulary [default: "
+                    "off]")
+    sw.add_argument("--min-n", type=int,
+                    help=f"with --subwords: shortest n-gram, in characters [default: {d.min_n}]")
+    sw.add_argument("--max-n", type=int,
+                    help=f"with --subwords: longest n-gram [default: {d.max_n}]")
+    sw.add_argument("--buckets", type=int,
+                    help="with --subwords: rows the n-grams are hashed into. Memory: buckets x "
+                    "dim x 4 bytes, twice while training (the table and its checkpoint copy): "
+                    f"800 MB for the table at 2M x 100 [default: {d.buckets}]")
     m.add_argument("--batch-size", type=int,
                    help=f"keras engine: pairs per step [default: {d.batch_size}]")
     m.add_argument("--optimizer", choices=OPTIMIZERS,
@@ -258,6 +273,7 @@ _CONFIG_FIELDS = (
     "engine", "model", "epochs", "dim", "window", "shrink_window", "negative", "noise", "sample",
     "min_count", "max_vocab", "count_limit", "lr", "min_lr", "schedule", "seed", "workers",
     "batch_size", "update", "optimizer", "shared_negatives", "shared_group", "init",
+    "subwords", "min_n", "max_n", "buckets",
 )
 
 
@@ -269,6 +285,9 @@ def _train(args: argparse.Namespace) -> int:
     from .train import check_output_dir, train
 
     overrides = {k: getattr(args, k) for k in _CONFIG_FIELDS if getattr(args, k) is not None}
+    given = [f"--{k.replace('_', '-')}" for k in ("min_n", "max_n", "buckets") if k in overrides]
+    if given and not args.subwords:
+        raise SgnsError(f"{', '.join(given)} set(s) the subword model: add --subwords")
     checkpoint = None
     if args.resume:
         if overrides or args.out or args.preset != "word2vec" or args.cleaning:
@@ -358,8 +377,14 @@ def _neighbors(args: argparse.Namespace) -> int:
 
     if args.topn < 1:
         raise SgnsError(f"--topn must be >= 1, got {args.topn}")
+    from .subwords import SUBWORDS_FILE
+
     path = vectors_path(args.vectors)  # a run folder or a vectors file
-    if path.endswith(".npz"):  # sgns' own vectors: answered without importing gensim
+    built = set()  # words outside the vocabulary, built from their n-grams
+    if (Path(args.vectors) / SUBWORDS_FILE).is_file():
+        kv = load_vectors(args.vectors)
+        built = {w for w in [*args.words, *args.negative] if not kv.has_index_for(w)}
+    elif path.endswith(".npz"):  # sgns' own vectors: answered without importing gensim
         from .neighbors import NearestWords
 
         kv = NearestWords(*read_npz(path))
@@ -370,7 +395,10 @@ def _neighbors(args: argparse.Namespace) -> int:
             raise SgnsError(f"word {word!r} is not in the vocabulary of {args.vectors}")
     queries = [(args.words, args.negative)] if args.negative else [([w], []) for w in args.words]
     for positive, negative in queries:
-        title = " + ".join(positive) + "".join(f" - {w}" for w in negative)
+        mark = {w: f"{w} (not in the vocabulary: built from its n-grams)" if w in built else w
+                for w in [*positive, *negative]}
+        title = " + ".join(mark[w] for w in positive) + "".join(f" - {mark[w]}"
+                                                                for w in negative)
         print(title)
         for word, score in kv.most_similar(positive=positive, negative=negative, topn=args.topn):
             print(f"  {score:7.4f}  {word}")

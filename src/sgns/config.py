@@ -54,6 +54,10 @@ class TrainConfig:
     shared_group: int = 256  # keras engine: pairs per group sharing negatives
     workers: int = 2  # native engine: threads
     update: str = "window"  # native engine: a center's window at once (HogBatch), or pair by pair
+    subwords: bool = False  # fastText: a word's input is its row and its n-grams' rows, averaged
+    min_n: int = 3  # subwords: shortest n-gram, in characters (fastText's default)
+    max_n: int = 6  # subwords: longest n-gram
+    buckets: int = 2_000_000  # subwords: rows the n-grams are hashed into (100 dims: 800 MB)
     seed: int = 1
 
     def __post_init__(self) -> None:
@@ -82,6 +86,12 @@ class TrainConfig:
             (self.seed >= 0, "seed must be >= 0"),
             (self.model == "skipgram" or self.update == "window",
              "update='pair' is the skip-gram window's order; CBOW has one example per window"),
+            (self.min_n >= 1, "min_n must be >= 1"),
+            (self.max_n >= self.min_n, f"max_n ({self.max_n}) must be >= min_n ({self.min_n})"),
+            (self.buckets >= 1, "buckets must be >= 1"),
+            (not (self.subwords and self.update == "pair"),
+             "update='pair' is word2vec's order for single words; subwords train a bag of rows "
+             "per context word"),
         ]
         for ok, message in checks:
             if not ok:
@@ -89,6 +99,12 @@ class TrainConfig:
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
+
+    def subword_spec(self):
+        """The n-gram settings as a :class:`sgns.subwords.SubwordSpec`."""
+        from .subwords import SubwordSpec
+
+        return SubwordSpec(self.min_n, self.max_n, self.buckets)
 
     def for_engine(self, engine: str) -> TrainConfig:
         """This configuration with the learning rate filled in for ``engine`` (``native`` or

@@ -57,8 +57,11 @@ def _normalised_pairs(path: str | os.PathLike) -> list[str]:
 
 def evaluate_pairs(kv: KeyedVectors, path: str | os.PathLike) -> dict[str, float]:
     """Spearman and Pearson correlation with the human scores, and the share of pairs with a
-    word missing from the vocabulary (those pairs are left out of the correlation)."""
+    word missing from the vocabulary. Those pairs are left out of the correlation, unless the
+    vectors have subwords (a gensim ``FastTextKeyedVectors``), which score every pair."""
     lines = _normalised_pairs(path)
+    if hasattr(kv, "vectors_ngrams"):
+        return _evaluate_every_pair(kv, lines)
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", encoding="utf-8", delete=False) as f:
         f.write("\n".join(lines) + "\n")
     try:
@@ -71,6 +74,28 @@ def evaluate_pairs(kv: KeyedVectors, path: str | os.PathLike) -> dict[str, float
         os.unlink(f.name)
     return {"spearman": float(spearman[0]), "pearson": float(pearson[0]),
             "oov_ratio": float(oov) / 100.0, "pairs": len(lines)}
+
+
+def _evaluate_every_pair(kv, lines: list[str]) -> dict[str, float]:
+    """Pairs scored by vectors that answer for any word: words outside the vocabulary get the
+    vector of their n-grams. Lower-cased, as gensim's case-insensitive evaluation is."""
+    from scipy.stats import pearsonr, spearmanr
+
+    human, ours, oov = [], [], 0
+    for line in lines:
+        a, b, score = line.split("\t")
+        a, b = a.lower(), b.lower()
+        oov += not (kv.has_index_for(a) and kv.has_index_for(b))
+        similarity = float(kv.similarity(a, b))
+        if math.isfinite(similarity):  # a word with no n-gram has a zero vector
+            human.append(float(score))
+            ours.append(similarity)
+    if len(ours) < 2:
+        return {"spearman": math.nan, "pearson": math.nan, "oov_ratio": oov / len(lines),
+                "pairs": len(lines)}
+    return {"spearman": float(spearmanr(human, ours)[0]),
+            "pearson": float(pearsonr(human, ours)[0]),
+            "oov_ratio": oov / len(lines), "pairs": len(lines)}
 
 
 def evaluate_analogies(kv: KeyedVectors, path: str | os.PathLike) -> dict[str, float]:

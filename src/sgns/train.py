@@ -37,6 +37,10 @@ class TrainResult:
     context: np.ndarray
     config: TrainConfig
     info: dict = field(default_factory=dict)
+    # With subwords: the words' own input rows and the n-gram bucket rows (``center`` then holds
+    # each word's full vector, the mean of its own row and its n-grams' rows).
+    word_rows: np.ndarray | None = None
+    bucket_rows: np.ndarray | None = None
 
     @property
     def vectors(self) -> np.ndarray:
@@ -44,6 +48,13 @@ class TrainResult:
         return self.center[1:]
 
     def keyed_vectors(self) -> KeyedVectors:
+        """A gensim ``KeyedVectors``; with subwords a ``FastTextKeyedVectors``, which also
+        answers for words outside the vocabulary."""
+        if self.bucket_rows is not None:
+            from .subwords import fasttext_vectors
+
+            return fasttext_vectors(self.vocab.words[1:], self.word_rows[1:], self.bucket_rows,
+                                    self.config.subword_spec())
         return to_keyed_vectors(self.vocab.words[1:], self.vectors)
 
     def save(self, out_dir: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -60,6 +71,11 @@ class TrainResult:
         try:
             save_word2vec_text(staging / "vectors.txt", self.vocab.words[1:], self.vectors)
             save_npz(staging / "vectors.npz", self.vocab.words[1:], self.vectors)
+            if self.bucket_rows is not None:
+                from .subwords import SUBWORDS_FILE, save_subwords
+
+                save_subwords(staging / SUBWORDS_FILE, self.config.subword_spec(),
+                              self.word_rows[1:], self.bucket_rows)
             self.vocab.save(staging / "vocab.txt")
             atomic_write_text(staging / "run.json", json.dumps(self.info, indent=2) + "\n")
             if out.exists():
@@ -76,6 +92,32 @@ def check_output_dir(out: Path, overwrite: bool) -> None:
         raise SgnsError(f"output path exists and is not a folder: {out}")
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise SgnsError(f"output folder {out} exists; pass --overwrite to replace it")
+
+
+def check_memory(config: TrainConfig, vocab_size: int) -> None:
+    """Fail at once, not by the kernel's out-of-memory killer, when the subword tables cannot
+    fit: the input table (words and buckets), a copy of it for each epoch's checkpoint, and the
+    output table."""
+    width = -(-config.dim // 16) * 16
+    needed = 4 * width * (2 * (vocab_size + config.buckets) + 2 * vocab_size)
+    available = _available_memory()
+    if available is not None and needed > available:
+        raise SgnsError(
+            f"--buckets {config.buckets:,} needs about {needed / 2**30:.1f} GiB for the n-gram "
+            f"table and its checkpoint copy ({config.buckets:,} x {config.dim} floats, twice), "
+            f"and {available / 2**30:.1f} GiB is available: lower --buckets (or --dim)")
+
+
+def _available_memory() -> int | None:
+    """Bytes of memory available to a new allocation, from /proc/meminfo (None elsewhere)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def resolve_engine(engine: str) -> str:
@@ -144,6 +186,11 @@ def train(
     config = config.for_engine(engine)
     if data_parallel and engine != "keras":
         raise SgnsError("data-parallel training is for the Keras engine (--engine keras)")
+    if config.subwords and engine != "native":
+        raise SgnsError("subwords are trained by the native engine only for now "
+                        "(--engine native)")
+    if config.subwords and resume is None:
+        check_memory(config, vocab.size)
     info = {
         "sgns_version": _version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -187,7 +234,16 @@ def train(
     info["compile_seconds"] = round(compile_seconds, 3)
     if resume is not None:
         info["resumed_after_epoch"] = resume.epochs_done
-    return TrainResult(vocab=vocab, center=center, context=context, config=config, info=info)
+    if not config.subwords:
+        return TrainResult(vocab=vocab, center=center, context=context, config=config,
+                           info=info)
+    from .native.loop import bag_means
+
+    # The input table: the words' own rows, then the buckets. A word's vector is its bag's mean.
+    starts, ids = config.subword_spec().bags(vocab.words)
+    return TrainResult(vocab=vocab, center=bag_means(center, starts, ids, config.dim),
+                       context=context, config=config, info=info,
+                       word_rows=center[: vocab.size], bucket_rows=center[vocab.size:])
 
 
 def _epoch_end_hook(

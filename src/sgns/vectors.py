@@ -87,6 +87,10 @@ def load_vectors(path: str | os.PathLike) -> KeyedVectors:
     word2vec binary (``.bin``) or word2vec text (anything else)."""
     from gensim.models import KeyedVectors
 
+    from .subwords import SUBWORDS_FILE
+
+    if os.path.isfile(os.path.join(os.fspath(path), SUBWORDS_FILE)):
+        return load_subword_run(path)
     path = vectors_path(path)
     if path.endswith(".npz"):
         return load_npz(path)
@@ -99,6 +103,23 @@ def load_vectors(path: str | os.PathLike) -> KeyedVectors:
         # gensim keeps the first of repeated words and leaves a hole where the others were.
         raise SgnsError(f"{path} is not a valid word2vec file: {_first_duplicate(path, binary)}")
     return kv
+
+
+def load_subword_run(folder: str | os.PathLike) -> KeyedVectors:
+    """A subword run folder as gensim's ``FastTextKeyedVectors``: a vector for any word."""
+    from .subwords import SUBWORDS_FILE, fasttext_vectors, load_subwords
+
+    spec, word_rows, bucket_rows = load_subwords(os.path.join(folder, SUBWORDS_FILE))
+    words, _ = read_npz(vectors_path(folder))
+    if len(words) != len(word_rows):
+        raise SgnsError(f"{folder}: {len(words)} words but {len(word_rows)} word rows in "
+                        f"{SUBWORDS_FILE}")
+    return fasttext_vectors(words, word_rows, bucket_rows, spec)
+
+
+def has_subwords(kv: KeyedVectors) -> bool:
+    """Whether ``kv`` builds vectors for words outside its vocabulary (fastText's n-grams)."""
+    return hasattr(kv, "vectors_ngrams")
 
 
 def _first_duplicate(path: str, binary: bool) -> str:

@@ -35,8 +35,9 @@ SLICES_PER_EPOCH = 20
 # The models, as the compiled loop knows them.
 SKIPGRAM, CBOW = 0, 1
 MODEL_CODES = {"skipgram": SKIPGRAM, "cbow": CBOW}
-# How a skip-gram window is written (see update_window8 and update_pair_by_pair).
-WINDOW, PAIR = 0, 1
+# How a skip-gram window is written: HogBatch (update_window8), word2vec's pair by pair, or
+# one bag of input rows per context word (subwords).
+WINDOW, PAIR, BAGS = 0, 1, 2
 # The targets of the center word this many places ahead are drawn and their rows prefetched
 # while the current one trains: random output rows are the memory latency that counts (about
 # 15% off skip-gram's time and 30% off CBOW's on 20 Newsgroups; 2 measured a little better
@@ -85,12 +86,16 @@ def _targets(center, negative, accept, alias, state, outputs, labels):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, accept, alias, state,
-                   alpha, contexts, negatives, outputs, labels, hidden, neu):
-    """CBOW over one subsampled sentence: each center word predicted from the mean of its
-    window, against fresh negatives (a draw equal to the center is skipped, as word2vec skips
-    it). The next center's negatives are drawn and their rows prefetched while this one trains.
-    Returns the loss, the examples and the dot products."""
+def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model, accept, alias,
+                  state, alpha, bag_starts, bag_ids, bag, negatives, outputs, labels, hidden,
+                  neu):
+    """One subsampled sentence through bags of input rows (``bag_ids[bag_starts[w]:
+    bag_starts[w + 1]]`` are word w's rows: itself alone, or itself and its n-grams). CBOW: one
+    bag of all the window's rows per center word. Skip-gram with subwords: one bag per context
+    word, each against the center word and the same negatives. Negatives are fresh for each
+    center word (a draw equal to it is skipped, as word2vec skips it); the next center's are
+    drawn and their rows prefetched while this one trains. Returns the loss, the examples and
+    the dot products."""
     loss = 0.0
     examples = dots = 0
     for k in range(negative):
@@ -107,8 +112,8 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, accep
         if p + AHEAD < length:
             prefetch_row(syn1, sentence[p + AHEAD])
         b = 1 + below(state, window) if shrink else window
-        m = _window(sentence, length, p, b, contexts)
-        if m == 0:
+        first, end = max(0, p - b), min(length, p + b + 1)
+        if end - first < 2:
             continue
         center = sentence[p]
         outputs[0] = center
@@ -119,17 +124,34 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, accep
                 outputs[n_out] = negatives[now, k]
                 labels[n_out] = 0.0
                 n_out += 1
-        loss += update_bag(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
-                           np.float32(1.0), hidden, neu)
-        examples += 1
-        dots += n_out
+        if model == CBOW:
+            n_bag = 0
+            for q in range(first, end):
+                if q != p:
+                    w = sentence[q]
+                    for t in range(bag_starts[w], bag_starts[w + 1]):
+                        bag[n_bag] = bag_ids[t]
+                        n_bag += 1
+            loss += update_bag(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha,
+                               np.float32(1.0), hidden, neu)
+            examples += 1
+            dots += n_out
+        else:
+            for q in range(first, end):
+                if q != p:
+                    w = sentence[q]
+                    lo, hi = bag_starts[w], bag_starts[w + 1]
+                    loss += update_bag(syn0, syn1, bag_ids[lo:hi], hi - lo, outputs, labels,
+                                       n_out, alpha, np.float32(1.0), hidden, neu)
+                    examples += 1
+                    dots += n_out
     return loss, examples, dots
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def _train_documents(
     syn0, syn1, ids, starts, first_doc, end_doc, keep, accept, alias, window, shrink,
-    negative, model, update, alpha_start, alpha_end, state, stats,
+    negative, model, update, bag_starts, bag_ids, alpha_start, alpha_end, state, stats,
 ):
     """Train on documents ``first_doc:end_doc``. ``stats`` gets loss sum, examples (skip-gram
     pairs or CBOW windows), dot products and tokens seen."""
@@ -149,6 +171,10 @@ def _train_documents(
     neu = np.empty(dim, dtype=np.float32)
     out8 = np.zeros((8, dim), dtype=np.float32)
     outputs_cbow = np.empty(negative + 1, dtype=np.int32)
+    largest_bag = 0
+    for w in range(bag_starts.shape[0] - 1):
+        largest_bag = max(largest_bag, bag_starts[w + 1] - bag_starts[w])
+    bag = np.empty(2 * window * largest_bag, dtype=np.int32)
     labels_cbow = np.empty(negative + 1, dtype=np.float32)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen = 0
@@ -159,10 +185,11 @@ def _train_documents(
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
         length = _subsample(ids, starts[doc], starts[doc + 1], keep, state, sentence)
         seen += starts[doc + 1] - starts[doc]
-        if model == CBOW:
-            sentence_loss, sentence_examples, sentence_dots = _cbow_sentence(
-                syn0, syn1, sentence, length, window, shrink, negative, accept, alias, state,
-                alpha, contexts, targets, outputs_cbow, labels_cbow, hidden, neu)
+        if model == CBOW or update == BAGS:
+            sentence_loss, sentence_examples, sentence_dots = _bag_sentence(
+                syn0, syn1, sentence, length, window, shrink, negative, model, accept, alias,
+                state, alpha, bag_starts, bag_ids, bag, targets, outputs_cbow, labels_cbow,
+                hidden, neu)
             loss += sentence_loss
             examples += sentence_examples
             dots += sentence_dots
@@ -205,12 +232,13 @@ def _train_documents(
 @njit(cache=True, parallel=True)
 def _train_slice(
     syn0, syn1, ids, starts, ranges, keep, accept, alias, window, shrink, negative, model,
-    update, alpha_start, alpha_end, states, stats,
+    update, bag_starts, bag_ids, alpha_start, alpha_end, states, stats,
 ):
     for w in prange(ranges.shape[0]):
         _train_documents(
             syn0, syn1, ids, starts, ranges[w, 0], ranges[w, 1], keep, accept, alias, window,
-            shrink, negative, model, update, alpha_start, alpha_end, states[w], stats[w],
+            shrink, negative, model, update, bag_starts, bag_ids, alpha_start, alpha_end,
+            states[w], stats[w],
         )
 
 
@@ -226,14 +254,44 @@ def worker_ranges(starts: np.ndarray, workers: int, slices: int) -> np.ndarray:
 
 
 def initial_tables(
-    vocab_size: int, dim: int, seed: int, width: int | None = None
+    vocab_size: int, dim: int, seed: int, width: int | None = None,
+    input_rows: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """word2vec's start: input rows uniform in +-0.5/dim, output rows zero; columns past ``dim``
-    (up to ``width``) are zero."""
+    (up to ``width``) are zero. The input table has ``input_rows`` rows (the vocabulary's size
+    unless subwords add bucket rows), filled a block at a time so that no temporary copy of a
+    large table is made."""
     rng = np.random.default_rng(seed)
-    syn0 = np.zeros((vocab_size, width or dim), dtype=np.float32)
-    syn0[:, :dim] = (rng.random((vocab_size, dim), dtype=np.float32) - 0.5) / dim
-    return syn0, np.zeros_like(syn0)
+    rows = input_rows or vocab_size
+    syn0 = np.zeros((rows, width or dim), dtype=np.float32)
+    block = 1 << 16
+    for first in range(0, rows, block):
+        last = min(rows, first + block)
+        syn0[first:last, :dim] = (rng.random((last - first, dim), dtype=np.float32) - 0.5) / dim
+    return syn0, np.zeros((vocab_size, width or dim), dtype=np.float32)
+
+
+def identity_bags(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bags of one: each word's input row is its own (no subwords)."""
+    return np.arange(vocab_size + 1, dtype=np.int64), np.arange(vocab_size, dtype=np.int32)
+
+
+@njit(cache=True, parallel=True)
+def bag_means(table, bag_starts, bag_ids, dim):
+    """Row k: the mean of ``table``'s rows in word k's bag (zero for an empty bag): fastText's
+    word vector, its own row and its n-grams' rows averaged."""
+    n = bag_starts.shape[0] - 1
+    out = np.zeros((n, dim), dtype=np.float32)
+    for k in prange(n):
+        size = bag_starts[k + 1] - bag_starts[k]
+        for t in range(bag_starts[k], bag_starts[k + 1]):
+            r = bag_ids[t]
+            for i in range(dim):
+                out[k, i] += table[r, i]
+        if size > 0:
+            for i in range(dim):
+                out[k, i] /= size
+    return out
 
 
 def compile_kernels() -> float:
@@ -245,7 +303,7 @@ def compile_kernels() -> float:
     accept, alias = alias_table(np.array([0.0, 0.5, 0.25, 0.25]))
     _train_slice(
         syn0, syn1, ids, starts, np.array([[0, 1]], dtype=np.int64), np.ones(4, np.float32),
-        accept, alias, 2, True, 1, SKIPGRAM, WINDOW, 0.025, 0.025,
+        accept, alias, 2, True, 1, SKIPGRAM, WINDOW, *identity_bags(4), 0.025, 0.025,
         np.zeros((1, 1), np.uint64), np.zeros((1, 4)),
     )
     return time.perf_counter() - start
@@ -261,7 +319,8 @@ def train_native(
     start_epoch: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, list[dict], float]:
     """Train; return the input table, the output table, one record per epoch trained, and the
-    compile seconds. ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first
+    compile seconds. With subwords the input table holds the words' own rows, then one row per
+    n-gram bucket. ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first
     epoch still to train; ``on_epoch_end`` is called after every epoch."""
     config = config.for_engine("native")
     compile_seconds = compile_kernels()
@@ -270,15 +329,27 @@ def train_native(
     # Rows padded to whole 64-byte vectors: the zero columns stay zero (their gradients are
     # zero), and the inner loops need no scalar remainder.
     width = -(-config.dim // 16) * 16
+    if config.subwords:
+        bag_starts, bag_ids = config.subword_spec().bags(vocab.words)
+        input_rows = vocab.size + config.buckets
+    else:
+        bag_starts, bag_ids = identity_bags(vocab.size)
+        input_rows = vocab.size
     if resume is not None:
         syn0, syn1 = resume["syn0"].copy(), resume["syn1"].copy()
     else:
-        syn0, syn1 = initial_tables(vocab.size, config.dim, config.seed, width)
+        syn0, syn1 = initial_tables(vocab.size, config.dim, config.seed, width, input_rows)
     keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
     accept, alias = alias_table(noise_distribution(vocab.counts, config.noise))
     negative = int(round(config.negative))
     model = MODEL_CODES[config.model]
-    update = PAIR if config.update == "pair" else WINDOW
+    update = BAGS if config.subwords else PAIR if config.update == "pair" else WINDOW
+
+    def word_vectors() -> np.ndarray:
+        if not config.subwords:
+            return syn0[:, : config.dim]
+        return bag_means(syn0, bag_starts, bag_ids, config.dim)
+
     history = []
     for epoch in range(start_epoch, config.epochs):
         total = max(1, corpus.n_tokens)  # a corpus streamed from disk knows it exactly after a pass
@@ -300,7 +371,7 @@ def train_native(
                     _train_slice(
                         syn0, syn1, chunk.ids, chunk.starts, ranges[s], keep, accept, alias,
                         config.window, config.shrink_window, negative, model, update,
-                        _alpha(config, (epoch + done / total) / config.epochs),
+                        bag_starts, bag_ids, _alpha(config, (epoch + done / total) / config.epochs),
                         _alpha(config, (epoch + (done + piece) / total) / config.epochs),
                         states, stats,
                     )
@@ -313,11 +384,12 @@ def train_native(
         history.append({"epoch": epoch + 1, "loss": loss, "seconds": seconds,
                         "pairs": int(stats[:, 1].sum()), "tokens": int(stats[:, 3].sum())})
         if on_epoch_end is not None:
-            on_epoch_end(EpochEnd(epoch, history[-1], lambda: syn0[:, : config.dim],
+            on_epoch_end(EpochEnd(epoch, history[-1], word_vectors,
                                   lambda: {"syn0": syn0.copy(), "syn1": syn1.copy()}))
     dim = config.dim
-    return np.ascontiguousarray(syn0[:, :dim]), np.ascontiguousarray(syn1[:, :dim]), history, \
-        compile_seconds
+    # With subwords the input table is large: handed on as a view, not copied.
+    center = syn0[:, :dim] if config.subwords else np.ascontiguousarray(syn0[:, :dim])
+    return center, np.ascontiguousarray(syn1[:, :dim]), history, compile_seconds
 
 
 def _alpha(config: TrainConfig, progress: float) -> float:
