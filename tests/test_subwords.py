@@ -154,3 +154,38 @@ def test_memory_check_fails_before_allocating():
     with pytest.raises(SgnsError, match=r"needs about .* GiB .* lower --buckets"):
         check_memory(TrainConfig(subwords=True, buckets=10**12), 1000)
     check_memory(TrainConfig(subwords=True, buckets=1000), 1000)  # small: fine
+
+
+def test_fasttext_export_round_trips_through_fasttext_and_gensim(tmp_path, topic_corpus,
+                                                                 capsys):
+    import fasttext
+    from gensim.models.fasttext import load_facebook_model
+
+    corpus = _corpus_file(tmp_path, topic_corpus)
+    out = tmp_path / "run"
+    assert main(["train", "--corpus", str(corpus), "--out", str(out), "--subwords", "--model",
+                 "cbow", "--buckets", "3000", "--dim", "12", "--epochs", "2", "--quiet",
+                 "--no-plots"]) == 0
+    binary = tmp_path / "model.bin"
+    assert main(["export", str(out), "--format", "fasttext", str(binary)]) == 0
+    ours = load_vectors(out)
+    theirs = fasttext.load_model(str(binary))
+    gensim_model = load_facebook_model(str(binary))
+    assert theirs.get_dimension() == 12 and gensim_model.wv.bucket == 3000
+    assert set(theirs.words) == set(ours.index_to_key)
+    for word in ["violin", "banana", "violinz", "bananna", "학교에", "qqq"]:
+        np.testing.assert_allclose(theirs.get_word_vector(word), ours[word], atol=1e-4)
+        np.testing.assert_allclose(gensim_model.wv[word], ours[word], atol=1e-4)
+
+
+def test_subword_exports_need_a_subword_run(tmp_path, topic_corpus, capsys):
+    corpus = _corpus_file(tmp_path, topic_corpus)
+    out = tmp_path / "plain"
+    assert main(["train", "--corpus", str(corpus), "--out", str(out), "--dim", "8",
+                 "--epochs", "1", "--quiet", "--no-plots"]) == 0
+    capsys.readouterr()
+    for source in (out, out / "vectors.txt"):
+        assert main(["export", str(source), "--format", "fasttext", str(tmp_path / "m.bin")]) == 2
+        err = capsys.readouterr().err
+        assert "--subwords" in err and err.count("\n") == 1
+    assert not (tmp_path / "m.bin").exists()

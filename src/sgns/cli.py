@@ -244,7 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
         "projector: a folder with vectors.tsv and metadata.tsv for the Embedding Projector. "
         "npz: sgns' compact format (loads fastest; neighbors, evaluate and plot read it). "
         "keras: a .keras model mapping token strings to vectors (StringLookup + Embedding), "
-        "which needs TensorFlow: pip install 'sgns[keras-export]'.",
+        "which needs TensorFlow: pip install 'sgns[keras-export]'. fasttext: Facebook's fastText "
+        "binary (.bin) of a run folder trained with --subwords, which fastText and gensim's "
+        "load_facebook_model read, unseen words included.",
     )
     x.add_argument("vectors", help="a run folder, a word2vec file (.txt, .bin) or an .npz")
     x.add_argument("--format", required=True, choices=FORMATS, help="output format")
@@ -467,9 +469,15 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .export import export
+    from .export import export, export_fasttext
     from .vectors import load_vectors
 
+    if args.format == "fasttext":
+        if not Path(args.vectors).is_dir():
+            raise SgnsError("the fasttext format needs a run folder trained with --subwords, "
+                            f"not a vectors file: {args.vectors}")
+        print(f"wrote {export_fasttext(args.vectors, args.out)}")
+        return 0
     kv = load_vectors(args.vectors)
     out = export(kv.index_to_key, kv.vectors, args.format, args.out)
     print(f"wrote {out}")

@@ -13,13 +13,16 @@ from .errors import SgnsError
 from .files import atomic_open, atomic_path
 from .vectors import save_npz, to_keyed_vectors
 
-FORMATS = ("word2vec-binary", "projector", "npz", "keras")
+FORMATS = ("word2vec-binary", "projector", "npz", "keras", "fasttext")
 
 
 def export(words: Sequence[str], vectors: np.ndarray, fmt: str, out: str | os.PathLike) -> Path:
     """Write ``words``/``vectors`` to ``out`` in format ``fmt`` (one of :data:`FORMATS`)."""
     writers = {"word2vec-binary": save_word2vec_binary, "projector": save_projector,
                "npz": save_npz, "keras": save_keras}
+    if fmt == "fasttext":
+        raise SgnsError("the fasttext format holds a subword model: export a run folder "
+                        "trained with --subwords (export_fasttext)")
     if fmt not in writers:
         raise SgnsError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     writers[fmt](out, words, vectors)
@@ -94,3 +97,39 @@ def save_keras(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarra
     model = string_embedding_model(words, vectors)
     with atomic_path(path) as tmp:  # keeps the .keras suffix Keras insists on
         keras.saving.save_model(model, str(tmp))
+
+
+def export_fasttext(run_dir: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Facebook's fastText binary (``.bin``) of a subword run folder, written by gensim's
+    ``save_facebook_model``. ``fasttext.load_model`` and gensim's ``load_facebook_model`` /
+    ``load_facebook_vectors`` read it, with the same vectors for seen and unseen words."""
+    import json
+
+    from gensim.models.fasttext import FastText, save_facebook_model
+
+    from .subwords import SUBWORDS_FILE, load_subwords
+    from .vocab import Vocabulary
+
+    run_dir, out = Path(run_dir), Path(out)
+    if not (run_dir / SUBWORDS_FILE).is_file():
+        raise SgnsError(f"{run_dir} has no {SUBWORDS_FILE}: the fasttext format needs a run "
+                        "folder trained with --subwords")
+    spec, word_rows, bucket_rows, output_rows = load_subwords(run_dir / SUBWORDS_FILE, True)
+    vocab = Vocabulary.load(run_dir / "vocab.txt")
+    params = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["params"]
+    model = FastText(vector_size=word_rows.shape[1], sg=int(params["model"] == "skipgram"),
+                     window=params["window"], negative=int(round(params["negative"])),
+                     min_count=1, sample=params["sample"], epochs=params["epochs"],
+                     alpha=params["lr"], min_n=spec.min_n, max_n=spec.max_n,
+                     bucket=spec.buckets, seed=params["seed"])
+    counts = dict(zip(vocab.words[1:], vocab.counts[1:].tolist(), strict=True))
+    model.build_vocab_from_freq(counts)
+    # gensim orders equal counts its own way: place every row by its word.
+    order = np.array([vocab.index[w] - 1 for w in model.wv.index_to_key])
+    model.wv.vectors_vocab = np.ascontiguousarray(word_rows[order])
+    model.wv.vectors_ngrams = np.ascontiguousarray(bucket_rows)
+    model.syn1neg = np.ascontiguousarray(output_rows[order])
+    model.wv.adjust_vectors()
+    with atomic_path(out) as tmp:
+        save_facebook_model(model, str(tmp))
+    return out

@@ -127,21 +127,25 @@ def fasttext_vectors(words: list[str], word_rows: np.ndarray, bucket_rows: np.nd
 
 
 def save_subwords(path: str | os.PathLike, spec: SubwordSpec, word_rows: np.ndarray,
-                  bucket_rows: np.ndarray) -> None:
-    """What a vector for any word needs: the n-gram settings, the words' own input rows (in
-    vocabulary order, without the padding row) and the bucket rows."""
+                  bucket_rows: np.ndarray, output_rows: np.ndarray) -> None:
+    """What a vector for any word needs, and what fastText's binary holds: the n-gram
+    settings, the words' own input rows (in vocabulary order, without the padding row), the
+    bucket rows and the output rows."""
     with atomic_open(path, "wb") as f:
         np.savez(f, min_n=spec.min_n, max_n=spec.max_n, buckets=spec.buckets,
-                 word_rows=word_rows, bucket_rows=bucket_rows)
+                 word_rows=word_rows, bucket_rows=bucket_rows, output_rows=output_rows)
 
 
-def load_subwords(path: str | os.PathLike) -> tuple[SubwordSpec, np.ndarray, np.ndarray]:
+def load_subwords(path: str | os.PathLike, outputs: bool = False) -> tuple:
+    """``(spec, word_rows, bucket_rows)``, and the output rows too with ``outputs``."""
     try:
         with np.load(path, allow_pickle=False) as data:
             spec = SubwordSpec(int(data["min_n"]), int(data["max_n"]), int(data["buckets"]))
-            word_rows, bucket_rows = data["word_rows"], data["bucket_rows"]
+            rows = [data["word_rows"], data["bucket_rows"]]
+            if outputs:
+                rows.append(data["output_rows"])
     except (ValueError, KeyError, OSError, EOFError) as exc:
         raise SgnsError(f"{path} is not an sgns subwords file: {exc}") from None
-    if bucket_rows.shape[0] != spec.buckets:
-        raise SgnsError(f"{path} holds {bucket_rows.shape[0]} bucket rows, not {spec.buckets}")
-    return spec, word_rows, bucket_rows
+    if rows[1].shape[0] != spec.buckets:
+        raise SgnsError(f"{path} holds {rows[1].shape[0]} bucket rows, not {spec.buckets}")
+    return (spec, *rows)

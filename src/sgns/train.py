@@ -75,7 +75,7 @@ class TrainResult:
                 from .subwords import SUBWORDS_FILE, save_subwords
 
                 save_subwords(staging / SUBWORDS_FILE, self.config.subword_spec(),
-                              self.word_rows[1:], self.bucket_rows)
+                              self.word_rows[1:], self.bucket_rows, self.context[1:])
             self.vocab.save(staging / "vocab.txt")
             atomic_write_text(staging / "run.json", json.dumps(self.info, indent=2) + "\n")
             if out.exists():
