@@ -117,6 +117,13 @@ def test_unseen_words_at_the_cli(tmp_path, topic_corpus, capsys):
     assert "violin" in " ".join(lines[1:4]) and lines[4] == "cello"
     kv = load_vectors(out)
     assert kv.has_index_for("violin") and not kv.has_index_for("violinz")
+    with np.load(out / "vectors.npz") as npz:  # the words' full vectors, as exports take them
+        assert npz["words"].tolist() == kv.index_to_key
+        np.testing.assert_allclose(npz["vectors"], kv.vectors, rtol=1e-5, atol=1e-6)
+    assert main(["plot", str(out), "--words", "violinz", "cello", "--out",
+                 str(tmp_path / "map.png")]) == 0
+    assert (tmp_path / "map.png").stat().st_size > 1000
+    capsys.readouterr()
     # evaluate scores every pair: unseen words get their n-grams' vector.
     pairs = tmp_path / "pairs.txt"
     pairs.write_text("violin cello 9\nviolinz flute 8\napple banana 9\napple piston 1\n"
