@@ -197,20 +197,23 @@ def test_cbow_update_is_word2vecs(seed, n_out):
     outputs = np.array([5, 1, 7, 11, 2, 12, 4, 8, 6, 10, 13][:n_out], dtype=np.int32)
     labels = np.zeros(n_out, dtype=np.float32)
     labels[0] = 1.0
+    # Weights: an output shared by several examples with this hidden vector (fastText-direction
+    # skip-gram with subwords) counts once per example; CBOW's are all 1.
+    weights = rng.choice(np.array([1.0, 3.0], np.float32), n_out)
     alpha, m = np.float32(0.05), 4
     want0, want1 = syn0.astype(float), syn1.astype(float)
     hidden = want0[contexts[:m]].mean(axis=0)
     neu, loss = np.zeros(16), 0.0
-    for o, label in zip(outputs, labels, strict=True):
+    for o, label, weight in zip(outputs, labels, weights, strict=True):
         f = hidden @ want1[o]
-        loss += _nll(f, label)
-        g = (label - _sigmoid(f)) * alpha
+        loss += weight * _nll(f, label)
+        g = (label - _sigmoid(f)) * alpha * weight
         neu += g * want1[o]
         want1[o] += g * hidden
     for r in contexts[:m]:
         want0[r] += neu
-    got = update_bag(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, np.float32(1.0),
-                     np.empty(16, np.float32), np.empty(16, np.float32))
+    got = update_bag(syn0, syn1, contexts, m, outputs, labels, weights, n_out, alpha,
+                     np.float32(1.0), np.empty(16, np.float32), np.empty(16, np.float32))
     np.testing.assert_allclose(syn0, want0, atol=2e-3)
     np.testing.assert_allclose(syn1, want1, atol=2e-3)
     assert got == pytest.approx(loss, rel=0.01)

@@ -190,3 +190,15 @@ def test_stream_at_the_cli_and_resume(tmp_path, topic_corpus, capsys):
     assert info["corpus"]["stream"] is True and info["documents"]["kept"] == 400
     assert main(["train", "--stream", "--out", str(tmp_path / "x")]) == 2
     assert "--stream reads a corpus from disk" in capsys.readouterr().err
+
+
+def test_the_command_lines_last_epoch_is_not_checkpointed(tmp_path, topic_corpus):
+    """The finished run is saved at once, so the last epoch's checkpoint would be thrown away;
+    every earlier epoch is still checkpointed."""
+    from sgns.checkpoint import checkpoint_epochs
+
+    config = TrainConfig(engine="native", epochs=3, dim=8, workers=1)
+    train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path, checkpoint_final=False)
+    assert checkpoint_epochs(tmp_path) == 2
+    train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path / "all")
+    assert checkpoint_epochs(tmp_path / "all") == 3

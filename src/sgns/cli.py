@@ -331,7 +331,8 @@ def _train(args: argparse.Namespace) -> int:
     try:
         result = train(corpus, config, verbose=not args.quiet, evaluate_each_epoch=args.evaluate,
                        checkpoint_dir=out, resume=checkpoint, run_info={"corpus": source},
-                       data_parallel=args.data_parallel)
+                       data_parallel=args.data_parallel,
+                       checkpoint_final=False)  # the run folder is saved right after
     except KeyboardInterrupt:
         print(f"sgns train: interrupted; {_saved_epochs(out)}", file=sys.stderr)
         return 130

@@ -143,6 +143,7 @@ def train(
     resume: Checkpoint | None = None,
     run_info: dict | None = None,
     data_parallel: bool = False,
+    checkpoint_final: bool = True,
 ) -> TrainResult:
     """Train skip-gram embeddings on tokenised documents.
 
@@ -157,6 +158,8 @@ def train(
     finite or explodes ends training with :class:`SgnsError`, the last checkpoint kept.
     ``run_info`` is added to the run record (the CLI records the corpus there).
     ``data_parallel`` (Keras engine, JAX) splits every batch across all devices Keras sees.
+    ``checkpoint_final=False`` skips the checkpoint after the last epoch, for a caller that
+    saves the finished run at once (the command line): that write would be thrown away.
     """
     if resume is not None:
         config, vocab = resume.config, resume.vocab
@@ -208,7 +211,7 @@ def train(
                         f"the checkpoint was trained on {resume.info.get('tokens')})")
     writer = CheckpointWriter(checkpoint_dir) if checkpoint_dir is not None else None
     hook = _epoch_end_hook(engine, vocab, config, info, evaluate_each_epoch, on_epoch_end,
-                           writer)
+                           writer, checkpoint_final)
     start_epoch = resume.epochs_done if resume is not None else 0
     state = resume.state if resume is not None else None
     start = time.perf_counter()
@@ -254,6 +257,7 @@ def _epoch_end_hook(
     evaluate_each_epoch: bool,
     then: Callable[[EpochEnd], None] | None,
     writer: CheckpointWriter | None,
+    checkpoint_final: bool = True,
 ) -> Callable[[EpochEnd], None]:
     """After each epoch: evaluate, check for divergence, hand the checkpoint to ``writer``
     (written while the next epoch trains), then call ``then`` (so a hook that stops training
@@ -275,7 +279,7 @@ def _epoch_end_hook(
             raise SgnsError(f"training diverged in epoch {end.epoch + 1} (loss {loss:.4g}): "
                             f"lower the learning rate (--lr, now {config.lr:g}){kept}")
         info["epochs"].append(end.record)
-        if writer is not None:
+        if writer is not None and (checkpoint_final or end.epoch + 1 < config.epochs):
             record = {**info, "status": f"running: {end.epoch + 1} of {config.epochs} epochs"}
             writer.submit(Checkpoint(engine, end.epoch + 1, end.state(), vocab, config, info),
                           record)

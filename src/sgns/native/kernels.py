@@ -224,12 +224,15 @@ def update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, 
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def update_bag(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, in_scale, hidden, neu):
+def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, in_scale,
+               hidden, neu):
     """One bag of input rows against shared output rows (fastText's model): the hidden vector is
     the mean of ``syn0[bag[:n_bag]]``; each output row is scored against it and updated from it,
-    in word2vec's order; the hidden vector's gradient, times ``in_scale``, goes back to every
-    input row of the bag. word2vec's CBOW (gensim's ``cbow_mean=1``) uses ``in_scale = 1``:
-    every context row gets the whole gradient. Returns the loss."""
+    in word2vec's order, its gradient counted ``weights[k]`` times (an output shared by that
+    many examples with this same hidden vector); the hidden vector's gradient, times
+    ``in_scale``, goes back to every input row of the bag. word2vec's CBOW (gensim's
+    ``cbow_mean=1``) and fastText use ``in_scale = 1``: every input row gets the whole
+    gradient. Returns the loss."""
     dim = syn0.shape[1]
     hidden[:] = 0.0
     for j in range(n_bag):
@@ -247,7 +250,8 @@ def update_bag(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, in_scale, 
         for i in range(dim):
             f += hidden[i] * syn1[o, i]
         g, pair_loss = gradient_and_loss(f, labels[k], alpha)
-        loss += pair_loss
+        g *= weights[k]
+        loss += pair_loss * weights[k]
         for i in range(dim):
             neu[i] += g * syn1[o, i]
             syn1[o, i] += g * hidden[i]

@@ -85,17 +85,29 @@ def _targets(center, negative, accept, alias, state, outputs, labels):
     return n_out
 
 
+@njit(cache=True, inline="always")
+def _prefetch_bag(table, bag_starts, bag_ids, word):
+    for t in range(bag_starts[word], bag_starts[word + 1]):
+        prefetch_row(table, bag_ids[t])
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model, accept, alias,
-                  state, alpha, bag_starts, bag_ids, bag, negatives, outputs, labels, hidden,
-                  neu):
+                  state, alpha, bag_starts, bag_ids, bag, negatives, outputs, labels, weights,
+                  hidden, neu):
     """One subsampled sentence through bags of input rows (``bag_ids[bag_starts[w]:
-    bag_starts[w + 1]]`` are word w's rows: itself alone, or itself and its n-grams). CBOW: one
-    bag of all the window's rows per center word. Skip-gram with subwords: one bag per context
-    word, each against the center word and the same negatives. Negatives are fresh for each
-    center word (a draw equal to it is skipped, as word2vec skips it); the next center's are
-    drawn and their rows prefetched while this one trains. Returns the loss, the examples and
-    the dot products."""
+    bag_starts[w + 1]]`` are word w's rows: itself alone, or itself and its n-grams).
+
+    CBOW: one bag of all the window's rows per center word, against the center word and fresh
+    negatives (a draw equal to the center is skipped, as word2vec skips it).
+    Skip-gram with subwords, in fastText's direction: the center word's bag predicts each
+    context word. Its mean is taken once per center word and scored against all the context
+    words and the negatives, which are shared by the window and so count once per context word
+    (HogBatch for one input: the same updates as the window's pairs, from the rows as they
+    were, at a fraction of the cost of one bag per pair).
+    The next center's negatives are drawn and their rows prefetched while this one trains.
+    Returns the loss, the examples (windows for CBOW, pairs for skip-gram) and the dot
+    products."""
     loss = 0.0
     examples = dots = 0
     for k in range(negative):
@@ -107,8 +119,10 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
                 o = draw_alias(state, accept, alias)
                 negatives[1 - now, k] = o
                 prefetch_row(syn1, o)
-        if p + window + 1 < length:  # the word about to enter the window
-            prefetch_row(syn0, sentence[p + window + 1])
+            if model != CBOW:
+                _prefetch_bag(syn0, bag_starts, bag_ids, sentence[p + 1])
+        if model == CBOW and p + window + 1 < length:  # the word about to enter the window
+            _prefetch_bag(syn0, bag_starts, bag_ids, sentence[p + window + 1])
         if p + AHEAD < length:
             prefetch_row(syn1, sentence[p + AHEAD])
         b = 1 + below(state, window) if shrink else window
@@ -116,15 +130,17 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
         if end - first < 2:
             continue
         center = sentence[p]
-        outputs[0] = center
-        labels[0] = 1.0
-        n_out = 1
-        for k in range(negative):
-            if negatives[now, k] != center:
-                outputs[n_out] = negatives[now, k]
-                labels[n_out] = 0.0
-                n_out += 1
         if model == CBOW:
+            outputs[0] = center
+            labels[0] = 1.0
+            weights[0] = 1.0
+            n_out = 1
+            for k in range(negative):
+                if negatives[now, k] != center:
+                    outputs[n_out] = negatives[now, k]
+                    labels[n_out] = 0.0
+                    weights[n_out] = 1.0
+                    n_out += 1
             n_bag = 0
             for q in range(first, end):
                 if q != p:
@@ -132,19 +148,29 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
                     for t in range(bag_starts[w], bag_starts[w + 1]):
                         bag[n_bag] = bag_ids[t]
                         n_bag += 1
-            loss += update_bag(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha,
+            loss += update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha,
                                np.float32(1.0), hidden, neu)
             examples += 1
             dots += n_out
         else:
+            m = 0
             for q in range(first, end):
                 if q != p:
-                    w = sentence[q]
-                    lo, hi = bag_starts[w], bag_starts[w + 1]
-                    loss += update_bag(syn0, syn1, bag_ids[lo:hi], hi - lo, outputs, labels,
-                                       n_out, alpha, np.float32(1.0), hidden, neu)
-                    examples += 1
-                    dots += n_out
+                    outputs[m] = sentence[q]
+                    labels[m] = 1.0
+                    weights[m] = 1.0
+                    m += 1
+            n_out = m
+            for k in range(negative):
+                outputs[n_out] = negatives[now, k]
+                labels[n_out] = 0.0
+                weights[n_out] = np.float32(m)
+                n_out += 1
+            lo, hi = bag_starts[center], bag_starts[center + 1]
+            loss += update_bag(syn0, syn1, bag_ids[lo:hi], hi - lo, outputs, labels, weights,
+                               n_out, alpha, np.float32(1.0), hidden, neu)
+            examples += m
+            dots += m * (1 + negative)
     return loss, examples, dots
 
 
@@ -170,12 +196,13 @@ def _train_documents(
     hidden = np.empty(dim, dtype=np.float32)
     neu = np.empty(dim, dtype=np.float32)
     out8 = np.zeros((8, dim), dtype=np.float32)
-    outputs_cbow = np.empty(negative + 1, dtype=np.int32)
+    outputs_cbow = np.empty(2 * window + negative, dtype=np.int32)
+    weights_cbow = np.empty(2 * window + negative, dtype=np.float32)
     largest_bag = 0
     for w in range(bag_starts.shape[0] - 1):
         largest_bag = max(largest_bag, bag_starts[w + 1] - bag_starts[w])
     bag = np.empty(2 * window * largest_bag, dtype=np.int32)
-    labels_cbow = np.empty(negative + 1, dtype=np.float32)
+    labels_cbow = np.empty(2 * window + negative, dtype=np.float32)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen = 0
     loss = 0.0
@@ -189,7 +216,7 @@ def _train_documents(
             sentence_loss, sentence_examples, sentence_dots = _bag_sentence(
                 syn0, syn1, sentence, length, window, shrink, negative, model, accept, alias,
                 state, alpha, bag_starts, bag_ids, bag, targets, outputs_cbow, labels_cbow,
-                hidden, neu)
+                weights_cbow, hidden, neu)
             loss += sentence_loss
             examples += sentence_examples
             dots += sentence_dots
