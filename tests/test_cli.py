@@ -263,3 +263,16 @@ def test_neighbors_of_a_run_folder_answer_as_gensim_without_importing_it(corpus_
               "print(code, 'gensim' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.stdout.splitlines()[-1] == "0 False", done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("engine", ["native", "keras"])
+def test_cbow_streams_and_evaluates_each_epoch(corpus_file, tmp_path, engine):
+    out = tmp_path / "run"
+    extra = ["--lr", "0.05"] if engine == "keras" else []  # a 30-word vocabulary: see limits
+    assert _train(corpus_file, out, "--model", "cbow", "--engine", engine, "--stream",
+                  "--evaluate", *extra) == 0
+    info = json.loads((out / "run.json").read_text())
+    assert info["corpus"]["stream"] and info["params"]["model"] == "cbow"
+    assert all({"wordsim353", "simlex999"} <= set(e["evaluation"]) for e in info["epochs"])
+    assert info["tokens"] == sum(int(line.split("\t")[1])
+                                 for line in (out / "vocab.txt").read_text().splitlines())
