@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--model", choices=MODELS,
                    help="'skipgram' predicts each context word from the center word; 'cbow' "
                    "(continuous bag of words) predicts the center word from the mean of its "
-                   f"window, several times faster [default: {d.model}]")
+                   f"window: faster, with noisier neighbours on small corpora (see the README) "
+                   f"[default: {d.model}]")
     m.add_argument("--epochs", type=int, help=f"passes over the corpus [default: {d.epochs}]")
     m.add_argument("--dim", type=int, help=f"embedding dimension [default: {d.dim}]")
     m.add_argument("--window", type=int, help=f"context words on each side [default: {d.window}]")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import SgnsError
 from .pairs import NOISE_KINDS
+
+if TYPE_CHECKING:
+    from .subwords import SubwordSpec
 
 ENGINES = ("auto", "keras", "native")
 MODELS = ("skipgram", "cbow")
@@ -86,22 +90,20 @@ class TrainConfig:
             (self.seed >= 0, "seed must be >= 0"),
             (self.model == "skipgram" or self.update == "window",
              "update='pair' is the skip-gram window's order; CBOW has one example per window"),
-            (self.min_n >= 1, "min_n must be >= 1"),
-            (self.max_n >= self.min_n, f"max_n ({self.max_n}) must be >= min_n ({self.min_n})"),
-            (self.buckets >= 1, "buckets must be >= 1"),
             (not (self.subwords and self.update == "pair"),
-             "update='pair' is word2vec's order for single words; subwords train a bag of rows "
-             "per context word"),
+             "update='pair' is word2vec's order for single words; subwords train the center "
+             "word's bag of rows against its whole window"),
         ]
         for ok, message in checks:
             if not ok:
                 raise SgnsError(message)
+        self.subword_spec()  # checks min_n, max_n and buckets
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
-    def subword_spec(self):
-        """The n-gram settings as a :class:`sgns.subwords.SubwordSpec`."""
+    def subword_spec(self) -> SubwordSpec:
+        """The n-gram settings as a :class:`sgns.subwords.SubwordSpec` (which validates them)."""
         from .subwords import SubwordSpec
 
         return SubwordSpec(self.min_n, self.max_n, self.buckets)

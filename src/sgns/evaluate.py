@@ -18,6 +18,7 @@ from pathlib import Path
 from gensim.models import KeyedVectors
 
 from .errors import SgnsError
+from .vectors import has_subwords
 
 
 def default_pair_sets() -> dict[str, str]:
@@ -60,7 +61,7 @@ def evaluate_pairs(kv: KeyedVectors, path: str | os.PathLike) -> dict[str, float
     word missing from the vocabulary. Those pairs are left out of the correlation, unless the
     vectors have subwords (a gensim ``FastTextKeyedVectors``), which score every pair."""
     lines = _normalised_pairs(path)
-    if hasattr(kv, "vectors_ngrams"):
+    if has_subwords(kv):
         return _evaluate_every_pair(kv, lines)
     with tempfile.NamedTemporaryFile("w", suffix=".tsv", encoding="utf-8", delete=False) as f:
         f.write("\n".join(lines) + "\n")
@@ -153,8 +154,7 @@ class _quiet_gensim:
 def evaluation_callback(words: list[str], every: int = 1):
     """A Keras callback for :class:`sgns.model.SkipGram` or ``CBOW``: after every ``every``
     epochs, the figures of :func:`evaluate` on the input table (row 0 is padding) go into the
-    epoch logs,
-    so ``History`` and other callbacks see them."""
+    epoch logs, so ``History`` and other callbacks see them."""
     import keras
 
     from .vectors import to_keyed_vectors

@@ -31,31 +31,36 @@ _FNV_PRIME = 16777619
 
 
 def char_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
-    """The n-grams of ``<word>`` of ``min_n`` to ``max_n`` characters, in fastText's order."""
+    """The n-grams of ``<word>`` of ``min_n`` to ``max_n`` characters, in fastText's order
+    (fastText never takes ``<`` or ``>`` alone)."""
     text = f"<{word}>"
-    grams = []
-    for start in range(len(text)):
-        for n in range(min_n, max_n + 1):
-            if start + n > len(text):
-                break
-            if n == 1 and (start == 0 or start + n == len(text)):
-                continue  # fastText never takes "<" or ">" alone
-            grams.append(text[start:start + n])
-    return grams
+    size = len(text)
+    return [text[start:start + n] for start in range(size)
+            for n in range(min_n, min(max_n, size - start) + 1)
+            if n > 1 or 0 < start < size - 1]
 
 
-def fnv1a(data: bytes) -> int:
-    """fastText's 32-bit FNV-1a, bytes sign-extended as signed chars."""
-    h = _FNV_OFFSET
-    for byte in data:
-        h ^= (byte - 256 if byte >= 128 else byte) & 0xFFFFFFFF
-        h = (h * _FNV_PRIME) & 0xFFFFFFFF
+def fnv1a(grams: list[str]) -> np.ndarray:
+    """fastText's 32-bit FNV-1a of each string's UTF-8 bytes, each byte sign-extended as a
+    signed char first. Vectorised over the strings: one numpy pass per byte position, so that
+    the n-grams of a whole vocabulary hash in a fraction of a second."""
+    encoded = [g.encode("utf-8") for g in grams]
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    width = int(lengths.max(initial=0))
+    # The bytes, one string a row, zero-padded to the longest.
+    padded = np.zeros((len(encoded), width), dtype=np.uint8)
+    padded[np.arange(width) < lengths[:, None]] = np.frombuffer(b"".join(encoded), np.uint8)
+    signed = padded.view(np.int8).astype(np.uint32)  # each byte sign-extended
+    h = np.full(len(encoded), _FNV_OFFSET, dtype=np.uint32)
+    for j in range(width):
+        # uint32 arithmetic wraps mod 2^32, as fastText's does
+        h = np.where(lengths > j, (h ^ signed[:, j]) * np.uint32(_FNV_PRIME), h)
     return h
 
 
 def ngram_buckets(word: str, min_n: int, max_n: int, buckets: int) -> list[int]:
     """The bucket of each of ``word``'s n-grams (repeats kept, as fastText keeps them)."""
-    return [fnv1a(g.encode("utf-8")) % buckets for g in char_ngrams(word, min_n, max_n)]
+    return (fnv1a(char_ngrams(word, min_n, max_n)) % buckets).tolist()
 
 
 @dataclass(frozen=True)
@@ -81,30 +86,28 @@ class SubwordSpec:
         kept: the engine and the run's result both ask for it."""
         return _bags(self, tuple(words))
 
-    def _bags(self, words: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    def _compute_bags(self, words: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         vocab_size = len(words)
+        grams = [char_ngrams(w, self.min_n, self.max_n) if k else [] for k, w in
+                 enumerate(words)]
+        counts = np.fromiter(map(len, grams), dtype=np.int64, count=vocab_size)
+        buckets = fnv1a([g for word_grams in grams for g in word_grams]).astype(np.int64)
+        rows = vocab_size + buckets % self.buckets
+        # Each word's bag: its own row, then its n-grams' bucket rows.
         starts = np.zeros(vocab_size + 1, dtype=np.int64)
-        ids: list[int] = []
-        for k, word in enumerate(words):
-            if k:
-                ids.append(k)
-                ids.extend(vocab_size + b
-                           for b in ngram_buckets(word, self.min_n, self.max_n, self.buckets))
-            starts[k + 1] = len(ids)
-        return starts, np.asarray(ids, dtype=np.int32)
-
-    def vector(self, word: str, bucket_rows: np.ndarray) -> np.ndarray | None:
-        """A vector for a word outside the vocabulary: the mean of its n-grams' bucket rows
-        (None when it has no n-gram, which only a ``min_n`` above its length gives)."""
-        rows = ngram_buckets(word, self.min_n, self.max_n, self.buckets)
-        if not rows:
-            return None
-        return bucket_rows[rows].mean(axis=0)
+        np.cumsum(np.where(np.arange(vocab_size) > 0, counts + 1, 0), out=starts[1:])
+        ids = np.empty(starts[-1], dtype=np.int32)
+        own = starts[1:-1]  # the first slot of words 1..V-1
+        ids[own] = np.arange(1, vocab_size)
+        is_gram = np.ones(starts[-1], dtype=bool)
+        is_gram[own] = False
+        ids[is_gram] = rows
+        return starts, ids
 
 
 @lru_cache(maxsize=1)
 def _bags(spec: SubwordSpec, words: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    return spec._bags(words)
+    return spec._compute_bags(words)
 
 
 def fasttext_vectors(words: list[str], word_rows: np.ndarray, bucket_rows: np.ndarray,

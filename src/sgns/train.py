@@ -98,7 +98,9 @@ def check_memory(config: TrainConfig, vocab_size: int) -> None:
     """Fail at once, not by the kernel's out-of-memory killer, when the subword tables cannot
     fit: the input table (words and buckets), a copy of it for each epoch's checkpoint, and the
     output table."""
-    width = -(-config.dim // 16) * 16
+    from .native.loop import row_width
+
+    width = row_width(config.dim)
     needed = 4 * width * (2 * (vocab_size + config.buckets) + 2 * vocab_size)
     available = _available_memory()
     if available is not None and needed > available:

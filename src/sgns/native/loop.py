@@ -36,13 +36,18 @@ SLICES_PER_EPOCH = 20
 SKIPGRAM, CBOW = 0, 1
 MODEL_CODES = {"skipgram": SKIPGRAM, "cbow": CBOW}
 # How a skip-gram window is written: HogBatch (update_window8), word2vec's pair by pair, or
-# one bag of input rows per context word (subwords).
+# the center word's bag of rows (itself and its n-grams) against the whole window (subwords).
 WINDOW, PAIR, BAGS = 0, 1, 2
 # The targets of the center word this many places ahead are drawn and their rows prefetched
-# while the current one trains: random output rows are the memory latency that counts (about
-# 15% off skip-gram's time and 30% off CBOW's on 20 Newsgroups; 2 measured a little better
-# than 1 or 3).
+# while the current one trains: random output rows are the memory latency that counts (2
+# measured a little better than 1 or 3, by hand).
 AHEAD = 2
+
+
+def row_width(dim: int) -> int:
+    """Table rows padded to whole 64-byte vectors (16 floats): the zero columns stay zero
+    (their gradients are zero), and the inner loops need no scalar remainder."""
+    return -(-dim // 16) * 16
 
 
 @njit(cache=True, inline="always")
@@ -353,9 +358,7 @@ def train_native(
     compile_seconds = compile_kernels()
     threads = min(config.workers, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(threads)
-    # Rows padded to whole 64-byte vectors: the zero columns stay zero (their gradients are
-    # zero), and the inner loops need no scalar remainder.
-    width = -(-config.dim // 16) * 16
+    width = row_width(config.dim)
     if config.subwords:
         bag_starts, bag_ids = config.subword_spec().bags(vocab.words)
         input_rows = vocab.size + config.buckets
