@@ -276,3 +276,24 @@ def test_cbow_streams_and_evaluates_each_epoch(corpus_file, tmp_path, engine):
     assert all({"wordsim353", "simlex999"} <= set(e["evaluation"]) for e in info["epochs"])
     assert info["tokens"] == sum(int(line.split("\t")[1])
                                  for line in (out / "vocab.txt").read_text().splitlines())
+
+
+def test_a_closed_pipe_ends_quietly(corpus_file, tmp_path):
+    out = tmp_path / "run"
+    assert _train(corpus_file, out) == 0
+    # Far more than a pipe's buffer, read by a reader that stops after one line.
+    words = " ".join(["violin"] * 3000)
+    done = subprocess.run(f"{sys.executable} -m sgns neighbors {out} {words} | head -1",
+                          shell=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "violin" and done.stderr == "", done.stderr[-500:]
+
+
+def test_the_probe_neighbours_of_a_subword_run_are_trained_words(tmp_path, topic_corpus,
+                                                                  capsys):
+    corpus = tmp_path / "topics.txt"
+    corpus.write_text("\n".join(" ".join(d) for d in topic_corpus) + "\n")
+    assert main(["train", "--corpus", str(corpus), "--out", str(tmp_path / "run"), "--epochs",
+                 "1", "--dim", "8", "--subwords", "--buckets", "1000", "--no-plots"]) == 0
+    printed = capsys.readouterr().out
+    # "engine" is in the corpus; "doctor" would only be built from n-grams.
+    assert "  engine: " in printed and "doctor" not in printed

@@ -95,6 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
                     help="continue an interrupted run from its last finished epoch (a checkpoint "
                     "is saved in the run folder after every epoch; Ctrl-C or SIGTERM stop a run "
                     "cleanly), with the settings it was started with")
+    g = t.add_argument_group("growing a model")
+    g.add_argument("--from", dest="from_run", metavar="RUN_DIR",
+                   help="continue a finished run on new text (--corpus): its tables and "
+                   "vocabulary are kept, the corpus's new words added (each seen --min-count "
+                   "times), counts summed, and the learning rate scheduled afresh. The model, "
+                   "--dim and the subword settings come from the run; giving other values is an "
+                   "error [default: start from random tables]")
+    g.add_argument("--init-vectors", metavar="FILE",
+                   help="start the input vectors of the corpus's words from pretrained ones: "
+                   "word2vec text or binary (.bin), fastText .vec, sgns .npz or a run folder. "
+                   "Words not in the file start as usual; --dim defaults to the file's "
+                   "[default: none]")
+    g.add_argument("--init-vocab", action="store_true",
+                   help="with --init-vectors: also add the file's words that the corpus lacks "
+                   "(count 0: they keep their vectors and are never trained)")
     io.add_argument("--quiet", action="store_true", help="no progress bars or neighbours")
     io.add_argument("--evaluate", action="store_true",
                     help="evaluate after every epoch (WordSim-353, SimLex-999, Google analogies; "
@@ -270,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"sgns {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (sgns neighbors ... | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 _CONFIG_FIELDS = (
@@ -291,17 +309,37 @@ def _train(args: argparse.Namespace) -> int:
     given = [f"--{k.replace('_', '-')}" for k in ("min_n", "max_n", "buckets") if k in overrides]
     if given and not args.subwords:
         raise SgnsError(f"{', '.join(given)} set(s) the subword model: add --subwords")
-    checkpoint = None
+    checkpoint = parent = pretrained = None
+    if args.init_vocab and not args.init_vectors:
+        raise SgnsError("--init-vocab adds the words of --init-vectors: give --init-vectors")
+    if args.from_run and args.init_vectors:
+        raise SgnsError("--from continues a run with its own vectors; --init-vectors starts a "
+                        "new one from a file: give one of them")
     if args.resume:
-        if overrides or args.out or args.preset != "word2vec" or args.cleaning:
+        if (overrides or args.out or args.preset != "word2vec" or args.cleaning
+                or args.from_run or args.init_vectors):
             raise SgnsError("--resume continues a run with the settings it was started with; "
-                            "give no training, cleaning or --out options with it")
+                            "give no training, cleaning, --from, --init-vectors or --out "
+                            "options with it")
         checkpoint = load_checkpoint(args.resume)
         out, config, source = Path(args.resume), checkpoint.config, checkpoint.info["corpus"]
     else:
+        if args.from_run:
+            from .grow import MODEL_SETTINGS, Parent
+
+            parent = Parent.load(args.from_run)
+            # The parent's model settings, unless given (a different value fails in train).
+            overrides = {**{k: getattr(parent.config, k) for k in MODEL_SETTINGS}, **overrides}
+        if args.init_vectors:
+            from .grow import read_pretrained
+
+            pretrained = read_pretrained(args.init_vectors)
+            overrides.setdefault("dim", pretrained.vectors.vector_size)
         config = preset(args.preset, **overrides)  # invalid values fail here, before any work
         out = Path(args.out or f"runs/sgns-{datetime.now():%Y%m%d-%H%M%S}")
         check_output_dir(out, args.overwrite)
+        if parent is not None and out.resolve() == Path(parent.path):
+            raise SgnsError("--out is the run that --from continues: write to another folder")
         if args.stream and args.corpus == NEWSGROUPS:
             raise SgnsError("--stream reads a corpus from disk; 20newsgroups comes from "
                             "scikit-learn, in memory")
@@ -332,7 +370,8 @@ def _train(args: argparse.Namespace) -> int:
     try:
         result = train(corpus, config, verbose=not args.quiet, evaluate_each_epoch=args.evaluate,
                        checkpoint_dir=out, resume=checkpoint, run_info={"corpus": source},
-                       data_parallel=args.data_parallel,
+                       data_parallel=args.data_parallel, parent=parent,
+                       init_vectors=pretrained, init_vocab=args.init_vocab,
                        checkpoint_final=False)  # the run folder is saved right after
     except KeyboardInterrupt:
         print(f"sgns train: interrupted; {_saved_epochs(out)}", file=sys.stderr)
@@ -370,7 +409,7 @@ def _train(args: argparse.Namespace) -> int:
     print(f"wrote {out}/ ({', '.join(written)})")
     if not args.quiet:
         kv = result.keyed_vectors()
-        for word in (w for w in PROBE_WORDS if w in kv):
+        for word in (w for w in PROBE_WORDS if w in kv.key_to_index):  # trained words only
             neighbours = ", ".join(w for w, _ in kv.most_similar(word, topn=8))
             print(f"  {word}: {neighbours}")
     return 0
@@ -423,7 +462,7 @@ def _saved_epochs(out: Path) -> str:
 
 
 def _map_words(kv) -> list[str]:
-    present = [w for w in PROBE_WORDS if w in kv]
+    present = [w for w in PROBE_WORDS if w in kv.key_to_index]  # not words built from n-grams
     return present or list(kv.index_to_key[:5])
 
 

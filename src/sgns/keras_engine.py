@@ -20,6 +20,7 @@ import numpy as np
 from .checkpoint import EpochEnd
 from .config import TrainConfig
 from .errors import SgnsError
+from .grow import Start
 from .model import MODELS
 from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
 from .progress import EpochBar
@@ -134,15 +135,17 @@ def train_keras(
     resume: dict[str, np.ndarray] | None = None,
     start_epoch: int = 0,
     data_parallel: bool = False,
+    start: Start | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """Train; return the center table, the context table and one record per epoch trained.
     ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first epoch still to
     train; ``on_epoch_end`` is called after every epoch. ``data_parallel`` splits every batch
-    across all the devices Keras sees (``keras.distribution.DataParallel``)."""
+    across all the devices Keras sees (``keras.distribution.DataParallel``). ``start`` holds
+    rows to start from (a continued run's, or pretrained vectors)."""
     config = config.for_engine("keras")
     if not data_parallel:
         return _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume,
-                      start_epoch)
+                      start_epoch, start)
     if keras.backend.backend() != "jax":
         raise SgnsError("data-parallel training needs the JAX backend")
     devices = keras.distribution.list_devices()
@@ -154,12 +157,13 @@ def train_keras(
     keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
     try:
         return _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume,
-                      start_epoch)
+                      start_epoch, start)
     finally:
         keras.distribution.set_distribution(previous)
 
 
-def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, start_epoch):
+def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, start_epoch,
+           start):
     in_memory = isinstance(corpus, EncodedCorpus)
     first_chunk = corpus if in_memory else next(corpus.chunks())
     stream = PairStream(first_chunk, vocab.counts, pair_config(config), seed=config.seed)
@@ -174,6 +178,8 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
     if resume is not None:
         for k, variable in enumerate(variables):
             variable.assign(resume[f"variable_{k:03d}"])
+    elif start is not None:
+        _assign_start(model, start)
     history = []
     for epoch_index in range(start_epoch, config.epochs):
         if in_memory:
@@ -215,3 +221,13 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
     center = keras.ops.convert_to_numpy(model.input_embedding.embeddings.value)
     context = keras.ops.convert_to_numpy(model.output_embedding.embeddings.value)
     return center, context, history
+
+
+def _assign_start(model: keras.Model, start: Start) -> None:
+    """Write the rows that ``start`` gives over the model's initial tables."""
+    table = model.input_embedding.embeddings
+    center = np.array(keras.ops.convert_to_numpy(table.value))
+    center[start.given] = start.words[start.given]
+    table.assign(center)
+    if start.context is not None:
+        model.output_embedding.embeddings.assign(start.context)

@@ -21,6 +21,16 @@ from .cleaning import CleanCorpus, StreamingCorpus
 from .config import TrainConfig
 from .errors import SgnsError
 from .files import atomic_write_text, make_folder_temp
+from .grow import (
+    Parent,
+    Pretrained,
+    grown_start,
+    merged_vocabulary,
+    pretrained_start,
+    read_pretrained,
+    tokens_in,
+    with_pretrained_words,
+)
 from .vectors import save_npz, save_word2vec_text, to_keyed_vectors
 from .vocab import ChunkedCorpus, Vocabulary
 
@@ -70,7 +80,10 @@ class TrainResult:
         staging = make_folder_temp(out.parent, out.name)
         try:
             save_word2vec_text(staging / "vectors.txt", self.vocab.words[1:], self.vectors)
-            save_npz(staging / "vectors.npz", self.vocab.words[1:], self.vectors)
+            # The output table too (without subwords; subwords.npz holds it otherwise), so
+            # that the run can be continued (sgns.grow).
+            save_npz(staging / "vectors.npz", self.vocab.words[1:], self.vectors,
+                     context=None if self.bucket_rows is not None else self.context[1:])
             if self.bucket_rows is not None:
                 from .subwords import SUBWORDS_FILE, save_subwords
 
@@ -146,6 +159,9 @@ def train(
     run_info: dict | None = None,
     data_parallel: bool = False,
     checkpoint_final: bool = True,
+    parent: TrainResult | str | os.PathLike | None = None,
+    init_vectors: Pretrained | KeyedVectors | str | os.PathLike | None = None,
+    init_vocab: bool = False,
 ) -> TrainResult:
     """Train skip-gram embeddings on tokenised documents.
 
@@ -162,15 +178,36 @@ def train(
     ``data_parallel`` (Keras engine, JAX) splits every batch across all devices Keras sees.
     ``checkpoint_final=False`` skips the checkpoint after the last epoch, for a caller that
     saves the finished run at once (the command line): that write would be thrown away.
+
+    ``parent`` (a :class:`TrainResult` or a run folder) continues a finished run on this
+    corpus: its tables and vocabulary are kept, the new words added, and its model settings
+    taken (``config=None`` means the defaults with them); see :mod:`sgns.grow`.
+    ``init_vectors`` (a ``KeyedVectors`` or a vectors file) starts the input rows of the
+    words it holds from its vectors; ``init_vocab`` also adds its words that the corpus lacks.
     """
+    grown: dict = {}  # what run.json records of a parent or pretrained vectors
     if resume is not None:
         config, vocab = resume.config, resume.vocab
+        grown = {k: resume.info[k] for k in ("parent", "init_vectors") if k in resume.info}
+        parent = init_vectors = None
+    if parent is not None and init_vectors is not None:
+        raise SgnsError("a run starts from a parent run or from pretrained vectors, not both")
+    if init_vocab and init_vectors is None:
+        raise SgnsError("init_vocab (--init-vocab) adds the words of --init-vectors: give it")
+    if parent is not None:
+        parent = Parent.of(parent)
+        config = parent.config_for(config)
+        grown["parent"] = parent.summary()
+    pretrained = None
+    if init_vectors is not None:
+        pretrained = read_pretrained(init_vectors)
+        config = config or TrainConfig(dim=pretrained.vectors.vector_size)
     config = config or TrainConfig()
+    corpus_tokens = resume.info.get("tokens_in_vocabulary") if resume is not None else None
     if isinstance(corpus, StreamingCorpus):  # read from disk on every pass, a chunk at a time
         if vocab is None:
-            vocab = Vocabulary.build(corpus, config.min_count, config.max_vocab,
-                                     config.count_limit)
-        encoded = ChunkedCorpus(corpus, vocab)
+            vocab, corpus_tokens = _vocabulary(corpus, config, parent, pretrained, init_vocab)
+        encoded = ChunkedCorpus(corpus, vocab, n_tokens=corpus_tokens)
         if resume is not None:
             counts, tokens = resume.info["documents"], resume.info["tokens"]
         else:
@@ -178,8 +215,7 @@ def train(
     else:
         documents = corpus.documents if isinstance(corpus, CleanCorpus) else list(corpus)
         if vocab is None:
-            vocab = Vocabulary.build(documents, config.min_count, config.max_vocab,
-                                     config.count_limit)
+            vocab, _ = _vocabulary(documents, config, parent, pretrained, init_vocab)
         encoded = vocab.encode(documents)
         counts = (corpus.counts() if isinstance(corpus, CleanCorpus)
                   else {"loaded": len(documents), "nonempty": len(documents),
@@ -196,16 +232,25 @@ def train(
                         "(--engine native)")
     if config.subwords and resume is None:
         check_memory(config, vocab.size)
+    start_rows = None
+    if parent is not None:
+        start_rows = grown_start(parent, vocab, config)
+    elif pretrained is not None:
+        start_rows = pretrained_start(pretrained, vocab, config)
+        grown["init_vectors"] = {"source": pretrained.source, "words": len(pretrained.vectors),
+                                 "found": int(start_rows.given.sum()), "added": init_vocab}
     info = {
         "sgns_version": _version(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "documents": counts,
         "tokens": tokens,
         "vocab_size": vocab.size,
+        "tokens_in_vocabulary": encoded.n_tokens,
         "engine": engine,
         "backend": "numba" if engine == "native" else _keras_backend(),
         "params": config.to_dict(),
         **(run_info or {}),
+        **grown,
         "epochs": list(resume.info["epochs"]) if resume is not None else [],
     }
     if resume is not None and resume.info.get("tokens") != info["tokens"]:
@@ -223,14 +268,14 @@ def train(
             from .native import train_native
 
             center, context, _, compile_seconds = train_native(
-                encoded, vocab, config, verbose, hook, state, start_epoch
+                encoded, vocab, config, verbose, hook, state, start_epoch, start_rows
             )
         else:
             from .keras_engine import train_keras
 
             center, context, _ = train_keras(
                 encoded, vocab, config, callbacks, verbose, hook, state, start_epoch,
-                data_parallel
+                data_parallel, start_rows
             )
     finally:
         if writer is not None:  # the last checkpoint is whole on disk before we go on
@@ -249,6 +294,23 @@ def train(
     return TrainResult(vocab=vocab, center=bag_means(center, starts, ids, config.dim),
                        context=context, config=config, info=info,
                        word_rows=center[: vocab.size], bucket_rows=center[vocab.size:])
+
+
+def _vocabulary(documents: Iterable[Sequence[str]], config: TrainConfig, parent: Parent | None,
+                pretrained: Pretrained | None, init_vocab: bool) -> tuple[Vocabulary, int | None]:
+    """The run's vocabulary, and how many of the corpus's tokens it holds when that is not the
+    sum of its counts (a grown vocabulary counts the parent's tokens too)."""
+    if parent is None and not init_vocab:
+        return Vocabulary.build(documents, config.min_count, config.max_vocab,
+                                config.count_limit), None
+    counted = Vocabulary.build(documents, 1, None, config.count_limit)
+    if parent is not None:
+        vocab = merged_vocabulary(parent.vocab, counted, config.min_count, config.max_vocab)
+    else:
+        corpus_words = merged_vocabulary(Vocabulary([], []), counted, config.min_count,
+                                         config.max_vocab)
+        vocab = with_pretrained_words(corpus_words, pretrained.vectors)
+    return vocab, tokens_in(counted, vocab)
 
 
 def _epoch_end_hook(

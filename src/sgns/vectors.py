@@ -43,13 +43,16 @@ def save_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: n
             f.write(word + " " + row_format % tuple(row))
 
 
-def save_npz(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
-    """Compact native format: ``words`` (unicode array) and ``vectors`` (float32), no pickle."""
+def save_npz(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray,
+             context: np.ndarray | None = None) -> None:
+    """Compact native format: ``words`` (unicode array) and ``vectors`` (float32), no pickle;
+    a run folder's also holds ``context``, the output table, to continue the run from."""
     if not str(path).endswith(".npz"):
         raise SgnsError(f"an npz file must end in .npz, got {path}")
+    tables = {} if context is None else {"context": np.asarray(context, dtype=np.float32)}
     with atomic_open(path, "wb") as f:
         np.savez(f, words=np.asarray(list(words), dtype=str),
-                 vectors=np.asarray(vectors, dtype=np.float32))
+                 vectors=np.asarray(vectors, dtype=np.float32), **tables)
 
 
 def read_npz(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:

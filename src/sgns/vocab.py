@@ -56,10 +56,12 @@ class ChunkedCorpus:
     """
 
     def __init__(self, documents: Iterable[Sequence[str]], vocab: Vocabulary,
-                 chunk_tokens: int = 1_000_000, spill_dir: str | os.PathLike | None = None
-                 ) -> None:
+                 chunk_tokens: int = 1_000_000, spill_dir: str | os.PathLike | None = None,
+                 n_tokens: int | None = None) -> None:
         self.documents, self.vocab, self.chunk_tokens = documents, vocab, chunk_tokens
-        self.n_tokens = int(vocab.counts.sum())
+        # The corpus's tokens in the vocabulary: the sum of its counts unless the vocabulary
+        # counts other text too (a continued run's).
+        self.n_tokens = int(vocab.counts.sum()) if n_tokens is None else n_tokens
         self.spill_dir = spill_dir
         self._spill: tempfile.TemporaryDirectory | None = None
         self._spans: list[tuple[int, int]] | None = None  # (tokens, documents) per chunk

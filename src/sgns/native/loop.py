@@ -18,6 +18,7 @@ from numba import njit, prange
 
 from ..checkpoint import EpochEnd
 from ..config import TrainConfig
+from ..grow import Start
 from ..pairs import keep_probabilities, noise_distribution
 from ..progress import EpochBar
 from ..vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
@@ -303,6 +304,27 @@ def initial_tables(
     return syn0, np.zeros((vocab_size, width or dim), dtype=np.float32)
 
 
+def starting_tables(
+    vocab_size: int, config: TrainConfig, width: int, input_rows: int, start: Start | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`initial_tables`, with the rows that ``start`` gives written over them. Bucket
+    rows it gives are copied in, not drawn first."""
+    dim = config.dim
+    given_buckets = start is not None and start.buckets is not None
+    syn0, syn1 = initial_tables(vocab_size, dim, config.seed, width,
+                                vocab_size if given_buckets else input_rows)
+    if start is None:
+        return syn0, syn1
+    if given_buckets:
+        words, syn0 = syn0, np.zeros((input_rows, width), dtype=np.float32)
+        syn0[:vocab_size] = words
+        syn0[vocab_size:, :dim] = start.buckets
+    syn0[:vocab_size, :dim][start.given] = start.words[start.given]
+    if start.context is not None:
+        syn1[:, :dim] = start.context
+    return syn0, syn1
+
+
 def identity_bags(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
     """Bags of one: each word's input row is its own (no subwords)."""
     return np.arange(vocab_size + 1, dtype=np.int64), np.arange(vocab_size, dtype=np.int32)
@@ -349,11 +371,13 @@ def train_native(
     on_epoch_end: Callable[[EpochEnd], None] | None = None,
     resume: dict[str, np.ndarray] | None = None,
     start_epoch: int = 0,
+    start: Start | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[dict], float]:
     """Train; return the input table, the output table, one record per epoch trained, and the
     compile seconds. With subwords the input table holds the words' own rows, then one row per
     n-gram bucket. ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first
-    epoch still to train; ``on_epoch_end`` is called after every epoch."""
+    epoch still to train; ``on_epoch_end`` is called after every epoch. ``start`` holds rows
+    to start from (a continued run's, or pretrained vectors)."""
     config = config.for_engine("native")
     compile_seconds = compile_kernels()
     threads = min(config.workers, numba.config.NUMBA_NUM_THREADS)
@@ -368,7 +392,7 @@ def train_native(
     if resume is not None:
         syn0, syn1 = resume["syn0"].copy(), resume["syn1"].copy()
     else:
-        syn0, syn1 = initial_tables(vocab.size, config.dim, config.seed, width, input_rows)
+        syn0, syn1 = starting_tables(vocab.size, config, width, input_rows, start)
     keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
     accept, alias = alias_table(noise_distribution(vocab.counts, config.noise))
     negative = int(round(config.negative))
