@@ -1,4 +1,7 @@
-"""The Keras model: the notebook's architecture, and sparse steps equal to the dense gradient."""
+"""The Keras model: the notebook's architecture, and sparse steps equal to the dense gradient.
+JAX's autodiff is the oracle on every backend."""
+
+import os
 
 import jax
 import jax.numpy as jnp
@@ -11,6 +14,16 @@ from sgns.keras_engine import train_keras
 from sgns.model import CBOW, SkipGram
 from sgns.vectors import to_keyed_vectors
 from sgns.vocab import Vocabulary
+
+
+def _np(variable) -> np.ndarray:
+    """A variable's value as numpy, on any backend."""
+    return np.array(keras.ops.convert_to_numpy(variable.value))
+
+
+def test_the_backend_is_the_one_asked_for():
+    """This file also runs under KERAS_BACKEND=tensorflow and torch (test_backends.py)."""
+    assert keras.backend.backend() == os.environ.get("KERAS_BACKEND", "jax")
 
 
 def test_summary_has_the_notebooks_tables():
@@ -42,16 +55,16 @@ def test_sparse_sgd_step_equals_dense_autodiff_step():
     vocab_size, dim, lr = 50, 8, 0.1
     model = SkipGram(vocab_size, dim, learning_rate=lr, init="keras", seed=3)
     model.compile()
-    before = [np.array(v.value) for v in (model.center_embedding.embeddings,
+    before = [_np(v) for v in (model.center_embedding.embeddings,
                                           model.context_embedding.embeddings)]
     # Repeated rows on purpose: their gradients must add up.
     center, context, label = _batch(vocab_size, 64, seed=0)
     center[:8] = 7
     model.fit((center, context), label, batch_size=64, epochs=1, verbose=0, shuffle=False)
     grads = jax.grad(_bce)([jnp.array(t) for t in before], center, context, label)
-    np.testing.assert_allclose(model.center_embedding.embeddings.value,
+    np.testing.assert_allclose(_np(model.center_embedding.embeddings),
                                before[0] - lr * np.array(grads[0]), atol=1e-6)
-    np.testing.assert_allclose(model.context_embedding.embeddings.value,
+    np.testing.assert_allclose(_np(model.context_embedding.embeddings),
                                before[1] - lr * np.array(grads[1]), atol=1e-6)
 
 
@@ -59,11 +72,11 @@ def test_lazy_adam_touches_only_the_batch_rows():
     vocab_size, dim, lr = 40, 4, 0.01
     model = SkipGram(vocab_size, dim, learning_rate=lr, optimizer="adam", init="keras", seed=1)
     model.compile()
-    start = np.array(model.center_embedding.embeddings.value)
+    start = _np(model.center_embedding.embeddings)
     center, context, label = _batch(vocab_size, 16, seed=2)
     center[:4] = 5
     model.fit((center, context), label, batch_size=16, epochs=1, verbose=0, shuffle=False)
-    after = np.array(model.center_embedding.embeddings.value)
+    after = _np(model.center_embedding.embeddings)
     untouched = np.setdiff1d(np.arange(vocab_size), center)
     np.testing.assert_array_equal(after[untouched], start[untouched])
     assert not np.allclose(after[np.unique(center)], start[np.unique(center)])
@@ -75,20 +88,20 @@ def test_lazy_adam_equals_keras_adam_when_the_same_rows_are_touched():
     vocab_size, dim, lr = 30, 4, 0.01
     model = SkipGram(vocab_size, dim, learning_rate=lr, optimizer="adam", init="keras", seed=4)
     model.compile()
-    tables = [keras.Variable(np.array(v.value)) for v in (model.center_embedding.embeddings,
+    tables = [keras.Variable(_np(v)) for v in (model.center_embedding.embeddings,
                                                            model.context_embedding.embeddings)]
     center, context, label = _batch(vocab_size, 16, seed=5)
     center[:3] = 9  # repeated rows
     model.fit((center, context), label, batch_size=16, epochs=2, verbose=0, shuffle=False)
     adam = keras.optimizers.Adam(learning_rate=lr, epsilon=1e-7)
     for _ in range(2):
-        grads = jax.grad(_bce)([t.value for t in tables], center, context, label)
-        adam.apply(grads, tables)
+        grads = jax.grad(_bce)([jnp.array(_np(t)) for t in tables], center, context, label)
+        adam.apply([keras.ops.convert_to_tensor(np.array(g)) for g in grads], tables)
     for ours, reference, rows in ((model.center_embedding.embeddings, tables[0], center),
                                   (model.context_embedding.embeddings, tables[1], context)):
         touched = np.unique(rows)
-        np.testing.assert_allclose(np.array(ours.value)[touched],
-                                   np.array(reference.value)[touched], atol=1e-6)
+        np.testing.assert_allclose(_np(ours)[touched],
+                                   _np(reference)[touched], atol=1e-6)
 
 
 def test_shared_negatives_use_the_noise_distribution_and_lower_the_loss(topic_corpus):
@@ -101,7 +114,7 @@ def test_shared_negatives_use_the_noise_distribution_and_lower_the_loss(topic_co
     assert losses[-1] < losses[0]
     # The padding row of the center table is never a center word: it keeps its initial value.
     fresh = SkipGram(vocab.size, 16, seed=0)
-    np.testing.assert_array_equal(center[0], np.array(fresh.center_embedding.embeddings.value)[0])
+    np.testing.assert_array_equal(center[0], _np(fresh.center_embedding.embeddings)[0])
 
 
 @pytest.mark.parametrize("shared", [0, 8])
@@ -135,7 +148,7 @@ def _cbow_bce(tables, window, center, label):
 def test_cbow_model_is_the_mean_of_the_window_dotted_with_the_center():
     model = CBOW(30, 4, init="keras", seed=2)
     window, center, _ = _cbow_batch(30, 8, 6, seed=1)
-    tables = [np.array(v.value) for v in (model.input_embedding.embeddings,
+    tables = [_np(v) for v in (model.input_embedding.embeddings,
                                           model.output_embedding.embeddings)]
     mask = (window != 0)[..., None]
     hidden = (tables[0][window] * mask).sum(1) / mask.sum(1)
@@ -150,23 +163,23 @@ def test_cbow_sparse_step_equals_dense_autodiff_step(optimizer):
     model = CBOW(vocab_size, dim, learning_rate=lr, optimizer=optimizer, init="keras", seed=3)
     model.compile()
     variables = (model.input_embedding.embeddings, model.output_embedding.embeddings)
-    before = [np.array(v.value) for v in variables]
+    before = [_np(v) for v in variables]
     window, center, label = _cbow_batch(vocab_size, 64, 6, seed=0)
     model.fit((window, center), label, batch_size=64, epochs=1, verbose=0, shuffle=False)
     grads = jax.grad(_cbow_bce)([jnp.array(t) for t in before], window, center, label)
     if optimizer == "sgd":
         for variable, start, grad in zip(variables, before, grads, strict=True):
-            np.testing.assert_allclose(variable.value, start - lr * np.array(grad), atol=1e-6)
+            np.testing.assert_allclose(_np(variable), start - lr * np.array(grad), atol=1e-6)
         return
     # Adam's first step moves every touched row by lr * sign(gradient); others stay.
     for variable, start, grad in zip(variables, before, grads, strict=True):
         grad = np.array(grad)
         moved = np.abs(grad) > 1e-3
-        np.testing.assert_allclose(np.array(variable.value)[moved],
+        np.testing.assert_allclose(_np(variable)[moved],
                                    (start - lr * np.sign(grad))[moved], atol=1e-3)
         untouched = ~np.abs(grad).any(axis=1)
         untouched[0] = False  # padding: touched with a zero gradient
-        np.testing.assert_array_equal(np.array(variable.value)[untouched], start[untouched])
+        np.testing.assert_array_equal(_np(variable)[untouched], start[untouched])
 
 
 @pytest.mark.parametrize("shared", [0, 8])

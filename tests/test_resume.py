@@ -156,7 +156,8 @@ def test_streaming_from_disk_trains_like_memory(tmp_path, topic_corpus, engine, 
     from sgns.cleaning import Cleaner, StreamingCorpus, clean
     from sgns.vocab import ChunkedCorpus
 
-    monkeypatch.setattr(ChunkedCorpus.__init__, "__defaults__", (700, None, None))  # many small chunks
+    # Many small chunks.
+    monkeypatch.setattr(ChunkedCorpus.__init__, "__defaults__", (700, None, None))
     path = tmp_path / "c.txt"
     path.write_text("\n".join(" ".join(doc) for doc in topic_corpus) + "\n\n\x00\x01 junk\n")
     cleaner = Cleaner.mode("any-script")

@@ -48,6 +48,9 @@ class _TwoTables(keras.Model):
         init: ``"word2vec"`` (center uniform in +-0.5/dim, context zeros) or ``"keras"`` (both
             Keras' default uniform in +-0.05, as in the notebook).
         seed: seeds the initial tables and the shared negatives.
+        batch_size: rows per step, when every step has the same number (the engine pads the
+            last batch): TensorFlow traces the step with an unknown batch dimension, and the
+            groups of shared negatives need a number.
     """
 
     table_names = ("input_embedding", "output_embedding")
@@ -65,6 +68,7 @@ class _TwoTables(keras.Model):
         negative: float = 5.0,
         init: str = "word2vec",
         seed: int | None = None,
+        batch_size: int | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -74,9 +78,7 @@ class _TwoTables(keras.Model):
             raise SgnsError(f"init must be one of {INITS}, got {init!r}")
         if shared and noise is None:
             raise SgnsError("shared negatives need a noise distribution")
-        if optimizer == "adam" and keras.backend.backend() != "jax":
-            raise SgnsError("the sparse Adam optimizer needs the JAX backend; use optimizer='sgd'")
-        self.vocab_size, self.dim = vocab_size, dim
+        self.vocab_size, self.dim, self.batch_size = vocab_size, dim, batch_size
         self.learning_rate = learning_rate
         self.sparse_optimizer = optimizer
         self.shared, self.group, self.negative = shared, max(1, group), negative
@@ -167,15 +169,21 @@ class _TwoTables(keras.Model):
             loss = loss + ops.sum(share * ops.softplus(xn))
         return grad_c, grad_o, grad_n, loss
 
-    def _groups(self, batch: int) -> int:
+    def _groups(self, batch) -> int:
         """How many groups of about ``group`` rows a batch splits into evenly."""
+        if not isinstance(batch, int):  # traced with an unknown batch dimension (TensorFlow)
+            if self.batch_size is None:
+                raise SgnsError("shared negatives on this backend need the model's batch_size")
+            batch = self.batch_size
         groups = max(1, batch // self.group)
         while batch % groups:
             groups -= 1
         return groups
 
     def _draw_negatives(self, noise_cdf, uniform):
-        ids = ops.searchsorted(noise_cdf, uniform, side="right")
+        # Searched flat: TensorFlow's searchsorted wants the values as 1-D as the table.
+        ids = ops.searchsorted(noise_cdf, ops.reshape(uniform, (-1,)), side="right")
+        ids = ops.reshape(ids, ops.shape(uniform))
         return ops.cast(ops.minimum(ids, self.vocab_size - 1), "int32")
 
     # -- JAX: Keras' stateless train_step, jit-compiled with the state donated -----------------
@@ -220,9 +228,11 @@ class _TwoTables(keras.Model):
             moments = [nt[id(m)] for m in self._moments]
             for k, (rows, grads) in enumerate(((input_rows, input_grads), (context, grad_o))):
                 m_i, v_i = moments[2 * k], moments[2 * k + 1]
-                tables[k], non_trainable[m_i], non_trainable[v_i] = _lazy_adam(
-                    tables[k], non_trainable[m_i], non_trainable[v_i], rows, grads, lr, t
-                )
+                unique, step_rows, m_rows, v_rows = _lazy_adam(
+                    non_trainable[m_i], non_trainable[v_i], rows, grads, lr, t)
+                tables[k] = tables[k].at[unique].add(-step_rows)
+                non_trainable[m_i] = non_trainable[m_i].at[unique].set(m_rows)
+                non_trainable[v_i] = non_trainable[v_i].at[unique].set(v_rows)
         non_trainable[nt[id(self.steps)]] = step + 1
 
         metric_vars = self.loss_tracker.stateless_update_state(
@@ -251,11 +261,22 @@ class _TwoTables(keras.Model):
             negatives = ops.take(context_table.value, neg_ids, axis=0)
         grad_c, grad_o, grad_n, loss = self._gradients(c, o, label, weight, negatives)
         input_rows, input_grads = self._input_updates(inputs, grad_c)
-        _scatter_add(center_table, input_rows, -lr * input_grads)
-        _scatter_add(context_table, context, -lr * grad_o)
-        if negatives is not None:
-            rows = ops.reshape(neg_ids, (-1,))
-            _scatter_add(context_table, rows, -lr * ops.reshape(grad_n, (-1, self.dim)))
+        if self.sparse_optimizer == "sgd":
+            _scatter_add(center_table, input_rows, -lr * input_grads)
+            _scatter_add(context_table, context, -lr * grad_o)
+            if negatives is not None:
+                rows = ops.reshape(neg_ids, (-1,))
+                _scatter_add(context_table, rows, -lr * ops.reshape(grad_n, (-1, self.dim)))
+        else:
+            t = ops.cast(self.steps.value + 1, "float32")
+            updates = ((center_table, input_rows, input_grads), (context_table, context, grad_o))
+            for k, (table, rows, grads) in enumerate(updates):
+                m, v = self._moments[2 * k], self._moments[2 * k + 1]
+                unique, step_rows, m_rows, v_rows = _lazy_adam(m.value, v.value, rows, grads,
+                                                               lr, t)
+                _scatter_add(table, unique, -step_rows)
+                _scatter_set(m, unique, m_rows)
+                _scatter_set(v, unique, v_rows)
         self.steps.assign_add(1)
         self.loss_tracker.update_state(loss / ops.sum(weight), sample_weight=ops.sum(weight))
         return {"loss": self.loss_tracker.result()}
@@ -329,18 +350,19 @@ def _gather(table, ids):
     return ops.take(table, ids, axis=0)
 
 
-def _lazy_adam(table, m, v, rows, grads, lr, t, beta1=0.9, beta2=0.999, epsilon=1e-7):
-    """Adam on the rows in the batch only; repeated rows have their gradients summed first."""
-    import jax
-    import jax.numpy as jnp
-
-    unique, inverse = jnp.unique(rows, return_inverse=True, size=rows.shape[0], fill_value=0)
-    summed = jax.ops.segment_sum(grads, inverse.reshape(-1), num_segments=rows.shape[0])
-    m_rows = beta1 * m[unique] + (1 - beta1) * summed
-    v_rows = beta2 * v[unique] + (1 - beta2) * summed**2
-    step = lr * jnp.sqrt(1 - beta2**t) / (1 - beta1**t) * m_rows / (jnp.sqrt(v_rows) + epsilon)
-    # Padding slots of `unique` repeat row 0 with zero gradient; .set writes identical values.
-    return table.at[unique].add(-step), m.at[unique].set(m_rows), v.at[unique].set(v_rows)
+def _lazy_adam(m, v, rows, grads, lr, t, beta1=0.9, beta2=0.999, epsilon=1e-7):
+    """Adam (Kingma & Ba, 2015) on the rows in the batch only, in ``keras.ops`` for every
+    backend: returns ``(unique, step, m_rows, v_rows)``, the rows, the amount to subtract from
+    them, and their new moments. Repeated rows have their gradients summed first; the unique
+    rows are padded to a fixed size with row 0, the padding row, whose results are never used.
+    """
+    n = ops.shape(rows)[0]
+    unique, inverse = ops.unique(rows, return_inverse=True, size=n, fill_value=0)
+    summed = ops.segment_sum(grads, ops.reshape(inverse, (-1,)), num_segments=n)
+    m_rows = beta1 * ops.take(m, unique, axis=0) + (1 - beta1) * summed
+    v_rows = beta2 * ops.take(v, unique, axis=0) + (1 - beta2) * summed**2
+    scale = lr * ops.sqrt(1 - beta2**t) / (1 - beta1**t)
+    return unique, scale * m_rows / (ops.sqrt(v_rows) + epsilon), m_rows, v_rows
 
 
 def _scatter_add(variable, rows, updates) -> None:
@@ -357,6 +379,20 @@ def _scatter_add(variable, rows, updates) -> None:
             variable.value.index_add_(0, rows.long(), updates)
     else:
         raise SgnsError(f"the sparse step does not support the {backend} backend")
+
+
+def _scatter_set(variable, rows, values) -> None:
+    """``variable[rows] = values`` in place. Rows repeat only as :func:`_lazy_adam`'s padding
+    (row 0, which never gets a gradient, so every copy carries its unchanged value)."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        variable.value.scatter_update(tf.IndexedSlices(values, rows))
+    else:
+        import torch
+
+        with torch.no_grad():
+            variable.value.index_copy_(0, rows.long(), values)
 
 
 MODELS = {"skipgram": SkipGram, "cbow": CBOW}

@@ -135,12 +135,29 @@ def _available_memory() -> int | None:
     return None
 
 
+KERAS_BACKENDS = ("jax", "tensorflow", "torch")  # those the Keras engine's sparse step runs on
+
+
+def import_keras():
+    """Keras, on a backend the Keras engine runs on, or a one-line error that says which
+    backend cannot start (Keras picks it from $KERAS_BACKEND when it is first imported)."""
+    backend = os.environ.get("KERAS_BACKEND", "jax")
+    if backend not in KERAS_BACKENDS:
+        raise SgnsError(f"KERAS_BACKEND={backend!r}: the Keras engine runs on "
+                        f"{', '.join(KERAS_BACKENDS)}")
+    try:
+        import keras
+    except (ImportError, ValueError) as exc:
+        raise SgnsError(f"Keras cannot start its {backend} backend (KERAS_BACKEND={backend}): "
+                        f"{exc}; install it, or choose another") from None
+    return keras
+
+
 def resolve_engine(engine: str) -> str:
     """``auto`` means the Keras engine when Keras sees an accelerator, else the native one."""
     if engine != "auto":
         return engine
-    import keras
-
+    keras = import_keras()
     devices = keras.distribution.list_devices()
     return "keras" if any(not d.lower().startswith("cpu") for d in devices) else "native"
 
@@ -354,9 +371,7 @@ def _epoch_end_hook(
 
 
 def _keras_backend() -> str:
-    import keras
-
-    return keras.backend.backend()
+    return import_keras().backend.backend()
 
 
 def _version() -> str:

@@ -1,0 +1,59 @@
+"""The Keras engine on every Keras backend: its tests run again under TensorFlow and PyTorch,
+each in its own process (Keras picks its backend when it is first imported)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# test_model.py whole (the sparse steps against autodiff, lazy Adam, seeds), and the Keras-engine
+# runs of the command line, resume and growing.
+KERAS_TESTS = ["tests/test_model.py", "tests/test_cli.py", "tests/test_resume.py",
+               "tests/test_grow.py"]
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "torch"])
+def test_the_keras_engine_tests_pass_on_every_backend(backend):
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W",
+         "ignore::DeprecationWarning", "-k", "keras or test_model", *KERAS_TESTS],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in summary and "failed" not in summary and "skipped" not in summary
+
+
+@pytest.mark.parametrize("backend,expected", [
+    ("theano", "the Keras engine runs on jax, tensorflow, torch"),
+    ("numpy", "the Keras engine runs on jax, tensorflow, torch"),
+])
+def test_a_backend_the_engine_cannot_use_is_a_one_line_error(tmp_path, backend, expected):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("alpha beta gamma delta alpha beta\n" * 20)
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    for engine in ("keras", "auto"):
+        done = subprocess.run(
+            [sys.executable, "-m", "sgns", "train", "--corpus", str(corpus), "--out",
+             str(tmp_path / "run"), "--engine", engine, "--quiet"],
+            env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"sgns train: error: KERAS_BACKEND={backend!r}: {expected}"]
+        assert not (tmp_path / "run").exists()
+
+
+def test_a_backend_that_is_not_installed_is_a_one_line_error(tmp_path, monkeypatch):
+    from sgns.errors import SgnsError
+    from sgns.train import import_keras
+
+    # Hide Keras (so that it is imported afresh) and make its torch backend's import fail.
+    for name in [m for m in sys.modules if m == "keras" or m.startswith("keras.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    with pytest.raises(SgnsError, match="Keras cannot start its torch backend"):
+        import_keras()
