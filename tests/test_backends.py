@@ -57,3 +57,18 @@ def test_a_backend_that_is_not_installed_is_a_one_line_error(tmp_path, monkeypat
     monkeypatch.setenv("KERAS_BACKEND", "torch")
     with pytest.raises(SgnsError, match="Keras cannot start its torch backend"):
         import_keras()
+
+
+@pytest.mark.parametrize("backend", ["jax", "tensorflow", "torch"])
+def test_auto_picks_the_native_engine_on_a_cpu_under_every_backend(tmp_path, backend):
+    import json
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("alpha beta gamma delta alpha beta\n" * 20)
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sgns", "train", "--corpus", str(corpus), "--out",
+         str(tmp_path / "run"), "--quiet", "--no-plots", "--epochs", "1"],
+        env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["engine"] == "native"

@@ -157,9 +157,20 @@ def resolve_engine(engine: str) -> str:
     """``auto`` means the Keras engine when Keras sees an accelerator, else the native one."""
     if engine != "auto":
         return engine
-    keras = import_keras()
-    devices = keras.distribution.list_devices()
+    devices = keras_devices()
     return "keras" if any(not d.lower().startswith("cpu") for d in devices) else "native"
+
+
+def keras_devices() -> list[str]:
+    """The devices the Keras backend computes on, as ``"cpu:0"``, ``"gpu:0"``, ...
+    (``keras.distribution`` lists them on JAX and TensorFlow; on PyTorch, torch does)."""
+    keras = import_keras()
+    if keras.backend.backend() == "torch":
+        import torch
+
+        gpus = [f"gpu:{k}" for k in range(torch.cuda.device_count())]
+        return gpus or ["cpu:0"]
+    return [d.lower() for d in keras.distribution.list_devices()]
 
 
 def train(

@@ -1,0 +1,112 @@
+"""The Keras engine on each installed Keras backend, on whatever device Keras sees there: words
+per second, pairs per second, step time, seconds per epoch and quality, on the cleaned 20
+Newsgroups corpus. Also how many pairs per second the CPU-side pair stream makes alone, which
+bounds what it can feed a device.
+
+Each backend trains in its own process (Keras picks its backend at import); with --rounds 2
+or more the backends alternate and the medians are printed. Recipes: the defaults ("word2vec",
+5 epochs) and --preset notebook (1 epoch), as the command line runs them.
+
+    python benchmarks/bench_device.py [--rounds 1] [--backends jax tensorflow torch]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+RECIPES = {"word2vec": {}, "notebook": {"epochs": 1}}
+
+
+def worker(preset_name: str) -> None:
+    """Train one recipe on this process's backend; print one JSON line."""
+    import keras
+
+    import sgns
+    from common import newsgroups, quality
+    from sgns.train import keras_devices
+
+    corpus = newsgroups()
+    config = sgns.preset(preset_name, engine="keras", **RECIPES[preset_name])
+    result = sgns.train(corpus, config, verbose=False)
+    epochs = result.info["epochs"]
+    steps = sum(-(-e["pairs"] // config.batch_size) for e in epochs)
+    q = quality(result.keyed_vectors())
+    print(json.dumps({
+        "backend": keras.backend.backend(),
+        "device": ", ".join(keras_devices()),
+        "train_seconds": result.info["train_seconds"],
+        "epoch_seconds": [e["seconds"] for e in epochs],
+        "words": sum(e["tokens"] for e in epochs), "pairs": sum(e["pairs"] for e in epochs),
+        "steps": steps, "ws353": q["ws353"], "simlex": q["simlex"],
+    }))
+
+
+def stream_rate(seconds: float = 10.0) -> float:
+    """Positive pairs per second that the default recipe's pair stream makes, alone."""
+    import sgns
+    from common import newsgroups
+    from sgns.keras_engine import padded_batches, pair_config
+    from sgns.pairs import PairStream
+
+    corpus = newsgroups()
+    vocab = sgns.Vocabulary.build(corpus.documents)
+    config = sgns.TrainConfig(engine="keras")
+    stream = PairStream(vocab.encode(corpus.documents), vocab.counts, pair_config(config), seed=1)
+    made, start, epoch = 0, time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        for _ in padded_batches([stream.epoch(epoch)], config.batch_size):
+            made += config.batch_size
+        epoch += 1
+    return made / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--backends", nargs="+", default=["jax", "tensorflow", "torch"])
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return
+    installed = [b for b in args.backends if importlib.util.find_spec(b)]
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(args.rounds):
+        for preset_name in RECIPES:
+            for backend in installed:
+                env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+                done = subprocess.run([sys.executable, __file__, "--worker", preset_name],
+                                      env=env, capture_output=True, text=True)
+                if done.returncode:
+                    sys.exit(f"{backend}, {preset_name}: failed\n{done.stderr[-3000:]}")
+                runs.setdefault((preset_name, backend), []).append(
+                    json.loads(done.stdout.strip().splitlines()[-1]))
+    print(f"pair stream alone: {stream_rate():,.0f} pairs/s (default recipe, one CPU thread)")
+    print("| recipe | backend | device | train s | s/epoch | vs jax | words/s | pairs/s | "
+          "ms/step | WS353 | SimLex |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for preset_name in RECIPES:
+        base = None
+        for backend in installed:
+            rows = runs[(preset_name, backend)]
+            seconds = statistics.median(r["train_seconds"] for r in rows)
+            base = base or seconds
+            r = rows[0]
+            epochs = len(r["epoch_seconds"])
+            print(f"| {preset_name} ({epochs} epoch{'s' * (epochs > 1)}) | {backend} | "
+                  f"{r['device']} | {seconds:.1f} | {seconds / epochs:.1f} | "
+                  f"{seconds / base:.2f} | {r['words'] / seconds:,.0f} | "
+                  f"{r['pairs'] / seconds:,.0f} | {1000 * seconds / r['steps']:.2f} | "
+                  f"{statistics.mean(x['ws353'] for x in rows):.3f} | "
+                  f"{statistics.mean(x['simlex'] for x in rows):.3f} |")
+
+
+if __name__ == "__main__":
+    main()
