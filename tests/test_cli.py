@@ -299,3 +299,10 @@ def test_the_probe_neighbours_of_a_subword_run_are_trained_words(tmp_path, topic
     printed = capsys.readouterr().out
     # "engine" is in the corpus; "doctor" would only be built from n-grams.
     assert "  engine: " in printed and "doctor" not in printed
+
+
+def test_sgns_train_stays_the_function_after_its_module_is_imported():
+    script = ("import sgns.train; from sgns.train import keras_devices, train; import sgns; "
+              "print(sgns.train is train, sgns.TrainResult.__module__)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.split() == ["True", "sgns.train"], done.stderr

@@ -22,10 +22,14 @@ _EXPORTS = {
     "PRESETS": "config", "TrainConfig": "config", "preset": "config",
     "load_20newsgroups": "corpus", "load_corpus": "corpus", "read_text_corpus": "corpus",
     "SgnsError": "errors",
-    "TrainResult": "train", "train": "train",
     "load_vectors": "vectors", "save_word2vec_text": "vectors", "to_keyed_vectors": "vectors",
     "EncodedCorpus": "vocab", "Vocabulary": "vocab",
 }
+
+
+# Loaded now, not on first use: importing the submodule sgns.train (``from sgns.train import
+# ...``) would otherwise put the module where the function ``sgns.train`` belongs.
+from .train import TrainResult, train  # noqa: E402
 
 
 def __getattr__(name: str):

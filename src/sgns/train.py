@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from gensim.models import KeyedVectors
 
 from .checkpoint import Checkpoint, CheckpointWriter, EpochEnd
 from .cleaning import CleanCorpus, StreamingCorpus
@@ -33,6 +33,9 @@ from .grow import (
 )
 from .vectors import save_npz, save_word2vec_text, to_keyed_vectors
 from .vocab import ChunkedCorpus, Vocabulary
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
 
 RUN_FILES = ("vectors.txt", "vectors.npz", "vocab.txt", "run.json")
 
