@@ -36,7 +36,9 @@ def worker(preset_name: str) -> None:
     config = sgns.preset(preset_name, engine="keras", **RECIPES[preset_name])
     result = sgns.train(corpus, config, verbose=False)
     epochs = result.info["epochs"]
-    steps = sum(-(-e["pairs"] // config.batch_size) for e in epochs)
+    # Positive pairs, and with negatives drawn per pair by the stream, those too, fill steps.
+    per_positive = 1 + (0 if config.shared_negatives else config.negative)
+    steps = sum(-(-int(e["pairs"] * per_positive) // config.batch_size) for e in epochs)
     q = quality(result.keyed_vectors())
     print(json.dumps({
         "backend": keras.backend.backend(),

@@ -1,7 +1,8 @@
 """sgns --subwords against gensim's FastText on the cleaned 20 Newsgroups corpus, same recipe.
 
 Skip-gram (or --model cbow), window 10, 5 negatives, dimension 100, sample 1e-3, 5 epochs,
-2 workers, every word kept, n-grams of 3 to 6 characters hashed into 2M buckets (fastText's
+2 workers (threads, for gensim and the native engine), every word kept, n-grams of 3 to 6
+characters hashed into 2M buckets (fastText's
 defaults). Runs alternate (gensim, sgns, gensim, ...) with seeds 1..runs. The table shows the
 median training seconds, WordSim-353 and SimLex-999 on vocabulary words (means over seeds), and
 the misspelling probe: 200 words seen at least 20 times, each with one inner letter dropped
@@ -9,6 +10,7 @@ the misspelling probe: 200 words seen at least 20 times, each with one inner let
 neighbours of its misspelling.
 
     python benchmarks/bench_subwords.py [--runs 3] [--model skipgram] [--buckets 2000000]
+        [--engine native]
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def run_gensim(corpus, seed, args):
 
 
 def run_sgns(corpus, seed, args):
-    config = sgns.TrainConfig(engine="native", model=args.model, subwords=True,
+    config = sgns.TrainConfig(engine=args.engine, model=args.model, subwords=True,
                               buckets=args.buckets, seed=seed)
     result = sgns.train(corpus, config, verbose=False)
     return result.info["train_seconds"], result.keyed_vectors()
@@ -67,13 +69,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--model", choices=("skipgram", "cbow"), default="skipgram")
     parser.add_argument("--buckets", type=int, default=2_000_000)
+    parser.add_argument("--engine", choices=("native", "keras"), default="native")
     args = parser.parse_args()
     corpus = newsgroups()
     pairs = probes(corpus)
     sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1,
                                                        subwords=True, buckets=100),
                verbose=False)  # numba's compile, outside the times
-    names = ("gensim FastText", "sgns native --subwords")
+    names = ("gensim FastText", f"sgns {args.engine} --subwords")
     seconds = {n: [] for n in names}
     scores = {n: [] for n in names}
     for seed in range(1, args.runs + 1):

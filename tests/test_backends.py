@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # test_model.py whole (the sparse steps against autodiff, lazy Adam, seeds), and the Keras-engine
 # runs of the command line, resume and growing.
 KERAS_TESTS = ["tests/test_model.py", "tests/test_cli.py", "tests/test_resume.py",
+               "tests/test_subwords.py",
                "tests/test_grow.py"]
 
 

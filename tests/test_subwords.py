@@ -1,5 +1,6 @@
-"""fastText's subwords: n-grams and hashes as gensim (and fastText) compute them, the native
-engine's subword training, vectors for unseen words, and the errors."""
+"""fastText's subwords: n-grams and hashes as gensim (and fastText) compute them, subword
+training on both engines (the Keras step against autodiff), vectors for unseen words, and the
+errors."""
 
 import json
 
@@ -144,7 +145,9 @@ def test_subword_errors(tmp_path, topic_corpus, capsys):
         (["--subwords", "--min-n", "0"], "min_n must be >= 1"),
         (["--min-n", "2"], "--min-n set(s) the subword model: add --subwords"),
         (["--buckets", "10", "--max-n", "4"], "--max-n, --buckets set(s) the subword model"),
-        (["--subwords", "--engine", "keras"], "native engine only"),
+        (["--subwords", "--engine", "keras", "--model", "cbow"], "native engine only"),
+        (["--subwords", "--engine", "keras", "--shared-negatives", "0"],
+         "--shared-negatives must be at least 1"),
         (["--subwords", "--update", "pair"], "update='pair'"),
         (["--subwords", "--buckets", "900000000000"], "lower --buckets"),
     ]
@@ -196,3 +199,101 @@ def test_subword_exports_need_a_subword_run(tmp_path, topic_corpus, capsys):
         err = capsys.readouterr().err
         assert "--subwords" in err and err.count("\n") == 1
     assert not (tmp_path / "m.bin").exists()
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_keras_subword_step_equals_dense_autodiff_step(whole):
+    """One sparse SGD step of the subword model against JAX's gradient of the same loss (with
+    ``whole``, fastText's: each bag row's gradient times the bag's size). The shared
+    negatives get weight 0 here (they are drawn inside the step; their update is the
+    skip-gram model's, tested in test_model.py)."""
+    import jax
+    import jax.numpy as jnp
+    import keras
+
+    from sgns.model import SubwordSkipGram
+    from sgns.subwords import flat_bags
+
+    words = ["", "apple", "apples", "banana", "grape", "grapes", "melon"]
+    spec = SubwordSpec(3, 4, 20)
+    starts, ids = spec.bags(words)
+    vocab_size, dim, lr, window, batch = len(words), 8, 0.2, 2, 6
+    model = SubwordSkipGram(vocab_size, dim, window=window, input_rows=vocab_size + 20,
+                            whole_gradient=whole,
+                            learning_rate=lr, init="keras", seed=3, shared=2, negative=0,
+                            group=4, noise=np.full(vocab_size, 1 / vocab_size),
+                            batch_size=batch)
+    model.compile()
+    variables = (model.input_embedding.embeddings, model.output_embedding.embeddings)
+    before = [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
+    rng = np.random.default_rng(0)
+    center = np.array([1, 2, 2, 5, 0, 6], dtype=np.int32)  # a repeat, and a padding example
+    contexts = rng.integers(1, vocab_size, (batch, 2 * window)).astype(np.int32)
+    contexts[rng.random(contexts.shape) < 0.3] = 0
+    contexts[:, 0] = rng.integers(1, vocab_size, batch)
+    weight = (center > 0).astype(np.float32)
+    label = np.ones(batch, dtype=np.float32)
+    rows, owner, n = flat_bags(center, starts, ids, 64)
+    assert n == batch
+    step = (((rows, owner), contexts), label, weight)  # one step: bags and windows differ in length
+    model.fit((step for _ in range(1)), steps_per_epoch=1, epochs=1, verbose=0)
+
+    def bag_vector(rows):
+        if not len(rows):
+            return jnp.zeros(dim)
+        mean, total = rows.mean(0), rows.sum(0)
+        if not whole:
+            return mean
+        # The mean's value, with the sum's gradient: each row gets the whole gradient.
+        return jax.lax.stop_gradient(mean) + total - jax.lax.stop_gradient(total)
+
+    def loss(tables):
+        bags = [ids[starts[c]:starts[c + 1]] for c in center]
+        hidden = jnp.stack([bag_vector(tables[0][b]) for b in bags])
+        x = jnp.einsum("bd,bwd->bw", hidden, tables[1][contexts])
+        used = (contexts != 0) * weight[:, None]
+        return jnp.sum(used * (jax.nn.softplus(x) - x))
+
+    grads = [np.array(g) for g in jax.grad(loss)([jnp.array(t) for t in before])]
+    for variable, start, grad in zip(variables, before, grads, strict=True):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(variable.value),
+                                   start - lr * np.array(grad), atol=1e-6)
+
+
+def test_bag_batches_cut_a_batch_whose_bags_do_not_fit():
+    from sgns.keras_engine import BagBatches
+    from sgns.vocab import Vocabulary
+
+    vocab = Vocabulary(["a", "bb", "ccccccccccccc"], [5, 4, 3])
+    bags = BagBatches(vocab, TrainConfig(subwords=True, buckets=50, batch_size=4))
+    bags.size = 50  # the long word's bag (1 + 13 + 12 + 11 + 10 rows) leaves room for little
+    window = np.array([[2, 1], [3, 0], [1, 2], [1, 3]], dtype=np.int32)
+    center = np.array([3, 3, 1, 2], dtype=np.int32)
+    batches = bags(((window, center), np.ones(4, np.float32), np.ones(4, np.float32)))
+    assert len(batches) >= 2
+    seen = []
+    for ((rows, owner), win), _label, weight in batches:
+        assert rows.shape == owner.shape == (50,) and win.shape == (4, 2)
+        for k in np.flatnonzero(weight):
+            bag = rows[(owner == k) & (rows != 0)]
+            seen.append((tuple(win[k]), tuple(bag)))
+    starts, ids = bags.starts, bags.ids
+    want = [(tuple(window[k]), tuple(ids[starts[c]:starts[c + 1]])) for k, c in enumerate(center)]
+    assert sorted(seen) == sorted(want)  # every example once, with its whole bag
+    bags.size = 40  # less than the longest bag: an error, not an endless loop
+    with pytest.raises(SgnsError, match="longer than the step's 40 slots"):
+        bags(((window, center), np.ones(4, np.float32), np.ones(4, np.float32)))
+
+
+def test_keras_subwords_group_topics_and_build_unseen_words(topic_corpus, tmp_path, capsys):
+    config = _config(engine="keras", epochs=4, batch_size=256, shared_negatives=4,
+                     shared_group=64, lr=0.05, window=4)
+    result = train(topic_corpus, config, verbose=False)
+    kv = result.keyed_vectors()
+    fruit, cars = ["apple", "banana", "cherry", "grape"], ["engine", "wheel", "brake", "piston"]
+    within = np.mean([kv.similarity(a, b) for a in fruit for b in fruit if a != b])
+    across = np.mean([kv.similarity(a, b) for a in fruit for b in cars])
+    assert within > across + 0.3
+    assert kv.most_similar("violinz", topn=1)[0][0] in {"violin", "cello", "flute", "oboe",
+                                                        "trumpet", "harp"}
+    assert result.bucket_rows.shape == (config.buckets, config.dim)

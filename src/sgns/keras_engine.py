@@ -21,9 +21,10 @@ from .checkpoint import EpochEnd
 from .config import TrainConfig
 from .errors import SgnsError
 from .grow import Start
-from .model import MODELS
+from .model import MODELS, SubwordSkipGram
 from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
 from .progress import EpochBar
+from .subwords import flat_bags
 from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 
 # Steps run by one compiled call, by backend. Measured by hand on 20 Newsgroups: on TensorFlow
@@ -31,6 +32,16 @@ from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 # several times slower on this CPU); JAX on this CPU gained nothing measurable; PyTorch's
 # trainer runs one step per call.
 STEPS_PER_CALL = {"tensorflow": 32}
+
+
+def examples_per_step(config: TrainConfig) -> int:
+    """A step's examples. ``batch_size`` counts pairs; the subword model's examples are whole
+    windows, which hold ``window + 1`` pairs on average with word2vec's shrunk windows (and up
+    to ``2 * window``): so that a step holds about as many pairs, and as many repeats of a
+    frequent word, whose gradients add up."""
+    if not config.subwords:
+        return config.batch_size
+    return max(1, config.batch_size // (config.window + 1))
 
 
 def pair_config(config: TrainConfig) -> PairConfig:
@@ -41,22 +52,28 @@ def pair_config(config: TrainConfig) -> PairConfig:
         noise=config.noise,
         sample=config.sample,
         shrink_window=config.shrink_window,
-        batch_size=config.batch_size,
-        model=config.model,
+        batch_size=examples_per_step(config),
+        # The subword skip-gram takes CBOW's layout: each center word with its whole window.
+        model="cbow" if config.subwords else config.model,
     )
 
 
 def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int) -> keras.Model:
-    """The config's model (``SkipGram`` or ``CBOW``), compiled, with its learning rate."""
+    """The config's model (``SkipGram``, ``CBOW`` or ``SubwordSkipGram``), compiled, with its
+    learning rate."""
     if config.schedule == "linear":
         learning_rate = keras.optimizers.schedules.PolynomialDecay(
             config.lr, decay_steps=max(total_steps, 1), end_learning_rate=config.min_lr, power=1.0
         )
     else:
         learning_rate = config.lr
-    model = MODELS[config.model](
+    subwords = {}
+    if config.subwords:
+        subwords = dict(window=config.window, input_rows=vocab.size + config.buckets)
+    model = (SubwordSkipGram if config.subwords else MODELS[config.model])(
         vocab.size,
         config.dim,
+        **subwords,
         learning_rate=learning_rate,
         optimizer=config.optimizer,
         noise=noise_distribution(vocab.counts, config.noise),
@@ -65,7 +82,7 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int) -> ker
         negative=config.negative,
         init=config.init,
         seed=config.seed,
-        batch_size=config.batch_size,
+        batch_size=examples_per_step(config),
     )
     model.compile(steps_per_execution=STEPS_PER_CALL.get(keras.backend.backend(), 1))
     return model
@@ -89,10 +106,46 @@ class _ChunkPlans:
             yield plan
 
 
+class BagBatches:
+    """Turns CBOW-layout batches ``((window, center), label, weight)`` into the subword
+    model's ``(((rows, owner), window), label, weight)``: the centers' bags of rows laid end
+    to end in ``size`` slots. A batch whose bags do not fit is cut in two (or more), each
+    padded with zero-weight examples, so that every step has the same shapes."""
+
+    def __init__(self, vocab: Vocabulary, config: TrainConfig) -> None:
+        from .pairs import keep_probabilities
+
+        self.starts, self.ids = config.subword_spec().bags(vocab.words)
+        self.batch_size = examples_per_step(config)
+        # Room for a batch of bags of the size that tokens have on average after subsampling,
+        # with a margin, and for the longest bag.
+        lengths = np.diff(self.starts)
+        seen = vocab.counts * keep_probabilities(vocab.counts, config.sample)
+        mean = float((lengths * seen).sum() / max(seen.sum(), 1.0))
+        self.size = int(1.25 * mean * self.batch_size) + int(lengths.max())
+
+    def __call__(self, batch: tuple) -> list[tuple]:
+        (window, center), label, weight = batch
+        out = []
+        while True:
+            rows, owner, n = flat_bags(center, self.starts, self.ids, self.size)
+            if n == 0:  # the room holds the longest bag: only a smaller size gets here
+                raise SgnsError(f"a bag of rows longer than the step's {self.size} slots")
+            if n == len(center):
+                return [*out, (((rows, owner), window), label, weight)]
+            pad = len(center) - n  # the rest goes on in a batch of its own
+            head = [np.concatenate([a[:n], np.zeros((pad, *a.shape[1:]), a.dtype)])
+                    for a in (window, label, weight)]
+            out.append((((rows, owner), head[0]), head[1], head[2]))
+            window, center, label, weight = (
+                np.concatenate([a[n:], np.zeros((n, *a.shape[1:]), a.dtype)])
+                for a in (window, center, label, weight))
+
+
 def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
-                   prefetch: int = 32) -> Iterator[tuple]:
+                   prefetch: int = 32, bags: BagBatches | None = None) -> Iterator[tuple]:
     """``((inputs, output), label, weight)`` batches of one or more planned epochs (chunks),
-    made ahead in a background thread."""
+    made ahead in a background thread; with ``bags``, the subword model's batches."""
     batches: queue.Queue = queue.Queue(maxsize=prefetch)
     done = object()
     failure: list[BaseException] = []
@@ -107,7 +160,11 @@ def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
                         np.concatenate([a, np.zeros((pad, *a.shape[1:]), a.dtype)])
                         for a in (inputs, output, label, weight)
                     )
-                batches.put(((inputs, output), label, weight))
+                if bags is None:
+                    batches.put(((inputs, output), label, weight))
+                    continue
+                for item in bags(((inputs, output), label, weight)):
+                    batches.put(item)
         except BaseException as exc:  # surfaced in the consumer
             failure.append(exc)
         finally:
@@ -187,6 +244,7 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
     per_epoch = first.n_batches if in_memory else math.ceil(
         first.n_batches * corpus.n_tokens / max(1, first_chunk.n_tokens))
     model = build_model(vocab, config, total_steps=per_epoch * config.epochs)
+    bags = BagBatches(vocab, config) if config.subwords else None
     # By position: paths carry the model's instance name, which differs from run to run.
     variables = model.trainable_variables + model.non_trainable_variables
     if resume is not None:
@@ -199,26 +257,29 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
         if in_memory:
             epoch = first if epoch_index == 0 else stream.epoch(epoch_index)
             source, totals = [epoch], epoch
-            steps, expected = epoch.n_batches, epoch.n_pairs
+            # With subwords a batch whose bags do not fit is cut: the steps are counted as
+            # they come.
+            steps = None if bags is not None else epoch.n_batches
+            expected = epoch.n_pairs
         else:
             source = totals = _ChunkPlans(corpus, vocab, config, epoch_index)
-            steps, expected = None, per_epoch * config.batch_size
+            steps, expected = None, per_epoch * examples_per_step(config)
         with EpochBar(epoch_index, config.epochs, total=expected, unit="pair",
                       enabled=verbose) as bar:
-            start = time.perf_counter()
+            began = time.perf_counter()
             with warnings.catch_warnings():
                 # A streamed epoch ends when its batches do, which Keras reports as a warning.
                 warnings.filterwarnings("ignore", "Your input ran out of data")
                 fit = model.fit(
-                    padded_batches(source, config.batch_size),
+                    padded_batches(source, examples_per_step(config), bags=bags),
                     steps_per_epoch=steps,
                     initial_epoch=epoch_index,
                     epochs=epoch_index + 1,
                     verbose=0,
                     shuffle=False,  # the stream shuffles
-                    callbacks=[_Progress(bar, config.batch_size), *callbacks],
+                    callbacks=[_Progress(bar, examples_per_step(config)), *callbacks],
                 )
-            seconds = time.perf_counter() - start
+            seconds = time.perf_counter() - began
             loss = float(fit.history["loss"][-1])
             bar.finish(loss)
         history.append(
@@ -227,8 +288,7 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
         )
         if on_epoch_end is not None:
             on_epoch_end(EpochEnd(
-                epoch_index, history[-1],
-                lambda: keras.ops.convert_to_numpy(model.input_embedding.embeddings.value),
+                epoch_index, history[-1], lambda: _word_vectors(model, bags),
                 lambda: {f"variable_{k:03d}": keras.ops.convert_to_numpy(v.value)
                          for k, v in enumerate(variables)},
             ))
@@ -237,11 +297,24 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
     return center, context, history
 
 
+def _word_vectors(model: keras.Model, bags: BagBatches | None) -> np.ndarray:
+    """The words' vectors now: their input rows, or with subwords their bags' means."""
+    table = keras.ops.convert_to_numpy(model.input_embedding.embeddings.value)
+    if bags is None:
+        return table
+    from .native.loop import bag_means
+
+    return bag_means(table, bags.starts, bags.ids, table.shape[1])
+
+
 def _assign_start(model: keras.Model, start: Start) -> None:
     """Write the rows that ``start`` gives over the model's initial tables."""
     table = model.input_embedding.embeddings
     center = np.array(keras.ops.convert_to_numpy(table.value))
-    center[start.given] = start.words[start.given]
+    words = center[: len(start.given)]
+    words[start.given] = start.words[start.given]
+    if start.buckets is not None:
+        center[len(start.given):] = start.buckets
     table.assign(center)
     if start.context is not None:
         model.output_embedding.embeddings.assign(start.context)

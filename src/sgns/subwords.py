@@ -105,6 +105,26 @@ class SubwordSpec:
         return starts, ids
 
 
+def flat_bags(centers: np.ndarray, starts: np.ndarray, ids: np.ndarray, size: int
+              ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The bags of rows of ``centers`` (from :meth:`SubwordSpec.bags`) laid end to end in
+    ``size`` slots, as a step of fixed shape takes them: ``(rows, owner, n)``, where
+    ``owner[t]`` is the example whose bag holds ``rows[t]``, the slots past the bags hold row
+    0 (in no bag) and ``n`` is how many of the first centers fit. Center 0 (padding) has an
+    empty bag."""
+    lengths = starts[centers + 1] - starts[centers]
+    ends = np.cumsum(lengths)
+    n = int(np.searchsorted(ends, size, side="right"))
+    used = int(ends[n - 1]) if n else 0
+    owner = np.zeros(size, dtype=np.int32)
+    owner[:used] = np.repeat(np.arange(n, dtype=np.int32), lengths[:n])
+    # Slot t of example k's bag reads ids[starts[center k] + (t - first slot of k)].
+    offset = np.repeat(starts[centers[:n]] - (ends[:n] - lengths[:n]), lengths[:n])
+    rows = np.zeros(size, dtype=np.int32)
+    rows[:used] = ids[offset + np.arange(used)]
+    return rows, owner, n
+
+
 @lru_cache(maxsize=1)
 def _bags(spec: SubwordSpec, words: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     return spec._compute_bags(words)

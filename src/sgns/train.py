@@ -258,9 +258,12 @@ def train(
     config = config.for_engine(engine)
     if data_parallel and engine != "keras":
         raise SgnsError("data-parallel training is for the Keras engine (--engine keras)")
-    if config.subwords and engine != "native":
-        raise SgnsError("subwords are trained by the native engine only for now "
+    if config.subwords and engine == "keras" and config.model == "cbow":
+        raise SgnsError("CBOW with subwords runs on the native engine only for now "
                         "(--engine native)")
+    if config.subwords and engine == "keras" and not config.shared_negatives:
+        raise SgnsError("subwords on the Keras engine draw shared negatives: "
+                        "--shared-negatives must be at least 1")
     if config.subwords and resume is None:
         check_memory(config, vocab.size)
     start_rows = None
