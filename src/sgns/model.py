@@ -292,8 +292,14 @@ class _TwoTables(keras.Model):
         return {"loss": self.loss_tracker.result()}
 
     def train_step(self, *args):
-        if keras.backend.backend() == "jax":
+        backend = keras.backend.backend()
+        if backend == "jax":
             return self._jax_train_step(*args)
+        if backend == "torch":  # gradients in closed form: autograd would only record
+            import torch
+
+            with torch.no_grad():
+                return self._eager_train_step(*args)
         return self._eager_train_step(*args)
 
 
