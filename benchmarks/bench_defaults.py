@@ -3,9 +3,10 @@
 
 Keras engine: negatives drawn per pair by the pair stream, or shared by groups of pairs inside
 the step (several group sizes). Native engine: learning rates around word2vec's 0.025, and
-the pair-by-pair update order. With --model cbow: learning rates for CBOW on both engines.
+the pair-by-pair update order. With --model cbow: learning rates for CBOW on both engines;
+with --model subwords: for subwords (skip-gram) on the Keras engine.
 
-    python benchmarks/bench_defaults.py [--seeds 1 2] [--model cbow]
+    python benchmarks/bench_defaults.py [--seeds 1 2] [--model cbow|subwords]
 """
 
 from __future__ import annotations
@@ -38,13 +39,23 @@ CBOW_CANDIDATES = [
     ("keras", "lr 0.3", dict(lr=0.3)),
 ]
 
+# Subwords on the Keras engine (skip-gram): each row of a bag gets the whole gradient.
+SUBWORD_CANDIDATES = [
+    ("keras", "lr 0.025 (default)", dict(lr=0.025, subwords=True)),
+    ("keras", "lr 0.04", dict(lr=0.04, subwords=True)),
+    ("keras", "lr 0.06", dict(lr=0.06, subwords=True)),
+]
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
-    parser.add_argument("--model", choices=("skipgram", "cbow"), default="skipgram")
+    parser.add_argument("--model", choices=("skipgram", "cbow", "subwords"),
+                        default="skipgram")
     args = parser.parse_args()
-    candidates = CBOW_CANDIDATES if args.model == "cbow" else CANDIDATES
+    candidates = {"cbow": CBOW_CANDIDATES, "subwords": SUBWORD_CANDIDATES}.get(args.model,
+                                                                              CANDIDATES)
+    model = "cbow" if args.model == "cbow" else "skipgram"
     corpus = newsgroups()
     sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1), verbose=False)
     print(f"{args.model}; seeds {args.seeds}; seconds are training time, quality the mean "
@@ -54,7 +65,7 @@ def main() -> None:
     for engine, name, changes in candidates:
         seconds, scores = [], []
         for seed in args.seeds:
-            config = sgns.TrainConfig(engine=engine, seed=seed, model=args.model, **changes)
+            config = sgns.TrainConfig(engine=engine, seed=seed, model=model, **changes)
             try:
                 result = sgns.train(corpus, config, verbose=False)
             except sgns.SgnsError as exc:  # a rate too high diverges: that is a finding too
