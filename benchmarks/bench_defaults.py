@@ -41,9 +41,9 @@ CBOW_CANDIDATES = [
 
 # Subwords on the Keras engine (skip-gram): each row of a bag gets the whole gradient.
 SUBWORD_CANDIDATES = [
-    ("keras", "lr 0.025 (default)", dict(lr=0.025, subwords=True)),
+    ("keras", "lr 0.025", dict(lr=0.025, subwords=True)),
     ("keras", "lr 0.04", dict(lr=0.04, subwords=True)),
-    ("keras", "lr 0.06", dict(lr=0.06, subwords=True)),
+    ("keras", "lr 0.06 (default)", dict(lr=0.06, subwords=True)),
 ]
 
 

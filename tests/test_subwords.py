@@ -297,3 +297,6 @@ def test_keras_subwords_group_topics_and_build_unseen_words(topic_corpus, tmp_pa
     assert kv.most_similar("violinz", topn=1)[0][0] in {"violin", "cello", "flute", "oboe",
                                                         "trumpet", "harp"}
     assert result.bucket_rows.shape == (config.buckets, config.dim)
+    # The default rate (README, "The measurements behind the defaults"): its own on Keras.
+    assert TrainConfig(subwords=True).for_engine("keras").lr == 0.06
+    assert TrainConfig(subwords=True).for_engine("native").lr == 0.025

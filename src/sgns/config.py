@@ -23,6 +23,9 @@ DEFAULT_LR = {
     ("native", "cbow"): 0.05,
     ("keras", "skipgram"): 0.025,
     ("keras", "cbow"): 0.1,
+    # Subwords on the Keras engine: bench_defaults.py --model subwords (2 seeds): 0.025 gave
+    # WordSim-353 0.359 and SimLex-999 0.098, 0.06 gave 0.435 and 0.116.
+    ("keras", "skipgram+subwords"): 0.06,
 }
 
 OPTIMIZERS = ("sgd", "adam")
@@ -113,7 +116,10 @@ class TrainConfig:
         ``keras``) when it was left to the default."""
         if self.lr is not None:
             return self
-        lr = DEFAULT_LR[(engine, self.model)]
+        model = self.model
+        if self.subwords and (engine, f"{model}+subwords") in DEFAULT_LR:
+            model += "+subwords"
+        lr = DEFAULT_LR[(engine, model)]
         if self.min_lr > lr:
             raise SgnsError(f"min_lr {self.min_lr:g} is above the default learning rate {lr:g}")
         return self.replace(lr=lr)
