@@ -198,3 +198,13 @@ def test_keras_cbow_groups_topic_words(topic_corpus, shared):
     within = np.mean([kv.similarity(a, b) for a in fruit for b in fruit if a != b])
     across = np.mean([kv.similarity(a, b) for a in fruit for b in cars])
     assert within > across + 0.3
+
+
+def test_tensorflow_runs_several_steps_per_call():
+    """README (Engines): 32 steps per call on TensorFlow, one elsewhere."""
+    from sgns.keras_engine import build_model
+
+    vocab = Vocabulary(["a", "b", "c"], [3, 2, 1])
+    model = build_model(vocab, TrainConfig(engine="keras", dim=4).for_engine("keras"), 10)
+    want = 32 if keras.backend.backend() == "tensorflow" else 1
+    assert model.steps_per_execution == want
