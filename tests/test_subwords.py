@@ -15,6 +15,7 @@ from sgns.errors import SgnsError
 from sgns.subwords import SubwordSpec, char_ngrams, ngram_buckets
 from sgns.train import train
 from sgns.vectors import load_vectors
+from sgns.vocab import Vocabulary
 
 WORDS = ["physician", "a", "ab", "café", "naïve", "zürich", "ελληνικά", "학교에", "학교는", "東京",
          "東京都庁", "x" * 40, "über-große", "ñ"]
@@ -300,3 +301,32 @@ def test_keras_subwords_group_topics_and_build_unseen_words(topic_corpus, tmp_pa
     # The default rate (README, "The measurements behind the defaults"): its own on Keras.
     assert TrainConfig(subwords=True).for_engine("keras").lr == 0.06
     assert TrainConfig(subwords=True).for_engine("native").lr == 0.025
+
+
+def test_keras_subwords_with_lazy_adam_keep_moments_for_every_input_row(topic_corpus):
+    """The input table holds the buckets too: its Adam moments must be as large, and rows
+    outside the batches stay as they started."""
+    from sgns.keras_engine import build_model
+
+    config = _config(engine="keras", optimizer="adam", lr=0.01, schedule="constant",
+                     batch_size=256, shared_negatives=4, shared_group=64, epochs=1)
+    vocab = Vocabulary.build(topic_corpus)
+    model = build_model(vocab, config.for_engine("keras"), total_steps=10)
+    assert [tuple(m.shape) for m in model._moments] == [
+        (vocab.size + config.buckets, 16), (vocab.size + config.buckets, 16),
+        (vocab.size, 16), (vocab.size, 16)]
+    result = train(topic_corpus, config, verbose=False)
+    assert np.isfinite(result.info["epochs"][0]["loss"])
+    starts, ids = config.subword_spec().bags(vocab.words)
+    used = np.zeros(config.buckets, dtype=bool)
+    used[ids[ids >= vocab.size] - vocab.size] = True
+    fresh = build_model(vocab, config.for_engine("keras"), total_steps=10)
+    start = np.array(keras_numpy(fresh.input_embedding.embeddings))[vocab.size:]
+    np.testing.assert_array_equal(result.bucket_rows[~used], start[~used])
+    assert not np.allclose(result.bucket_rows[used], start[used])
+
+
+def keras_numpy(variable):
+    import keras
+
+    return keras.ops.convert_to_numpy(variable.value)

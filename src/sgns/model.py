@@ -119,10 +119,14 @@ class _TwoTables(keras.Model):
             )
             self._rng = keras.random.SeedGenerator(seed, name="negatives")
         if optimizer == "adam":
+            # One pair of moment tables per table, each of that table's size (with subwords
+            # the input table also holds the n-gram buckets).
             self._moments = [
-                self.add_weight(shape=(vocab_size, dim), initializer="zeros", trainable=False,
+                self.add_weight(shape=(rows, dim), initializer="zeros", trainable=False,
                                 name=f"{table}_{moment}")
-                for table in ("center", "context") for moment in ("m", "v")
+                for table, rows in (("center", input_rows or vocab_size),
+                                    ("context", vocab_size))
+                for moment in ("m", "v")
             ]
         self.built = True
 

@@ -161,7 +161,7 @@ def resolve_engine(engine: str) -> str:
     if engine != "auto":
         return engine
     devices = keras_devices()
-    return "keras" if any(not d.lower().startswith("cpu") for d in devices) else "native"
+    return "keras" if any(not d.startswith("cpu") for d in devices) else "native"
 
 
 def keras_devices() -> list[str]:
