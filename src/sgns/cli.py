@@ -41,6 +41,7 @@ _formatter = _Formatter
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .cluster import DEFAULT_TIMEOUT
     from .config import (
         DEFAULT_LR,
         ENGINES,
@@ -123,7 +124,25 @@ def build_parser() -> argparse.ArgumentParser:
                     "are read from a temporary file in $TMPDIR, 4 bytes a token [default: off]")
     io.add_argument("--data-parallel", action="store_true",
                     help="Keras engine on JAX: split every batch across all the devices Keras "
-                    "sees (keras.distribution.DataParallel); see the README for several hosts")
+                    "sees (keras.distribution.DataParallel), those of every process with "
+                    "--coordinator; each step exchanges only the rows its batch touches")
+    io.add_argument("--shard-tables", action="store_true",
+                    help="Keras engine on JAX: also split the rows of both tables across the "
+                    "devices (keras.distribution.ModelParallel), for vocabularies larger than "
+                    "one device's memory [default: every device holds both tables]")
+    c = t.add_argument_group("several processes (Keras engine on JAX; run the same command "
+                             "once per process, changing only --process-id)")
+    c.add_argument("--coordinator", metavar="HOST:PORT",
+                   help="address of process 0, which listens there; implies --data-parallel "
+                   "[default: one process]")
+    c.add_argument("--num-processes", type=int, metavar="N",
+                   help="how many processes train together [default: 1]")
+    c.add_argument("--process-id", type=int, metavar="I",
+                   help="this process's number, 0 to N-1; process 0 alone writes the run "
+                   "folder, checkpoints and plots [default: 0]")
+    c.add_argument("--join-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help="how long to wait for the coordinator, or process 0 for the others, "
+                   "before a one-line error [default: %(default)g]")
     io.add_argument("--diagram", action="store_true",
                     help="also draw the Keras model diagram (model.png; needs pydot and Graphviz)")
 
@@ -323,6 +342,7 @@ def _train(args: argparse.Namespace) -> int:
                             "options with it")
         checkpoint = load_checkpoint(args.resume)
         out, config, source = Path(args.resume), checkpoint.config, checkpoint.info["corpus"]
+        cluster = _cluster(args, config)
     else:
         if args.from_run:
             from .grow import MODEL_SETTINGS, Parent
@@ -337,7 +357,9 @@ def _train(args: argparse.Namespace) -> int:
             overrides.setdefault("dim", pretrained.vectors.vector_size)
         config = preset(args.preset, **overrides)  # invalid values fail here, before any work
         out = Path(args.out or f"runs/sgns-{datetime.now():%Y%m%d-%H%M%S}")
-        check_output_dir(out, args.overwrite)
+        cluster = _cluster(args, config)
+        if cluster is None or cluster.writes:
+            check_output_dir(out, args.overwrite)
         if parent is not None and out.resolve() == Path(parent.path):
             raise SgnsError("--out is the run that --from continues: write to another folder")
         if args.stream and args.corpus == NEWSGROUPS:
@@ -347,7 +369,15 @@ def _train(args: argparse.Namespace) -> int:
                   "cleaning": args.cleaning or ("notebook" if args.corpus == NEWSGROUPS
                                                 else "any-script"),
                   "stream": args.stream}
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    writes = cluster is None or cluster.writes  # process 0 alone writes files
+    quiet = args.quiet or not writes
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
+    if cluster is not None:
+        from .cluster import join
+
+        print(f"process {cluster.process_id} of {cluster.num_processes}: joining "
+              f"{cluster.coordinator} ...", file=sys.stderr)
+        join(cluster)
 
     if source["source"] != NEWSGROUPS and not Path(source["source"]).exists():
         raise SgnsError(f"corpus not found: {source['source']}")
@@ -362,21 +392,29 @@ def _train(args: argparse.Namespace) -> int:
         corpus = clean(docs, Cleaner.mode(source["cleaning"]))
         say(f"documents: {corpus.loaded:,} loaded, {corpus.nonempty:,} non-empty, "
             f"{corpus.kept:,} kept; {corpus.tokens:,} tokens")
-    if checkpoint is None and out.exists():  # --overwrite: the old run goes now
+    if writes and checkpoint is None and out.exists():  # --overwrite: the old run goes now
         shutil.rmtree(out)
     if checkpoint is not None:
         say(f"resuming after epoch {checkpoint.epochs_done} of {config.epochs}")
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops a run as Ctrl-C does
     try:
-        result = train(corpus, config, verbose=not args.quiet, evaluate_each_epoch=args.evaluate,
-                       checkpoint_dir=out, resume=checkpoint, run_info={"corpus": source},
-                       data_parallel=args.data_parallel, parent=parent,
+        result = train(corpus, config, verbose=not quiet, evaluate_each_epoch=args.evaluate,
+                       checkpoint_dir=out if writes else None, resume=checkpoint,
+                       run_info={"corpus": source},
+                       data_parallel=args.data_parallel or cluster is not None,
+                       shard_tables=args.shard_tables, parent=parent,
                        init_vectors=pretrained, init_vocab=args.init_vocab,
                        checkpoint_final=False)  # the run folder is saved right after
     except KeyboardInterrupt:
-        print(f"sgns train: interrupted; {_saved_epochs(out)}", file=sys.stderr)
+        kept = _saved_epochs(out) if writes else "process 0 keeps the checkpoints"
+        print(f"sgns train: interrupted; {kept}", file=sys.stderr)
         return 130
     info = result.info
+    if not writes:
+        print(f"process {cluster.process_id} of {cluster.num_processes}: trained "
+              f"{len(info['epochs'])} epochs in {info['train_seconds']:.1f} s; process 0 "
+              f"writes {out}/", file=sys.stderr)
+        return 0
     if source.get("stream"):
         d = info["documents"]
         say(f"documents: {d['loaded']:,} loaded, {d['nonempty']:,} non-empty, {d['kept']:,} "
@@ -413,6 +451,21 @@ def _train(args: argparse.Namespace) -> int:
             neighbours = ", ".join(w for w, _ in kv.most_similar(word, topn=8))
             print(f"  {word}: {neighbours}")
     return 0
+
+
+def _cluster(args: argparse.Namespace, config):
+    """This process's place among several (--coordinator ...), or None when it trains alone."""
+    from .cluster import Cluster
+
+    given = (args.coordinator, args.num_processes, args.process_id)
+    if all(v is None for v in given):
+        return None
+    if any(v is None for v in given):
+        raise SgnsError("--coordinator, --num-processes and --process-id go together")
+    if config.engine != "keras":
+        raise SgnsError("several processes (--coordinator) train on the Keras engine: "
+                        "add --engine keras")
+    return Cluster(args.coordinator, args.num_processes, args.process_id, args.join_timeout)
 
 
 def _neighbors(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from .checkpoint import EpochEnd
+from .cluster import local_share, process, to_host
 from .config import TrainConfig
 from .errors import SgnsError
 from .grow import Start
@@ -58,9 +59,10 @@ def pair_config(config: TrainConfig) -> PairConfig:
     )
 
 
-def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int) -> keras.Model:
+def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
+                row_multiple: int = 1) -> keras.Model:
     """The config's model (``SkipGram``, ``CBOW`` or ``SubwordSkipGram``), compiled, with its
-    learning rate."""
+    learning rate; ``row_multiple`` pads the tables' rows (see ``_TwoTables``)."""
     if config.schedule == "linear":
         learning_rate = keras.optimizers.schedules.PolynomialDecay(
             config.lr, decay_steps=max(total_steps, 1), end_learning_rate=config.min_lr, power=1.0
@@ -83,6 +85,7 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int) -> ker
         init=config.init,
         seed=config.seed,
         batch_size=examples_per_step(config),
+        row_multiple=row_multiple,
     )
     model.compile(steps_per_execution=STEPS_PER_CALL.get(keras.backend.backend(), 1))
     return model
@@ -112,7 +115,7 @@ class BagBatches:
     to end in ``size`` slots. A batch whose bags do not fit is cut in two (or more), each
     padded with zero-weight examples, so that every step has the same shapes."""
 
-    def __init__(self, vocab: Vocabulary, config: TrainConfig) -> None:
+    def __init__(self, vocab: Vocabulary, config: TrainConfig, multiple: int = 1) -> None:
         from .pairs import keep_probabilities
 
         self.starts, self.ids = config.subword_spec().bags(vocab.words)
@@ -122,7 +125,8 @@ class BagBatches:
         lengths = np.diff(self.starts)
         seen = vocab.counts * keep_probabilities(vocab.counts, config.sample)
         mean = float((lengths * seen).sum() / max(seen.sum(), 1.0))
-        self.size = int(1.25 * mean * self.batch_size) + int(lengths.max())
+        size = int(1.25 * mean * self.batch_size) + int(lengths.max())
+        self.size = -(-size // multiple) * multiple  # split evenly across devices
 
     def __call__(self, batch: tuple) -> list[tuple]:
         (window, center), label, weight = batch
@@ -207,34 +211,50 @@ def train_keras(
     start_epoch: int = 0,
     data_parallel: bool = False,
     start: Start | None = None,
+    shard_tables: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """Train; return the center table, the context table and one record per epoch trained.
     ``resume`` is a state from :class:`EpochEnd` and ``start_epoch`` the first epoch still to
     train; ``on_epoch_end`` is called after every epoch. ``data_parallel`` splits every batch
-    across all the devices Keras sees (``keras.distribution.DataParallel``). ``start`` holds
-    rows to start from (a continued run's, or pretrained vectors)."""
+    across all the devices Keras sees (``keras.distribution.DataParallel``), those of every
+    process when several train together (:mod:`sgns.cluster`); ``shard_tables`` also splits
+    the rows of both tables across them (``keras.distribution.ModelParallel``). ``start``
+    holds rows to start from (a continued run's, or pretrained vectors)."""
     config = config.for_engine("keras")
-    if not data_parallel:
+    if not (data_parallel or shard_tables):
         return _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume,
-                      start_epoch, start)
+                      start_epoch, start, 1)
     if keras.backend.backend() != "jax":
         raise SgnsError("data-parallel training needs the JAX backend")
     devices = keras.distribution.list_devices()
-    if config.batch_size % len(devices):
-        raise SgnsError(f"batch_size {config.batch_size} does not split evenly across "
-                        f"{len(devices)} devices")
+    if examples_per_step(config) % len(devices):
+        what = (f"batch_size {config.batch_size} makes {examples_per_step(config)} windows a "
+                f"step (batch_size // (window + 1)), which do" if config.subwords
+                else f"batch_size {config.batch_size} does")
+        raise SgnsError(f"{what} not split evenly across {len(devices)} devices")
     previous = keras.distribution.distribution()
-    # Tables are replicated and each batch sharded; XLA adds the all-reduce of the scatters.
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    if shard_tables:
+        mesh = keras.distribution.DeviceMesh((len(devices),), ["batch"], devices)
+        layouts = keras.distribution.LayoutMap(mesh)
+        # Both tables (and lazy Adam's moments) split by rows over every device; the batch is
+        # split over the same devices.
+        for name in ("embeddings", "(center|context)_[mv]"):
+            layouts[f".*{name}$"] = keras.distribution.TensorLayout(("batch", None))
+        distribution = keras.distribution.ModelParallel(layout_map=layouts,
+                                                        batch_dim_name="batch")
+    else:  # tables on every device, each batch split; steps exchange their row updates
+        distribution = keras.distribution.DataParallel(devices=devices)
+    distribution.auto_shard_dataset = False  # each process feeds its own slice (local_share)
+    keras.distribution.set_distribution(distribution)
     try:
         return _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume,
-                      start_epoch, start)
+                      start_epoch, start, len(devices) if shard_tables else 1, len(devices))
     finally:
         keras.distribution.set_distribution(previous)
 
 
 def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, start_epoch,
-           start):
+           start, row_multiple, devices=1):
     in_memory = isinstance(corpus, EncodedCorpus)
     first_chunk = corpus if in_memory else next(corpus.chunks())
     stream = PairStream(first_chunk, vocab.counts, pair_config(config), seed=config.seed)
@@ -243,13 +263,15 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
     # length is estimated from the first chunk.
     per_epoch = first.n_batches if in_memory else math.ceil(
         first.n_batches * corpus.n_tokens / max(1, first_chunk.n_tokens))
-    model = build_model(vocab, config, total_steps=per_epoch * config.epochs)
-    bags = BagBatches(vocab, config) if config.subwords else None
+    model = build_model(vocab, config, total_steps=per_epoch * config.epochs,
+                        row_multiple=row_multiple)
+    bags = BagBatches(vocab, config, multiple=devices) if config.subwords else None
     # By position: paths carry the model's instance name, which differs from run to run.
     variables = model.trainable_variables + model.non_trainable_variables
+    process_index, processes = process()
     if resume is not None:
         for k, variable in enumerate(variables):
-            variable.assign(resume[f"variable_{k:03d}"])
+            variable.assign(_fit_rows(resume[f"variable_{k:03d}"], variable.shape))
     elif start is not None:
         _assign_start(model, start)
     history = []
@@ -270,8 +292,11 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
             with warnings.catch_warnings():
                 # A streamed epoch ends when its batches do, which Keras reports as a warning.
                 warnings.filterwarnings("ignore", "Your input ran out of data")
+                batches = padded_batches(source, examples_per_step(config), bags=bags)
+                if processes > 1:  # each process feeds its slice of every batch
+                    batches = local_share(batches, process_index, processes)
                 fit = model.fit(
-                    padded_batches(source, examples_per_step(config), bags=bags),
+                    batches,
                     steps_per_epoch=steps,
                     initial_epoch=epoch_index,
                     epochs=epoch_index + 1,
@@ -287,19 +312,42 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
              "pairs": totals.n_positive, "tokens": totals.n_tokens}
         )
         if on_epoch_end is not None:
-            on_epoch_end(EpochEnd(
-                epoch_index, history[-1], lambda: _word_vectors(model, bags),
-                lambda: {f"variable_{k:03d}": keras.ops.convert_to_numpy(v.value)
-                         for k, v in enumerate(variables)},
-            ))
-    center = keras.ops.convert_to_numpy(model.input_embedding.embeddings.value)
-    context = keras.ops.convert_to_numpy(model.output_embedding.embeddings.value)
+            def word_vectors():
+                return _word_vectors(model, bags)
+
+            def state():
+                return {f"variable_{k:03d}": to_host(v.value) for k, v in enumerate(variables)}
+
+            if processes > 1:  # gathered now, by every process together
+                word_vectors, state = _now(word_vectors), _now(state)
+            on_epoch_end(EpochEnd(epoch_index, history[-1], word_vectors, state))
+    center, context = (_table(model, k) for k in (0, 1))
     return center, context, history
+
+
+def _table(model: keras.Model, k: int) -> np.ndarray:
+    """The model's input (0) or output (1) table as numpy, its real rows only."""
+    layer = (model.input_embedding, model.output_embedding)[k]
+    return to_host(layer.embeddings.value)[: model.table_rows[k]]
+
+
+def _now(f: Callable):
+    value = f()
+    return lambda: value
+
+
+def _fit_rows(value: np.ndarray, shape) -> np.ndarray:
+    """A saved table for a model whose tables have other padding rows (``row_multiple``)."""
+    if value.ndim != 2 or value.shape[0] == shape[0]:
+        return value
+    if value.shape[0] > shape[0]:
+        return value[: shape[0]]
+    return np.pad(value, ((0, shape[0] - value.shape[0]), (0, 0)))
 
 
 def _word_vectors(model: keras.Model, bags: BagBatches | None) -> np.ndarray:
     """The words' vectors now: their input rows, or with subwords their bags' means."""
-    table = keras.ops.convert_to_numpy(model.input_embedding.embeddings.value)
+    table = _table(model, 0)
     if bags is None:
         return table
     from .native.loop import bag_means
@@ -310,11 +358,12 @@ def _word_vectors(model: keras.Model, bags: BagBatches | None) -> np.ndarray:
 def _assign_start(model: keras.Model, start: Start) -> None:
     """Write the rows that ``start`` gives over the model's initial tables."""
     table = model.input_embedding.embeddings
-    center = np.array(keras.ops.convert_to_numpy(table.value))
+    center = np.array(to_host(table.value))
     words = center[: len(start.given)]
     words[start.given] = start.words[start.given]
     if start.buckets is not None:
-        center[len(start.given):] = start.buckets
+        center[len(start.given): model.table_rows[0]] = start.buckets
     table.assign(center)
     if start.context is not None:
-        model.output_embedding.embeddings.assign(start.context)
+        model.output_embedding.embeddings.assign(
+            _fit_rows(start.context, model.output_embedding.embeddings.shape))

@@ -52,6 +52,9 @@ class _TwoTables(keras.Model):
             last batch): TensorFlow traces the step with an unknown batch dimension, and the
             groups of shared negatives need a number.
         input_rows: rows of the input table, when it holds more than the words (subwords).
+        row_multiple: both tables get rows of zeros past their last row up to a multiple of
+            this, never read (``--shard-tables`` splits the rows evenly across devices). The
+            real rows start the same whatever the padding.
     """
 
     pairs_per_example = 1  # (hidden vector, output) pairs an example makes
@@ -73,6 +76,7 @@ class _TwoTables(keras.Model):
         seed: int | None = None,
         batch_size: int | None = None,
         input_rows: int | None = None,
+        row_multiple: int = 1,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -95,11 +99,15 @@ class _TwoTables(keras.Model):
                 -0.05, 0.05, seed=None if seed is None else seed + 1
             )
         input_name, output_name = self.table_names
+        self.table_rows = (input_rows or vocab_size, vocab_size)  # the real rows
+        padded = [-(-rows // row_multiple) * row_multiple for rows in self.table_rows]
         self.input_embedding = layers.Embedding(
-            input_rows or vocab_size, dim, embeddings_initializer=center_init, name=input_name
+            padded[0], dim, embeddings_initializer=_Padded(center_init, self.table_rows[0]),
+            name=input_name,
         )
         self.output_embedding = layers.Embedding(
-            vocab_size, dim, embeddings_initializer=context_init, name=output_name
+            padded[1], dim, embeddings_initializer=_Padded(context_init, vocab_size),
+            name=output_name,
         )
         self.dot = layers.Dot(axes=-1, name="dot")
         self.sigmoid = layers.Activation("sigmoid", name="sigmoid")
@@ -124,8 +132,7 @@ class _TwoTables(keras.Model):
             self._moments = [
                 self.add_weight(shape=(rows, dim), initializer="zeros", trainable=False,
                                 name=f"{table}_{moment}")
-                for table, rows in (("center", input_rows or vocab_size),
-                                    ("context", vocab_size))
+                for table, rows in zip(("center", "context"), padded, strict=True)
                 for moment in ("m", "v")
             ]
         self.built = True
@@ -227,19 +234,20 @@ class _TwoTables(keras.Model):
             neg_ids = self._draw_negatives(noise_cdf, jax.random.uniform(draw, shape))
             negatives = tables[1][neg_ids]
         grad_c, grad_o, grad_n, loss = self._gradients(c, o, label, weight, negatives)
-        input_rows, input_grads = self._input_updates(inputs, grad_c)
+        updates = [self._input_updates(inputs, grad_c), (context, grad_o)]
+        if negatives is not None and self.sparse_optimizer == "sgd":
+            updates.append((ops.reshape(neg_ids, (-1,)), ops.reshape(grad_n, (-1, self.dim))))
+        (input_rows, input_grads), *context_updates = _exchanged(*updates)
 
         if self.sparse_optimizer == "sgd":
             tables[0] = tables[0].at[input_rows].add(-lr * input_grads)
-            context_rows, context_grads = context, grad_o
-            if negatives is not None:
-                context_rows = ops.concatenate([context, ops.reshape(neg_ids, (-1,))])
-                context_grads = ops.concatenate([grad_o, ops.reshape(grad_n, (-1, self.dim))])
+            context_rows = ops.concatenate([rows for rows, _ in context_updates])
+            context_grads = ops.concatenate([grads for _, grads in context_updates])
             tables[1] = tables[1].at[context_rows].add(-lr * context_grads)
         else:
             t = ops.cast(step + 1, "float32")
             moments = [nt[id(m)] for m in self._moments]
-            for k, (rows, grads) in enumerate(((input_rows, input_grads), (context, grad_o))):
+            for k, (rows, grads) in enumerate(((input_rows, input_grads), *context_updates)):
                 m_i, v_i = moments[2 * k], moments[2 * k + 1]
                 unique, step_rows, m_rows, v_rows = _lazy_adam(
                     non_trainable[m_i], non_trainable[v_i], rows, grads, lr, t)
@@ -422,6 +430,55 @@ class SubwordSkipGram(_TwoTables):
             shares = ops.cast(ops.not_equal(rows, 0), "float32")
         grads = ops.take(per_example, owner, axis=0) * shares[:, None]
         return rows, grads
+
+
+class _Padded(keras.initializers.Initializer):
+    """``initializer`` for the first ``rows`` rows, zeros past them."""
+
+    def __init__(self, initializer, rows: int) -> None:
+        self.initializer = keras.initializers.get(initializer)
+        self.rows = rows
+
+    def __call__(self, shape, dtype=None):
+        values = self.initializer((self.rows, *shape[1:]), dtype=dtype)
+        if shape[0] == self.rows:
+            return values
+        return ops.pad(values, ((0, shape[0] - self.rows), (0, 0)))
+
+
+def _exchanged(*updates):
+    """The batch's row updates, ``(rows, grads)`` pairs, made whole on every device when a
+    ``keras.distribution`` splits the batch across devices (JAX): each device packs its share
+    of every pair (the ids bit-cast to float32 beside the gradients) into one block, and one
+    all-gather over the batch axis exchanges the blocks. That is O(batch) a step; every device
+    then applies the same scatter to its copy, or its shard, of each table. Left to itself,
+    XLA scatters each device's share into a copy of the whole table and all-reduces the table:
+    O(vocabulary) a step."""
+    distribution = keras.distribution.distribution()
+    if distribution is None:
+        return updates
+    import jax
+    import jax.numpy as jnp
+    from jax.sharding import PartitionSpec
+
+    mesh = distribution.device_mesh.backend_mesh
+    axis = distribution.batch_dim_name
+    devices = mesh.shape[axis]
+    blocks = []
+    for rows, grads in updates:
+        ids = jax.lax.bitcast_convert_type(ops.cast(rows, "int32"), jnp.float32)
+        block = jnp.concatenate([ids[:, None], grads], axis=1)
+        pad = -block.shape[0] % devices  # padding is row 0 (bits of 0.0) with no gradient
+        blocks.append(jnp.pad(block, ((0, pad), (0, 0))) if pad else block)
+    sizes = np.cumsum([b.shape[0] // devices for b in blocks])[:-1]
+
+    def gather(*local):
+        every = jax.lax.all_gather(jnp.concatenate(local), axis)  # (devices, rows, 1 + dim)
+        return tuple(part.reshape(-1, part.shape[-1]) for part in jnp.split(every, sizes, 1))
+
+    whole = jax.shard_map(gather, mesh=mesh, in_specs=(PartitionSpec(axis),) * len(blocks),
+                          out_specs=(PartitionSpec(),) * len(blocks), check_vma=False)(*blocks)
+    return tuple((jax.lax.bitcast_convert_type(w[:, 0], jnp.int32), w[:, 1:]) for w in whole)
 
 
 def _gather(table, ids):

@@ -193,6 +193,7 @@ def train(
     parent: TrainResult | str | os.PathLike | None = None,
     init_vectors: Pretrained | KeyedVectors | str | os.PathLike | None = None,
     init_vocab: bool = False,
+    shard_tables: bool = False,
 ) -> TrainResult:
     """Train skip-gram embeddings on tokenised documents.
 
@@ -206,7 +207,9 @@ def train(
     :func:`sgns.checkpoint.load_checkpoint`) continues such a run. A loss that stops being
     finite or explodes ends training with :class:`SgnsError`, the last checkpoint kept.
     ``run_info`` is added to the run record (the CLI records the corpus there).
-    ``data_parallel`` (Keras engine, JAX) splits every batch across all devices Keras sees.
+    ``data_parallel`` (Keras engine, JAX) splits every batch across all devices Keras sees,
+    those of several processes after :func:`sgns.cluster.join` (every process calls ``train``
+    alike; see :mod:`sgns.cluster`); ``shard_tables`` also splits the tables' rows across them.
     ``checkpoint_final=False`` skips the checkpoint after the last epoch, for a caller that
     saves the finished run at once (the command line): that write would be thrown away.
 
@@ -256,8 +259,13 @@ def train(
         raise SgnsError("the corpus has fewer than two tokens in the vocabulary")
     engine = resume.engine if resume is not None else resolve_engine(config.engine)
     config = config.for_engine(engine)
-    if data_parallel and engine != "keras":
-        raise SgnsError("data-parallel training is for the Keras engine (--engine keras)")
+    if (data_parallel or shard_tables) and engine != "keras":
+        raise SgnsError("data-parallel training and sharded tables are for the Keras engine "
+                        "(--engine keras)")
+    distribution = None
+    if engine == "keras":
+        distribution = _agree_with_other_processes(data_parallel or shard_tables, config, vocab,
+                                                   encoded, resume, shard_tables)
     if config.subwords and engine == "keras" and config.model == "cbow":
         raise SgnsError("CBOW with subwords runs on the native engine only for now "
                         "(--engine native)")
@@ -283,6 +291,7 @@ def train(
         "engine": engine,
         "backend": "numba" if engine == "native" else _keras_backend(),
         "params": config.to_dict(),
+        **({"distribution": distribution} if distribution else {}),
         **(run_info or {}),
         **grown,
         "epochs": list(resume.info["epochs"]) if resume is not None else [],
@@ -309,7 +318,7 @@ def train(
 
             center, context, _ = train_keras(
                 encoded, vocab, config, callbacks, verbose, hook, state, start_epoch,
-                data_parallel, start_rows
+                data_parallel, start_rows, shard_tables
             )
     finally:
         if writer is not None:  # the last checkpoint is whole on disk before we go on
@@ -328,6 +337,31 @@ def train(
     return TrainResult(vocab=vocab, center=bag_means(center, starts, ids, config.dim),
                        context=context, config=config, info=info,
                        word_rows=center[: vocab.size], bucket_rows=center[vocab.size:])
+
+
+def _agree_with_other_processes(split: bool, config: TrainConfig, vocab: Vocabulary,
+                                encoded, resume: Checkpoint | None,
+                                shard_tables: bool) -> dict | None:
+    """With several processes (:mod:`sgns.cluster`): a one-line error on every one of them
+    unless they all split their batches and train the same settings on the same corpus.
+    Returns what run.json records of the devices when batches are split."""
+    from .cluster import agree, process
+
+    index, count = process()
+    described = None
+    if split:
+        described = {"devices": len(keras_devices()), "processes": count,
+                     "shard_tables": shard_tables}
+    if count == 1:
+        return described
+    if not split:
+        raise SgnsError(f"this process is one of {count} training together: train with "
+                        f"data_parallel=True (--data-parallel) or shard_tables=True")
+    agree({"params": config.to_dict(), "vocab_size": vocab.size,
+           "tokens_in_vocabulary": encoded.n_tokens,
+           "epochs_done": resume.epochs_done if resume is not None else 0,
+           "distribution": described})
+    return described
 
 
 def _vocabulary(documents: Iterable[Sequence[str]], config: TrainConfig, parent: Parent | None,

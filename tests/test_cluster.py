@@ -1,0 +1,157 @@
+"""Several real processes training one model (``--coordinator``): the result equals one process
+with as many simulated devices, process 0 alone writes, and a missing or mismatched peer ends
+with a one-line error, not a hang."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from gensim.models import KeyedVectors
+
+from conftest import _topic_corpus
+
+SETTINGS = ["--engine", "keras", "--epochs", "2", "--dim", "16", "--batch-size", "512",
+            "--sample", "0", "--seed", "3", "--lr", "0.01", "--quiet", "--no-plots"]
+PROBES = ["violin", "engine", "apple"]
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cluster") / "topics.txt"
+    path.write_text("\n".join(" ".join(doc) for doc in _topic_corpus(600)) + "\n")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(args, devices: int = 1) -> subprocess.Popen:
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONWARNINGS": "ignore"}
+    env.pop("XLA_FLAGS", None)
+    if devices > 1:
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    return subprocess.Popen([sys.executable, "-m", "sgns", "train", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def _finish(process: subprocess.Popen, timeout: float = 240) -> tuple[int, str]:
+    _, err = process.communicate(timeout=timeout)
+    return process.returncode, err
+
+
+def _cluster(corpus, outs, extra=((), ()), port=None, timeout=60):
+    port = port or _free_port()
+    processes = [
+        _start(["--corpus", corpus, "--out", out, *SETTINGS, "--coordinator", f"127.0.0.1:{port}",
+                "--num-processes", 2, "--process-id", i, "--join-timeout", timeout, *more])
+        for i, (out, more) in enumerate(zip(outs, extra, strict=True))]
+    return [_finish(p) for p in processes]
+
+
+def _run(out):
+    info = json.loads((out / "run.json").read_text())
+    kv = KeyedVectors.load_word2vec_format(str(out / "vectors.txt"))
+    return [e["loss"] for e in info["epochs"]], kv, info
+
+
+def test_two_processes_train_like_one_process_with_two_devices(corpus_file, tmp_path):
+    outs = [tmp_path / "p0", tmp_path / "p1"]
+    results = _cluster(corpus_file, outs)
+    for rc, err in results:
+        assert rc == 0, err[-3000:]
+    assert outs[0].is_dir() and not outs[1].exists()  # process 0 alone writes
+    assert "process 0 writes" in results[1][1]
+    reference = _start(["--corpus", corpus_file, "--out", tmp_path / "ref", *SETTINGS,
+                        "--data-parallel"], devices=2)
+    rc, err = _finish(reference)
+    assert rc == 0, err[-3000:]
+    losses, kv, info = _run(outs[0])
+    ref_losses, ref_kv, ref_info = _run(tmp_path / "ref")
+    assert info["distribution"] == {"devices": 2, "processes": 2, "shard_tables": False}
+    assert ref_info["distribution"] == {"devices": 2, "processes": 1, "shard_tables": False}
+    assert len(losses) == 2 and losses[1] < losses[0]
+    for a, b in zip(losses, ref_losses, strict=True):
+        assert abs(a - b) <= 0.01 * abs(b)
+    for word in PROBES:
+        mine = {w for w, _ in kv.most_similar(word, topn=10)}
+        theirs = {w for w, _ in ref_kv.most_similar(word, topn=10)}
+        assert len(mine & theirs) >= 7, (word, mine, theirs)
+    topic = {"cello", "flute", "oboe", "trumpet", "harp"}
+    assert len({w for w, _ in kv.most_similar("violin", topn=5)} & topic) >= 4
+
+
+def _one_line_error(err: str, text: str) -> None:
+    assert "Traceback" not in err, err[-3000:]
+    assert text in err.strip().splitlines()[-1], err[-3000:]
+    assert err.strip().splitlines()[-1].startswith("sgns train: error: ")
+
+
+def test_a_coordinator_that_never_answers_is_a_one_line_error(corpus_file, tmp_path):
+    began = time.monotonic()
+    process = _start(["--corpus", corpus_file, "--out", tmp_path / "o", *SETTINGS,
+                      "--coordinator", f"127.0.0.1:{_free_port()}", "--num-processes", 2,
+                      "--process-id", 1, "--join-timeout", 3])
+    rc, err = _finish(process, timeout=120)
+    assert rc == 2
+    _one_line_error(err, "did not answer within 3 s (--join-timeout)")
+    assert time.monotonic() - began < 60
+    assert not (tmp_path / "o").exists()
+
+
+def test_process_zero_whose_peers_never_come_is_a_one_line_error(corpus_file, tmp_path):
+    process = _start(["--corpus", corpus_file, "--out", tmp_path / "o", *SETTINGS,
+                      "--coordinator", f"127.0.0.1:{_free_port()}", "--num-processes", 3,
+                      "--process-id", 0, "--join-timeout", 3])
+    rc, err = _finish(process, timeout=120)
+    assert rc == 2
+    _one_line_error(err, "process(es) 1, 2 did not join the coordinator")
+    assert not (tmp_path / "o").exists()
+
+
+def test_processes_with_other_settings_stop_with_a_one_line_error(corpus_file, tmp_path):
+    results = _cluster(corpus_file, [tmp_path / "a", tmp_path / "b"],
+                       extra=((), ("--window", 3)))
+    for rc, err in results:
+        assert rc == 2
+        _one_line_error(err, "other settings or another corpus than process 0")
+    assert not (tmp_path / "a" / "run.json").exists()
+
+
+def test_processes_disagreeing_on_their_number_or_ids(corpus_file, tmp_path):
+    port = _free_port()
+    processes = [
+        _start(["--corpus", corpus_file, "--out", tmp_path / f"o{i}", *SETTINGS,
+                "--coordinator", f"127.0.0.1:{port}", "--num-processes", n,
+                "--process-id", i, "--join-timeout", 30])
+        for i, n in ((0, 2), (1, 3))]
+    for process in processes:
+        rc, err = _finish(process)
+        assert rc == 2
+        _one_line_error(err, "process 1 was started with --num-processes 3, process 0 with 2")
+
+
+def test_cluster_options_are_checked_before_any_work(corpus_file, tmp_path):
+    cases = [
+        (["--coordinator", "127.0.0.1:1"], "go together"),
+        (["--coordinator", "nohostport", "--num-processes", 2, "--process-id", 0], "HOST:PORT"),
+        (["--coordinator", "127.0.0.1:5", "--num-processes", 2, "--process-id", 2],
+         "--process-id must be in 0..1"),
+    ]
+    for args, text in cases:
+        rc, err = _finish(_start(["--corpus", corpus_file, "--out", tmp_path / "o", *SETTINGS,
+                                  *args]))
+        assert rc == 2
+        _one_line_error(err, text)
+    native = [a if a != "keras" else "native" for a in SETTINGS]
+    rc, err = _finish(_start(["--corpus", corpus_file, "--out", tmp_path / "o", *native,
+                              "--coordinator", "127.0.0.1:5", "--num-processes", 2,
+                              "--process-id", 0]))
+    assert rc == 2
+    _one_line_error(err, "add --engine keras")
