@@ -8,7 +8,7 @@ comes, so the handshake is what turns "nobody answered" into a one-line error wi
 ``timeout`` seconds. Process 0 then hands the port to JAX's coordination service.
 
 Each process makes the whole pair stream (the same seed) and feeds its slice of every batch
-(:func:`local_share`), so that the processes together train exactly what one process with as
+(:func:`local_slice`), so that the processes together train exactly what one process with as
 many devices would. Process 0 alone writes files.
 """
 
@@ -92,12 +92,11 @@ def process() -> tuple[int, int]:
     return jax.process_index(), jax.process_count()
 
 
-def local_share(batches, index: int, count: int):
-    """Each batch's slice that process ``index`` of ``count`` feeds: every array cut along
+def local_slice(batch, index: int, count: int):
+    """The slice of a batch that process ``index`` of ``count`` feeds: every array cut along
     its first axis (which ``count`` divides) into ``count`` equal parts."""
-    for batch in batches:
-        yield _map_arrays(batch, lambda a: a[index * len(a) // count:
-                                             (index + 1) * len(a) // count])
+    return _map_arrays(batch, lambda a: a[index * len(a) // count:
+                                          (index + 1) * len(a) // count])
 
 
 def agree(fingerprint: dict) -> None:

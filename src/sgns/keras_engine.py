@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from .checkpoint import EpochEnd
-from .cluster import local_share, process, to_host
+from .cluster import local_slice, process, to_host
 from .config import TrainConfig
 from .errors import SgnsError
 from .grow import Start
@@ -147,9 +147,11 @@ class BagBatches:
 
 
 def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
-                   prefetch: int = 32, bags: BagBatches | None = None) -> Iterator[tuple]:
+                   prefetch: int = 32, bags: BagBatches | None = None,
+                   place: Callable[[tuple], tuple] | None = None) -> Iterator[tuple]:
     """``((inputs, output), label, weight)`` batches of one or more planned epochs (chunks),
-    made ahead in a background thread; with ``bags``, the subword model's batches."""
+    made ahead in a background thread; with ``bags``, the subword model's batches. ``place``
+    (in that thread too) puts each batch where the step reads it."""
     batches: queue.Queue = queue.Queue(maxsize=prefetch)
     done = object()
     failure: list[BaseException] = []
@@ -164,11 +166,9 @@ def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
                         np.concatenate([a, np.zeros((pad, *a.shape[1:]), a.dtype)])
                         for a in (inputs, output, label, weight)
                     )
-                if bags is None:
-                    batches.put(((inputs, output), label, weight))
-                    continue
-                for item in bags(((inputs, output), label, weight)):
-                    batches.put(item)
+                batch = ((inputs, output), label, weight)
+                for item in [batch] if bags is None else bags(batch):
+                    batches.put(item if place is None else place(item))
         except BaseException as exc:  # surfaced in the consumer
             failure.append(exc)
         finally:
@@ -292,11 +292,9 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
             with warnings.catch_warnings():
                 # A streamed epoch ends when its batches do, which Keras reports as a warning.
                 warnings.filterwarnings("ignore", "Your input ran out of data")
-                batches = padded_batches(source, examples_per_step(config), bags=bags)
-                if processes > 1:  # each process feeds its slice of every batch
-                    batches = local_share(batches, process_index, processes)
                 fit = model.fit(
-                    batches,
+                    padded_batches(source, examples_per_step(config), bags=bags,
+                                   place=_placement(process_index, processes)),
                     steps_per_epoch=steps,
                     initial_epoch=epoch_index,
                     epochs=epoch_index + 1,
@@ -323,6 +321,28 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
             on_epoch_end(EpochEnd(epoch_index, history[-1], word_vectors, state))
     center, context = (_table(model, k) for k in (0, 1))
     return center, context, history
+
+
+def _placement(process_index: int, processes: int) -> Callable[[tuple], tuple] | None:
+    """How a batch goes to the devices when a distribution splits it: several processes
+    each feed their slice of it (Keras makes the global array); one process puts it on its
+    devices here, in the producer thread, instead of in Keras' loop between steps."""
+    distribution = keras.distribution.distribution()
+    if distribution is None:
+        return None
+    if processes > 1:
+        return lambda batch: local_slice(batch, process_index, processes)
+    import jax
+
+    layouts: dict = {}
+
+    def place(batch):
+        leaves, tree = jax.tree.flatten(batch)
+        shardings = [layouts.setdefault(a.ndim, distribution.get_data_layout(a.shape)
+                                        .backend_layout) for a in leaves]
+        return jax.tree.unflatten(tree, jax.device_put(leaves, shardings))
+
+    return place
 
 
 def _table(model: keras.Model, k: int) -> np.ndarray:

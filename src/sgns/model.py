@@ -167,13 +167,14 @@ class _TwoTables(keras.Model):
 
     def _gradients(self, c, o, label, weight, negatives):
         """Loss gradients for the gathered rows: center rows ``c``, context rows ``o``, shared
-        negative rows ``negatives`` (or None). Returns (grad_c, grad_o, grad_n, loss_sum)."""
+        negative rows ``negatives`` (or None). Returns (grad_c, grad_o, grad_n, loss), ``loss``
+        each pair's share of the loss (summed by the caller)."""
         x = ops.sum(c * o, axis=-1)
         # d/dx of the weighted binary cross-entropy of sigmoid(x) against the label.
         dx = weight * (ops.sigmoid(x) - label)
         grad_c = dx[:, None] * o
         grad_o = dx[:, None] * c
-        loss = ops.sum(weight * (ops.softplus(x) - label * x))
+        loss = weight * (ops.softplus(x) - label * x)
         grad_n = None
         if negatives is not None:
             # Rows are split into groups, each with its own `shared` negatives: (groups, shared, d).
@@ -185,7 +186,7 @@ class _TwoTables(keras.Model):
             from_negatives = ops.einsum("gbk,gkd->gbd", dxn, negatives)
             grad_c = grad_c + ops.reshape(from_negatives, (-1, self.dim))
             grad_n = ops.einsum("gbk,gbd->gkd", dxn, cg)
-            loss = loss + ops.sum(share * ops.softplus(xn))
+            loss = loss + ops.reshape(ops.sum(share * ops.softplus(xn), axis=-1), (-1,))
         return grad_c, grad_o, grad_n, loss
 
     def _groups(self, batch) -> int:
@@ -237,7 +238,8 @@ class _TwoTables(keras.Model):
         updates = [self._input_updates(inputs, grad_c), (context, grad_o)]
         if negatives is not None and self.sparse_optimizer == "sgd":
             updates.append((ops.reshape(neg_ids, (-1,)), ops.reshape(grad_n, (-1, self.dim))))
-        (input_rows, input_grads), *context_updates = _exchanged(*updates)
+        updates, (loss, weight_sum) = _exchanged(updates, (loss, weight))
+        (input_rows, input_grads), *context_updates = updates
 
         if self.sparse_optimizer == "sgd":
             tables[0] = tables[0].at[input_rows].add(-lr * input_grads)
@@ -257,7 +259,7 @@ class _TwoTables(keras.Model):
         non_trainable[nt[id(self.steps)]] = step + 1
 
         metric_vars = self.loss_tracker.stateless_update_state(
-            metric_vars, loss / ops.sum(weight), sample_weight=ops.sum(weight)
+            metric_vars, loss / weight_sum, sample_weight=weight_sum
         )
         logs = {"loss": self.loss_tracker.stateless_result(metric_vars)}
         trainable = list(trainable)
@@ -300,7 +302,8 @@ class _TwoTables(keras.Model):
                 _scatter_set(m, unique, m_rows)
                 _scatter_set(v, unique, v_rows)
         self.steps.assign_add(1)
-        self.loss_tracker.update_state(loss / ops.sum(weight), sample_weight=ops.sum(weight))
+        loss, weight_sum = ops.sum(loss), ops.sum(weight)
+        self.loss_tracker.update_state(loss / weight_sum, sample_weight=weight_sum)
         return {"loss": self.loss_tracker.result()}
 
     def train_step(self, *args):
@@ -446,17 +449,20 @@ class _Padded(keras.initializers.Initializer):
         return ops.pad(values, ((0, shape[0] - self.rows), (0, 0)))
 
 
-def _exchanged(*updates):
-    """The batch's row updates, ``(rows, grads)`` pairs, made whole on every device when a
-    ``keras.distribution`` splits the batch across devices (JAX): each device packs its share
-    of every pair (the ids bit-cast to float32 beside the gradients) into one block, and one
-    all-gather over the batch axis exchanges the blocks. That is O(batch) a step; every device
-    then applies the same scatter to its copy, or its shard, of each table. Left to itself,
-    XLA scatters each device's share into a copy of the whole table and all-reduces the table:
-    O(vocabulary) a step."""
+def _exchanged(updates, totals):
+    """The batch's row updates, ``(rows, grads)`` pairs, made whole on every device, and the
+    sums of the vectors ``totals`` (the loss, the weights) over the whole batch.
+
+    With no ``keras.distribution``, that is the updates as they are and the sums. When one
+    splits the batch across devices (JAX), each device packs its share of every update (the
+    ids bit-cast to float32 beside the gradients) and its partial sums into one block, and a
+    single all-gather over the batch axis exchanges the blocks: O(batch) a step, and one
+    meeting of the devices. Every device then applies the same scatter to its copy, or its
+    shard, of each table. Left to itself, XLA scatters each device's share into a copy of the
+    whole table and all-reduces the table: O(vocabulary) a step."""
     distribution = keras.distribution.distribution()
     if distribution is None:
-        return updates
+        return updates, tuple(ops.sum(t) for t in totals)
     import jax
     import jax.numpy as jnp
     from jax.sharding import PartitionSpec
@@ -464,21 +470,31 @@ def _exchanged(*updates):
     mesh = distribution.device_mesh.backend_mesh
     axis = distribution.batch_dim_name
     devices = mesh.shape[axis]
+    width = 1 + updates[0][1].shape[1]
     blocks = []
     for rows, grads in updates:
         ids = jax.lax.bitcast_convert_type(ops.cast(rows, "int32"), jnp.float32)
         block = jnp.concatenate([ids[:, None], grads], axis=1)
         pad = -block.shape[0] % devices  # padding is row 0 (bits of 0.0) with no gradient
         blocks.append(jnp.pad(block, ((0, pad), (0, 0))) if pad else block)
-    sizes = np.cumsum([b.shape[0] // devices for b in blocks])[:-1]
+    sizes = np.cumsum([b.shape[0] // devices for b in blocks])
 
     def gather(*local):
-        every = jax.lax.all_gather(jnp.concatenate(local), axis)  # (devices, rows, 1 + dim)
-        return tuple(part.reshape(-1, part.shape[-1]) for part in jnp.split(every, sizes, 1))
+        sums = jnp.stack([jnp.sum(t) for t in local[len(blocks):]])
+        mine = jnp.concatenate([*local[: len(blocks)],
+                                jnp.pad(sums, (0, width - len(sums)))[None]])
+        every = jax.lax.all_gather(mine, axis)  # (devices, rows + 1, width)
+        parts = jnp.split(every, sizes, 1)
+        whole = tuple(part.reshape(-1, width) for part in parts[:-1])
+        return whole, tuple(jnp.sum(parts[-1][:, 0, : len(sums)], axis=0))
 
-    whole = jax.shard_map(gather, mesh=mesh, in_specs=(PartitionSpec(axis),) * len(blocks),
-                          out_specs=(PartitionSpec(),) * len(blocks), check_vma=False)(*blocks)
-    return tuple((jax.lax.bitcast_convert_type(w[:, 0], jnp.int32), w[:, 1:]) for w in whole)
+    specs = (PartitionSpec(axis),) * (len(blocks) + len(totals))
+    whole, sums = jax.shard_map(
+        gather, mesh=mesh, in_specs=specs, check_vma=False,
+        out_specs=((PartitionSpec(),) * len(blocks), (PartitionSpec(),) * len(totals)),
+    )(*blocks, *totals)
+    return ([(jax.lax.bitcast_convert_type(w[:, 0], jnp.int32), w[:, 1:]) for w in whole],
+            tuple(sums))
 
 
 def _gather(table, ids):
