@@ -29,10 +29,12 @@ from .subwords import flat_bags
 from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 
 # Steps run by one compiled call, by backend. Measured by hand on 20 Newsgroups: on TensorFlow
-# 32 steps per call took an epoch from 10.5 s to 8.0 s (and XLA, jit_compile=True, made it
-# several times slower on this CPU); JAX on this CPU gained nothing measurable; PyTorch's
-# trainer runs one step per call.
-STEPS_PER_CALL = {"tensorflow": 32}
+# 32 steps per call (Keras' steps_per_execution) took an epoch from 10.5 s to 8.0 s (and XLA,
+# jit_compile=True, made it several times slower on this CPU). On JAX Keras' steps_per_execution
+# is a Python loop of calls: the models run 16 steps in one compiled loop over a stacked batch
+# instead, which took an epoch on one CPU device from 6.2 s to about 5 s, and on two simulated
+# devices (--data-parallel) from 11.5 s to under 8 s. PyTorch's trainer runs one step per call.
+STEPS_PER_CALL = {"tensorflow": 32, "jax": 16}
 
 
 def examples_per_step(config: TrainConfig) -> int:
@@ -43,6 +45,11 @@ def examples_per_step(config: TrainConfig) -> int:
     if not config.subwords:
         return config.batch_size
     return max(1, config.batch_size // (config.window + 1))
+
+
+def steps_per_call() -> int:
+    """Steps that one call of the compiled step runs on this backend."""
+    return STEPS_PER_CALL.get(keras.backend.backend(), 1)
 
 
 def pair_config(config: TrainConfig) -> PairConfig:
@@ -63,6 +70,7 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
                 row_multiple: int = 1) -> keras.Model:
     """The config's model (``SkipGram``, ``CBOW`` or ``SubwordSkipGram``), compiled, with its
     learning rate; ``row_multiple`` pads the tables' rows (see ``_TwoTables``)."""
+    steps, jax = steps_per_call(), keras.backend.backend() == "jax"
     if config.schedule == "linear":
         learning_rate = keras.optimizers.schedules.PolynomialDecay(
             config.lr, decay_steps=max(total_steps, 1), end_learning_rate=config.min_lr, power=1.0
@@ -86,8 +94,9 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
         seed=config.seed,
         batch_size=examples_per_step(config),
         row_multiple=row_multiple,
+        steps_per_call=steps if jax else 1,
     )
-    model.compile(steps_per_execution=STEPS_PER_CALL.get(keras.backend.backend(), 1))
+    model.compile(steps_per_execution=1 if jax else steps)
     return model
 
 
@@ -148,13 +157,22 @@ class BagBatches:
 
 def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
                    prefetch: int = 32, bags: BagBatches | None = None,
-                   place: Callable[[tuple], tuple] | None = None) -> Iterator[tuple]:
+                   place: Callable[[tuple], tuple] | None = None,
+                   stack: int = 1) -> Iterator[tuple]:
     """``((inputs, output), label, weight)`` batches of one or more planned epochs (chunks),
-    made ahead in a background thread; with ``bags``, the subword model's batches. ``place``
-    (in that thread too) puts each batch where the step reads it."""
+    made ahead in a background thread; with ``bags``, the subword model's batches. With
+    ``stack`` > 1, that many batches stacked along a second axis (JAX's several steps per
+    call), the last stack filled with zero-weight batches. ``place`` (in that thread too)
+    puts each batch where the step reads it."""
     batches: queue.Queue = queue.Queue(maxsize=prefetch)
     done = object()
     failure: list[BaseException] = []
+    group: list[tuple] = []
+
+    def hand_on() -> None:
+        item = group[0] if stack == 1 else _stacked(group)
+        group.clear()
+        batches.put(item if place is None else place(item))
 
     def produce() -> None:
         try:
@@ -168,7 +186,12 @@ def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
                     )
                 batch = ((inputs, output), label, weight)
                 for item in [batch] if bags is None else bags(batch):
-                    batches.put(item if place is None else place(item))
+                    group.append(item)
+                    if len(group) == stack:
+                        hand_on()
+            if group:
+                group.extend([_zeros_like(group[0])] * (stack - len(group)))
+                hand_on()
         except BaseException as exc:  # surfaced in the consumer
             failure.append(exc)
         finally:
@@ -269,6 +292,7 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
     # By position: paths carry the model's instance name, which differs from run to run.
     variables = model.trainable_variables + model.non_trainable_variables
     process_index, processes = process()
+    stack = model.steps_per_call
     if resume is not None:
         for k, variable in enumerate(variables):
             variable.assign(_fit_rows(resume[f"variable_{k:03d}"], variable.shape))
@@ -281,7 +305,7 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
             source, totals = [epoch], epoch
             # With subwords a batch whose bags do not fit is cut: the steps are counted as
             # they come.
-            steps = None if bags is not None else epoch.n_batches
+            steps = None if bags is not None else -(-epoch.n_batches // stack)
             expected = epoch.n_pairs
         else:
             source = totals = _ChunkPlans(corpus, vocab, config, epoch_index)
@@ -294,13 +318,15 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
                 warnings.filterwarnings("ignore", "Your input ran out of data")
                 fit = model.fit(
                     padded_batches(source, examples_per_step(config), bags=bags,
-                                   place=_placement(process_index, processes)),
+                                   place=_placement(process_index, processes), stack=stack),
                     steps_per_epoch=steps,
                     initial_epoch=epoch_index,
                     epochs=epoch_index + 1,
                     verbose=0,
                     shuffle=False,  # the stream shuffles
-                    callbacks=[_Progress(bar, examples_per_step(config)), *callbacks],
+                    callbacks=[_Progress(bar, stack * examples_per_step(config),
+                                         every=max(1, 50 // stack)),
+                               *callbacks],
                 )
             seconds = time.perf_counter() - began
             loss = float(fit.history["loss"][-1])
@@ -321,6 +347,19 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
             on_epoch_end(EpochEnd(epoch_index, history[-1], word_vectors, state))
     center, context = (_table(model, k) for k in (0, 1))
     return center, context, history
+
+
+def _stacked(batches: list):
+    """Batches of the same shapes as one, each array stacked along a new second axis."""
+    if isinstance(batches[0], tuple):
+        return tuple(_stacked(list(parts)) for parts in zip(*batches, strict=True))
+    return np.stack(batches, axis=1)
+
+
+def _zeros_like(batch):
+    if isinstance(batch, tuple):
+        return tuple(_zeros_like(part) for part in batch)
+    return np.zeros_like(batch)
 
 
 def _placement(process_index: int, processes: int) -> Callable[[tuple], tuple] | None:

@@ -55,6 +55,9 @@ class _TwoTables(keras.Model):
         row_multiple: both tables get rows of zeros past their last row up to a multiple of
             this, never read (``--shard-tables`` splits the rows evenly across devices). The
             real rows start the same whatever the padding.
+        steps_per_call: on JAX, steps that one compiled call runs (a ``lax.scan``) over a
+            stacked batch (see ``_jax_train_step``); steps whose weights are all zero (the
+            padding of the last call) change nothing, the step count included.
     """
 
     pairs_per_example = 1  # (hidden vector, output) pairs an example makes
@@ -77,6 +80,7 @@ class _TwoTables(keras.Model):
         batch_size: int | None = None,
         input_rows: int | None = None,
         row_multiple: int = 1,
+        steps_per_call: int = 1,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -87,6 +91,7 @@ class _TwoTables(keras.Model):
         if shared and noise is None:
             raise SgnsError("shared negatives need a noise distribution")
         self.vocab_size, self.dim, self.batch_size = vocab_size, dim, batch_size
+        self.steps_per_call = steps_per_call
         self.learning_rate = learning_rate
         self.sparse_optimizer = optimizer
         self.shared, self.group, self.negative = shared, max(1, group), negative
@@ -208,9 +213,29 @@ class _TwoTables(keras.Model):
 
     # -- JAX: Keras' stateless train_step, jit-compiled with the state donated -----------------
     def _jax_train_step(self, state, data):
+        """One step, or with ``steps_per_call`` > 1 that many, over a stacked batch whose
+        arrays are ``(batch, steps, ...)`` (batch first, so that a distribution splits the
+        batch), in one compiled loop: one call, one dispatch and one wait for several steps."""
+        if self.steps_per_call == 1:
+            return self._jax_step(state, data)
+        import jax
+        import jax.numpy as jnp
+
+        state = tuple(list(part) for part in state)
+        steps = jax.tree.map(lambda a: jnp.moveaxis(a, 1, 0), data)
+
+        def step(carry, batch):
+            _, carry = self._jax_step(carry, batch)
+            return tuple(list(part) for part in carry), None
+
+        state, _ = jax.lax.scan(step, state, steps)
+        return {"loss": self.loss_tracker.stateless_result(state[3])}, state
+
+    def _jax_step(self, state, data):
         import jax
 
         trainable, non_trainable, optimizer_vars, metric_vars = state
+        non_trainable = list(non_trainable)
         (inputs, context), label, weight = keras.utils.unpack_x_y_sample_weight(data)
         weight = ops.ones_like(label) if weight is None else weight
         context, label, weight = self._pairs(context, label, weight)
@@ -229,7 +254,6 @@ class _TwoTables(keras.Model):
             rng_index = nt[id(self._rng.state)]
             # The seed generator's state is a raw uint32[2] key: split it, keep one half.
             key, draw = jax.random.split(non_trainable[rng_index])
-            non_trainable[rng_index] = key
             noise_cdf = non_trainable[nt[id(self._noise_cdf)]]
             shape = (self._groups(context.shape[0]), self.shared)
             neg_ids = self._draw_negatives(noise_cdf, jax.random.uniform(draw, shape))
@@ -256,10 +280,13 @@ class _TwoTables(keras.Model):
                 tables[k] = tables[k].at[unique].add(-step_rows)
                 non_trainable[m_i] = non_trainable[m_i].at[unique].set(m_rows)
                 non_trainable[v_i] = non_trainable[v_i].at[unique].set(v_rows)
-        non_trainable[nt[id(self.steps)]] = step + 1
-
+        # A step of padding only (the end of a stacked call) counts for nothing.
+        taken = weight_sum > 0
+        non_trainable[nt[id(self.steps)]] = step + ops.cast(taken, "int32")
+        if self.shared:
+            non_trainable[rng_index] = ops.where(taken, key, non_trainable[rng_index])
         metric_vars = self.loss_tracker.stateless_update_state(
-            metric_vars, loss / weight_sum, sample_weight=weight_sum
+            metric_vars, loss / ops.maximum(weight_sum, 1e-30), sample_weight=weight_sum
         )
         logs = {"loss": self.loss_tracker.stateless_result(metric_vars)}
         trainable = list(trainable)
