@@ -104,10 +104,18 @@ def main() -> None:
         base = base or seconds
         print(f"| {way} | {seconds:.2f} | {seconds / base:.2f} | {rows[0]['loss']:.4f} |")
     r = runs["one device"][0]
-    with tempfile.TemporaryDirectory() as tmp:
-        run("--data-parallel, 2 devices", 1, Path(tmp))
-        print("\nthe data-parallel step's collectives (2 devices):",
-              "; ".join(exchanged(Path(tmp))))
+    for way in ("--data-parallel, 2 devices", "--shard-tables, 2 devices"):
+        with tempfile.TemporaryDirectory() as tmp:
+            run(way, 1, Path(tmp))
+            found = exchanged(Path(tmp))
+        print(f"\n{way}, the compiled step's collectives: {'; '.join(found)}")
+        for shape in found:
+            if shape.startswith("all-gather f32[2,"):  # the row updates: (devices, rows, width)
+                rows, width = map(int, re.findall(r"\[2,(\d+),(\d+)\]", shape)[0])
+                total = 2 * (rows - 1) * width * 4  # the batch's updates, without the sums row
+                print("  row updates received per device per step: "
+                      + ", ".join(f"{d} devices {total * (d - 1) / d / 1e6:.2f} MB"
+                                  for d in (2, 64)))
     rows, dim, batch = r["vocab"], r["dim"], r["batch"]
     print(f"\ntables: {rows:,} rows x {dim}, float32, two tables; batch {batch} pairs")
     print("| vocabulary | devices | tables per device, replicated | with --shard-tables |")

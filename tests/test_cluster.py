@@ -155,3 +155,25 @@ def test_cluster_options_are_checked_before_any_work(corpus_file, tmp_path):
                               "--process-id", 0]))
     assert rc == 2
     _one_line_error(err, "add --engine keras")
+
+
+def test_two_processes_with_the_same_id_stop_with_a_one_line_error(corpus_file, tmp_path):
+    port = _free_port()
+    processes = [
+        _start(["--corpus", corpus_file, "--out", tmp_path / f"o{k}", *SETTINGS,
+                "--coordinator", f"127.0.0.1:{port}", "--num-processes", 3,
+                "--process-id", i, "--join-timeout", 30])
+        for k, i in enumerate((0, 1, 1))]
+    for process in processes:
+        rc, err = _finish(process)
+        assert rc == 2
+        _one_line_error(err, "two processes have --process-id 1")
+
+
+def test_a_batch_the_devices_cannot_split_is_refused(corpus_file, tmp_path):
+    args = [a if a != "512" else "511" for a in SETTINGS]
+    rc, err = _finish(_start(["--corpus", corpus_file, "--out", tmp_path / "o", *args,
+                              "--data-parallel"], devices=2))
+    assert rc == 2
+    _one_line_error(err, "batch_size 511 does not split evenly across 2 devices")
+    assert not (tmp_path / "o" / "run.json").exists()

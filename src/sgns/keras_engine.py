@@ -205,7 +205,12 @@ def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
 
 
 class _Progress(keras.callbacks.Callback):
-    """Feeds the tqdm bar; reads the loss off the device only every few steps."""
+    """Feeds the tqdm bar every few calls."""
+
+    # Not safe for Keras' asynchronous dispatch: Keras then reads the logs after every call,
+    # so that one compiled call is in flight at a time. JAX on CPU with several devices can
+    # deadlock with more (XLA's CPU collectives wait for threads that the next call holds).
+    async_safe = False
 
     def __init__(self, bar: EpochBar, pairs_per_step: int, every: int = 50) -> None:
         super().__init__()
