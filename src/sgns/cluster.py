@@ -83,9 +83,9 @@ def join(cluster: Cluster) -> None:
 
 def process() -> tuple[int, int]:
     """``(index, count)`` of this process among those training together; ``(0, 1)`` alone."""
-    import keras
+    from .train import import_keras
 
-    if keras.backend.backend() != "jax":
+    if import_keras().backend.backend() != "jax":
         return 0, 1
     import jax
 
@@ -117,8 +117,9 @@ def agree(fingerprint: dict) -> None:
 def to_host(value) -> np.ndarray:
     """A (possibly multi-process, possibly sharded) array as numpy, on every process. With
     several processes every process must call it, in the same order (it may gather)."""
-    import keras
+    from .train import import_keras
 
+    keras = import_keras()
     if keras.backend.backend() != "jax":
         return keras.ops.convert_to_numpy(value)
     import jax
