@@ -87,6 +87,24 @@ def test_two_processes_train_like_one_process_with_two_devices(corpus_file, tmp_
     assert len({w for w, _ in kv.most_similar("violin", topn=5)} & topic) >= 4
 
 
+def test_two_processes_with_sharded_tables_train_like_one_device(corpus_file, tmp_path):
+    outs = [tmp_path / "p0", tmp_path / "p1"]
+    results = _cluster(corpus_file, outs, extra=(("--shard-tables",), ("--shard-tables",)))
+    for rc, err in results:
+        assert rc == 0, err[-3000:]
+    rc, err = _finish(_start(["--corpus", corpus_file, "--out", tmp_path / "one", *SETTINGS]))
+    assert rc == 0, err[-3000:]
+    losses, kv, info = _run(outs[0])
+    one_losses, one_kv, _ = _run(tmp_path / "one")
+    assert info["distribution"] == {"devices": 2, "processes": 2, "shard_tables": True}
+    for a, b in zip(losses, one_losses, strict=True):
+        assert abs(a - b) <= 0.01 * abs(b)
+    for word in PROBES:
+        mine = {w for w, _ in kv.most_similar(word, topn=10)}
+        theirs = {w for w, _ in one_kv.most_similar(word, topn=10)}
+        assert len(mine & theirs) >= 7, (word, mine, theirs)
+
+
 def _one_line_error(err: str, text: str) -> None:
     assert "Traceback" not in err, err[-3000:]
     assert text in err.strip().splitlines()[-1], err[-3000:]
