@@ -34,7 +34,8 @@ from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 # is a Python loop of calls: the models run 16 steps in one compiled loop over a stacked batch
 # instead, which took an epoch on one CPU device from 6.2 s to about 5 s, and on two simulated
 # devices (--data-parallel) from 11.5 s to under 8 s. PyTorch's trainer runs one step per call.
-STEPS_PER_CALL = {"tensorflow": 32, "jax": 16}
+STEPS_PER_CALL = {"tensorflow": 32, "jax": 16, "torch": 16}
+STACKED = ("jax", "torch")  # the backends whose models take stacked batches (the others: Keras')
 
 
 def examples_per_step(config: TrainConfig) -> int:
@@ -70,7 +71,7 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
                 row_multiple: int = 1) -> keras.Model:
     """The config's model (``SkipGram``, ``CBOW`` or ``SubwordSkipGram``), compiled, with its
     learning rate; ``row_multiple`` pads the tables' rows (see ``_TwoTables``)."""
-    steps, jax = steps_per_call(), keras.backend.backend() == "jax"
+    steps, stacked = steps_per_call(), keras.backend.backend() in STACKED
     if config.schedule == "linear":
         learning_rate = keras.optimizers.schedules.PolynomialDecay(
             config.lr, decay_steps=max(total_steps, 1), end_learning_rate=config.min_lr, power=1.0
@@ -94,9 +95,9 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
         seed=config.seed,
         batch_size=examples_per_step(config),
         row_multiple=row_multiple,
-        steps_per_call=steps if jax else 1,
+        steps_per_call=steps if stacked else 1,
     )
-    model.compile(steps_per_execution=1 if jax else steps)
+    model.compile(steps_per_execution=1 if stacked else steps)
     return model
 
 

@@ -55,9 +55,10 @@ class _TwoTables(keras.Model):
         row_multiple: both tables get rows of zeros past their last row up to a multiple of
             this, never read (``--shard-tables`` splits the rows evenly across devices). The
             real rows start the same whatever the padding.
-        steps_per_call: on JAX, steps that one compiled call runs (a ``lax.scan``) over a
-            stacked batch (see ``_jax_train_step``); steps whose weights are all zero (the
-            padding of the last call) change nothing, the step count included.
+        steps_per_call: steps that one call runs over a stacked batch: on JAX in one compiled
+            loop (a ``lax.scan``, see ``_jax_train_step``), elsewhere one after the other;
+            steps whose weights are all zero (the padding of the last call) change nothing,
+            the step count included.
     """
 
     pairs_per_example = 1  # (hidden vector, output) pairs an example makes
@@ -305,7 +306,9 @@ class _TwoTables(keras.Model):
         c = self._hidden(center_table.value, inputs)
         o = ops.take(context_table.value, context, axis=0)
         negatives, neg_ids = None, None
+        weight_sum = ops.sum(weight)
         if self.shared:
+            key = ops.copy(self._rng.state.value)  # kept when the step is padding only
             shape = (self._groups(ops.shape(context)[0]), self.shared)
             uniform = keras.random.uniform(shape, seed=self._rng)
             neg_ids = self._draw_negatives(self._noise_cdf.value, uniform)
@@ -328,9 +331,13 @@ class _TwoTables(keras.Model):
                 _scatter_add(table, unique, -step_rows)
                 _scatter_set(m, unique, m_rows)
                 _scatter_set(v, unique, v_rows)
-        self.steps.assign_add(1)
-        loss, weight_sum = ops.sum(loss), ops.sum(weight)
-        self.loss_tracker.update_state(loss / weight_sum, sample_weight=weight_sum)
+        # A step of padding only (the end of a stacked call) counts for nothing.
+        taken = weight_sum > 0
+        self.steps.assign_add(ops.cast(taken, "int32"))
+        if self.shared:
+            self._rng.state.assign(ops.where(taken, self._rng.state.value, key))
+        self.loss_tracker.update_state(ops.sum(loss) / ops.maximum(weight_sum, 1e-30),
+                                       sample_weight=weight_sum)
         return {"loss": self.loss_tracker.result()}
 
     def train_step(self, *args):
@@ -341,8 +348,17 @@ class _TwoTables(keras.Model):
             import torch
 
             with torch.no_grad():
-                return self._eager_train_step(*args)
-        return self._eager_train_step(*args)
+                return self._stepwise(*args)
+        return self._stepwise(*args)
+
+    def _stepwise(self, data):
+        """TensorFlow and PyTorch: one step, or the steps of a stacked batch one after the
+        other in one call of Keras' loop (``steps_per_call``)."""
+        if self.steps_per_call == 1:
+            return self._eager_train_step(data)
+        for k in range(self.steps_per_call):
+            logs = self._eager_train_step(keras.tree.map_structure(lambda a, k=k: a[:, k], data))
+        return logs
 
 
 class SkipGram(_TwoTables):
