@@ -133,6 +133,19 @@ def test_process_zero_whose_peers_never_come_is_a_one_line_error(corpus_file, tm
     assert not (tmp_path / "o").exists()
 
 
+def test_a_process_that_came_hears_who_did_not(corpus_file, tmp_path):
+    port = _free_port()
+    processes = [
+        _start(["--corpus", corpus_file, "--out", tmp_path / f"o{i}", *SETTINGS,
+                "--coordinator", f"127.0.0.1:{port}", "--num-processes", 3,
+                "--process-id", i, "--join-timeout", 8])
+        for i in (0, 1)]
+    for process in processes:
+        rc, err = _finish(process, timeout=120)
+        assert rc == 2
+        _one_line_error(err, "process(es) 2 did not join the coordinator")
+
+
 def test_processes_with_other_settings_stop_with_a_one_line_error(corpus_file, tmp_path):
     results = _cluster(corpus_file, [tmp_path / "a", tmp_path / "b"],
                        extra=((), ("--window", 3)))

@@ -141,6 +141,7 @@ def _map_arrays(tree, f):
 
 # -- the handshake ----------------------------------------------------------------------------
 _HELLO = "sgns-join"
+_GRACE = 5.0  # seconds a joined process waits for process 0's word past its own timeout
 
 
 def _handshake(cluster: Cluster) -> None:
@@ -169,12 +170,12 @@ def _gather_peers(cluster: Cluster, deadline: float) -> None:
                 server.settimeout(max(0.01, deadline - time.monotonic()))
                 try:
                     conn, _ = server.accept()
-                except TimeoutError:
+                except TimeoutError:  # the processes that came are told, too
                     missing = sorted(set(range(1, cluster.num_processes)) - joined)
-                    raise SgnsError(
-                        f"process(es) {', '.join(map(str, missing))} did not join the "
-                        f"coordinator {cluster.coordinator} within {cluster.timeout:g} s "
-                        f"(--join-timeout)") from None
+                    problem = (f"process(es) {', '.join(map(str, missing))} did not join the "
+                               f"coordinator {cluster.coordinator} within {cluster.timeout:g} s "
+                               f"(--join-timeout)")
+                    break
                 conn.settimeout(max(0.01, deadline - time.monotonic()))
                 try:
                     hello = conn.recv(256).decode(errors="replace").split()
@@ -197,6 +198,13 @@ def _gather_peers(cluster: Cluster, deadline: float) -> None:
             raise SgnsError(problem)
     finally:
         for conn in conns:
+            # The other side closes first, so that no closed connection holds the port that
+            # JAX's coordination service binds next.
+            try:
+                conn.settimeout(2.0)
+                conn.recv(1)
+            except OSError:
+                pass
             conn.close()
 
 
@@ -214,7 +222,8 @@ def _meet_coordinator(cluster: Cluster, deadline: float) -> None:
             time.sleep(0.2)
     with conn:
         conn.sendall(f"{_HELLO} {cluster.num_processes} {cluster.process_id}\n".encode())
-        conn.settimeout(max(0.01, deadline - time.monotonic()))
+        # Process 0's deadline decides: its word may come a little after ours.
+        conn.settimeout(max(0.01, deadline - time.monotonic()) + _GRACE)
         try:
             word = conn.recv(1024).decode(errors="replace").strip()
         except OSError:
