@@ -46,19 +46,36 @@ def _finish(process: subprocess.Popen, timeout: float = 240) -> tuple[int, str]:
     return process.returncode, err
 
 
-def _cluster(corpus, outs, extra=((), ()), port=None, timeout=60):
-    port = port or _free_port()
+def _members(corpus, outs, ids, counts, extra=None, timeout=60):
+    """Processes of one cluster: process ``ids[k]`` of ``counts[k]``, writing to ``outs[k]``,
+    with ``extra[k]`` options; their exit statuses and stderr."""
+    port = _free_port()
+    extra = extra or [()] * len(ids)
     processes = [
         _start(["--corpus", corpus, "--out", out, *SETTINGS, "--coordinator", f"127.0.0.1:{port}",
-                "--num-processes", 2, "--process-id", i, "--join-timeout", timeout, *more])
-        for i, (out, more) in enumerate(zip(outs, extra, strict=True))]
+                "--num-processes", n, "--process-id", i, "--join-timeout", timeout, *more])
+        for out, i, n, more in zip(outs, ids, counts, extra, strict=True)]
     return [_finish(p) for p in processes]
+
+
+def _cluster(corpus, outs, extra=None):
+    return _members(corpus, outs, (0, 1), (2, 2), extra)
 
 
 def _run(out):
     info = json.loads((out / "run.json").read_text())
     kv = KeyedVectors.load_word2vec_format(str(out / "vectors.txt"))
     return [e["loss"] for e in info["epochs"]], kv, info
+
+
+def _trained_alike(losses, kv, other_losses, other_kv) -> None:
+    """Losses within 1%, and at least 7 of each probe word's 10 neighbours the same."""
+    for a, b in zip(losses, other_losses, strict=True):
+        assert abs(a - b) <= 0.01 * abs(b)
+    for word in PROBES:
+        mine = {w for w, _ in kv.most_similar(word, topn=10)}
+        theirs = {w for w, _ in other_kv.most_similar(word, topn=10)}
+        assert len(mine & theirs) >= 7, (word, mine, theirs)
 
 
 def test_two_processes_train_like_one_process_with_two_devices(corpus_file, tmp_path):
@@ -77,19 +94,14 @@ def test_two_processes_train_like_one_process_with_two_devices(corpus_file, tmp_
     assert info["distribution"] == {"devices": 2, "processes": 2, "shard_tables": False}
     assert ref_info["distribution"] == {"devices": 2, "processes": 1, "shard_tables": False}
     assert len(losses) == 2 and losses[1] < losses[0]
-    for a, b in zip(losses, ref_losses, strict=True):
-        assert abs(a - b) <= 0.01 * abs(b)
-    for word in PROBES:
-        mine = {w for w, _ in kv.most_similar(word, topn=10)}
-        theirs = {w for w, _ in ref_kv.most_similar(word, topn=10)}
-        assert len(mine & theirs) >= 7, (word, mine, theirs)
+    _trained_alike(losses, kv, ref_losses, ref_kv)
     topic = {"cello", "flute", "oboe", "trumpet", "harp"}
     assert len({w for w, _ in kv.most_similar("violin", topn=5)} & topic) >= 4
 
 
 def test_two_processes_with_sharded_tables_train_like_one_device(corpus_file, tmp_path):
     outs = [tmp_path / "p0", tmp_path / "p1"]
-    results = _cluster(corpus_file, outs, extra=(("--shard-tables",), ("--shard-tables",)))
+    results = _cluster(corpus_file, outs, extra=[("--shard-tables",)] * 2)
     for rc, err in results:
         assert rc == 0, err[-3000:]
     rc, err = _finish(_start(["--corpus", corpus_file, "--out", tmp_path / "one", *SETTINGS]))
@@ -97,12 +109,7 @@ def test_two_processes_with_sharded_tables_train_like_one_device(corpus_file, tm
     losses, kv, info = _run(outs[0])
     one_losses, one_kv, _ = _run(tmp_path / "one")
     assert info["distribution"] == {"devices": 2, "processes": 2, "shard_tables": True}
-    for a, b in zip(losses, one_losses, strict=True):
-        assert abs(a - b) <= 0.01 * abs(b)
-    for word in PROBES:
-        mine = {w for w, _ in kv.most_similar(word, topn=10)}
-        theirs = {w for w, _ in one_kv.most_similar(word, topn=10)}
-        assert len(mine & theirs) >= 7, (word, mine, theirs)
+    _trained_alike(losses, kv, one_losses, one_kv)
 
 
 def _one_line_error(err: str, text: str) -> None:
@@ -134,21 +141,15 @@ def test_process_zero_whose_peers_never_come_is_a_one_line_error(corpus_file, tm
 
 
 def test_a_process_that_came_hears_who_did_not(corpus_file, tmp_path):
-    port = _free_port()
-    processes = [
-        _start(["--corpus", corpus_file, "--out", tmp_path / f"o{i}", *SETTINGS,
-                "--coordinator", f"127.0.0.1:{port}", "--num-processes", 3,
-                "--process-id", i, "--join-timeout", 8])
-        for i in (0, 1)]
-    for process in processes:
-        rc, err = _finish(process, timeout=120)
+    outs = [tmp_path / "o0", tmp_path / "o1"]
+    for rc, err in _members(corpus_file, outs, (0, 1), (3, 3), timeout=8):
         assert rc == 2
         _one_line_error(err, "process(es) 2 did not join the coordinator")
 
 
 def test_processes_with_other_settings_stop_with_a_one_line_error(corpus_file, tmp_path):
     results = _cluster(corpus_file, [tmp_path / "a", tmp_path / "b"],
-                       extra=((), ("--window", 3)))
+                       extra=[(), ("--window", 3)])
     for rc, err in results:
         assert rc == 2
         _one_line_error(err, "other settings or another corpus than process 0")
@@ -156,14 +157,8 @@ def test_processes_with_other_settings_stop_with_a_one_line_error(corpus_file, t
 
 
 def test_processes_disagreeing_on_their_number_or_ids(corpus_file, tmp_path):
-    port = _free_port()
-    processes = [
-        _start(["--corpus", corpus_file, "--out", tmp_path / f"o{i}", *SETTINGS,
-                "--coordinator", f"127.0.0.1:{port}", "--num-processes", n,
-                "--process-id", i, "--join-timeout", 30])
-        for i, n in ((0, 2), (1, 3))]
-    for process in processes:
-        rc, err = _finish(process)
+    outs = [tmp_path / "o0", tmp_path / "o1"]
+    for rc, err in _members(corpus_file, outs, (0, 1), (2, 3), timeout=30):
         assert rc == 2
         _one_line_error(err, "process 1 was started with --num-processes 3, process 0 with 2")
 
@@ -189,14 +184,8 @@ def test_cluster_options_are_checked_before_any_work(corpus_file, tmp_path):
 
 
 def test_two_processes_with_the_same_id_stop_with_a_one_line_error(corpus_file, tmp_path):
-    port = _free_port()
-    processes = [
-        _start(["--corpus", corpus_file, "--out", tmp_path / f"o{k}", *SETTINGS,
-                "--coordinator", f"127.0.0.1:{port}", "--num-processes", 3,
-                "--process-id", i, "--join-timeout", 30])
-        for k, i in enumerate((0, 1, 1))]
-    for process in processes:
-        rc, err = _finish(process)
+    outs = [tmp_path / f"o{k}" for k in range(3)]
+    for rc, err in _members(corpus_file, outs, (0, 1, 1), (3, 3, 3), timeout=30):
         assert rc == 2
         _one_line_error(err, "two processes have --process-id 1")
 

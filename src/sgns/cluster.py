@@ -95,8 +95,10 @@ def process() -> tuple[int, int]:
 def local_slice(batch, index: int, count: int):
     """The slice of a batch that process ``index`` of ``count`` feeds: every array cut along
     its first axis (which ``count`` divides) into ``count`` equal parts."""
-    return _map_arrays(batch, lambda a: a[index * len(a) // count:
-                                          (index + 1) * len(a) // count])
+    import keras
+
+    return keras.tree.map_structure(
+        lambda a: a[index * len(a) // count: (index + 1) * len(a) // count], batch)
 
 
 def agree(fingerprint: dict) -> None:
@@ -131,12 +133,6 @@ def to_host(value) -> np.ndarray:
     from jax.experimental import multihost_utils
 
     return np.asarray(multihost_utils.process_allgather(value, tiled=True))
-
-
-def _map_arrays(tree, f):
-    if isinstance(tree, (tuple, list)):
-        return type(tree)(_map_arrays(t, f) for t in tree)
-    return f(tree)
 
 
 # -- the handshake ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 
 import keras
 import numpy as np
@@ -159,13 +160,13 @@ class BagBatches:
 
 def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
                    prefetch: int = 32, bags: BagBatches | None = None,
-                   place: Callable[[tuple], tuple] | None = None,
+                   share: Callable[[tuple], tuple] | None = None,
                    stack: int = 1) -> Iterator[tuple]:
     """``((inputs, output), label, weight)`` batches of one or more planned epochs (chunks),
     made ahead in a background thread; with ``bags``, the subword model's batches. With
     ``stack`` > 1, that many batches stacked along a second axis (JAX's several steps per
-    call), the last stack filled with zero-weight batches. ``place`` (in that thread too)
-    puts each batch where the step reads it."""
+    call), the last stack filled with zero-weight batches. ``share`` (in that thread too)
+    cuts each batch (stacked or not) to what this process feeds."""
     batches: queue.Queue = queue.Queue(maxsize=prefetch)
     done = object()
     failure: list[BaseException] = []
@@ -174,7 +175,7 @@ def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
     def hand_on() -> None:
         item = group[0] if stack == 1 else _stacked(group)
         group.clear()
-        batches.put(item if place is None else place(item))
+        batches.put(item if share is None else share(item))
 
     def produce() -> None:
         try:
@@ -274,7 +275,7 @@ def train_keras(
                                                         batch_dim_name="batch")
     else:  # tables on every device, each batch split; steps exchange their row updates
         distribution = keras.distribution.DataParallel(devices=devices)
-    distribution.auto_shard_dataset = False  # each process feeds its own slice (local_share)
+    distribution.auto_shard_dataset = False  # each process feeds its own slice (local_slice)
     keras.distribution.set_distribution(distribution)
     try:
         return _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume,
@@ -299,6 +300,8 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
     # By position: paths carry the model's instance name, which differs from run to run.
     variables = model.trainable_variables + model.non_trainable_variables
     process_index, processes = process()
+    # Several processes each feed their slice of every batch.
+    share = partial(local_slice, index=process_index, count=processes) if processes > 1 else None
     stack = model.steps_per_call
     if resume is not None:
         for k, variable in enumerate(variables):
@@ -325,7 +328,7 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
                 warnings.filterwarnings("ignore", "Your input ran out of data")
                 fit = model.fit(
                     padded_batches(source, examples_per_step(config), bags=bags,
-                                   place=_placement(process_index, processes), stack=stack),
+                                   share=share, stack=stack),
                     steps_per_epoch=steps,
                     initial_epoch=epoch_index,
                     epochs=epoch_index + 1,
@@ -358,37 +361,11 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
 
 def _stacked(batches: list):
     """Batches of the same shapes as one, each array stacked along a new second axis."""
-    if isinstance(batches[0], tuple):
-        return tuple(_stacked(list(parts)) for parts in zip(*batches, strict=True))
-    return np.stack(batches, axis=1)
+    return keras.tree.map_structure(lambda *arrays: np.stack(arrays, axis=1), *batches)
 
 
 def _zeros_like(batch):
-    if isinstance(batch, tuple):
-        return tuple(_zeros_like(part) for part in batch)
-    return np.zeros_like(batch)
-
-
-def _placement(process_index: int, processes: int) -> Callable[[tuple], tuple] | None:
-    """How a batch goes to the devices when a distribution splits it: several processes
-    each feed their slice of it (Keras makes the global array); one process puts it on its
-    devices here, in the producer thread, instead of in Keras' loop between steps."""
-    distribution = keras.distribution.distribution()
-    if distribution is None:
-        return None
-    if processes > 1:
-        return lambda batch: local_slice(batch, process_index, processes)
-    import jax
-
-    layouts: dict = {}
-
-    def place(batch):
-        leaves, tree = jax.tree.flatten(batch)
-        shardings = [layouts.setdefault(a.ndim, distribution.get_data_layout(a.shape)
-                                        .backend_layout) for a in leaves]
-        return jax.tree.unflatten(tree, jax.device_put(leaves, shardings))
-
-    return place
+    return keras.tree.map_structure(np.zeros_like, batch)
 
 
 def _table(model: keras.Model, k: int) -> np.ndarray:

@@ -347,7 +347,7 @@ def _agree_with_other_processes(split: bool, config: TrainConfig, vocab: Vocabul
     Returns what run.json records of the devices when batches are split."""
     from .cluster import agree, process
 
-    index, count = process()
+    _, count = process()
     described = None
     if split:
         described = {"devices": len(keras_devices()), "processes": count,
