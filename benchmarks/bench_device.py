@@ -8,6 +8,10 @@ or more the backends alternate and the medians are printed. Recipes: the default
 5 epochs) and --preset notebook (1 epoch), as the command line runs them.
 
     python benchmarks/bench_device.py [--rounds 1] [--backends jax tensorflow torch]
+        [--recipes word2vec notebook] [--batch-size N]
+
+--batch-size trains the recipes with another batch than their own (a GPU takes larger ones).
+A backend that fails is reported with its error's last line, and the others still run.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import time
 RECIPES = {"word2vec": {}, "notebook": {"epochs": 1}}
 
 
-def worker(preset_name: str) -> None:
+def worker(preset_name: str, batch_size: int | None) -> None:
     """Train one recipe on this process's backend; print one JSON line."""
     import keras
 
@@ -33,7 +37,8 @@ def worker(preset_name: str) -> None:
     from sgns.train import keras_devices
 
     corpus = newsgroups()
-    config = sgns.preset(preset_name, engine="keras", **RECIPES[preset_name])
+    overrides = {"batch_size": batch_size} if batch_size else {}
+    config = sgns.preset(preset_name, engine="keras", **RECIPES[preset_name], **overrides)
     result = sgns.train(corpus, config, verbose=False)
     epochs = result.info["epochs"]
     # Positive pairs, and with negatives drawn per pair by the stream, those too, fill steps.
@@ -41,7 +46,7 @@ def worker(preset_name: str) -> None:
     steps = sum(-(-int(e["pairs"] * per_positive) // config.batch_size) for e in epochs)
     q = quality(result.keyed_vectors())
     print(json.dumps({
-        "backend": keras.backend.backend(),
+        "backend": keras.backend.backend(), "batch_size": config.batch_size,
         "device": ", ".join(keras_devices()),
         "train_seconds": result.info["train_seconds"],
         "epoch_seconds": [e["seconds"] for e in epochs],
@@ -73,36 +78,53 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--backends", nargs="+", default=["jax", "tensorflow", "torch"])
+    parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES))
+    parser.add_argument("--batch-size", type=int, help="default: each recipe's own")
+    parser.add_argument("--timeout", type=float, help="seconds per backend run (default: none)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker)
+        worker(args.worker, args.batch_size)
         return
     installed = [b for b in args.backends if importlib.util.find_spec(b)]
     runs: dict[tuple[str, str], list[dict]] = {}
+    extra = ["--batch-size", str(args.batch_size)] if args.batch_size else []
     for _ in range(args.rounds):
-        for preset_name in RECIPES:
+        for preset_name in args.recipes:
             for backend in installed:
                 env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
-                done = subprocess.run([sys.executable, __file__, "--worker", preset_name],
-                                      env=env, capture_output=True, text=True)
+                try:
+                    done = subprocess.run([sys.executable, __file__, "--worker", preset_name,
+                                           *extra], env=env, capture_output=True, text=True,
+                                          timeout=args.timeout)
+                except subprocess.TimeoutExpired:
+                    print(f"{backend}, {preset_name}: timed out after {args.timeout:g} s",
+                          file=sys.stderr)
+                    continue
                 if done.returncode:
-                    sys.exit(f"{backend}, {preset_name}: failed\n{done.stderr[-3000:]}")
+                    last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                    print(f"{backend}, {preset_name}: failed: {last}", file=sys.stderr)
+                    print(done.stderr[-3000:], file=sys.stderr)
+                    continue
                 runs.setdefault((preset_name, backend), []).append(
                     json.loads(done.stdout.strip().splitlines()[-1]))
     print(f"pair stream alone: {stream_rate():,.0f} pairs/s (default recipe, one CPU thread)")
-    print("| recipe | backend | device | train s | s/epoch | vs jax | words/s | pairs/s | "
+    print("| recipe | batch | backend | device | train s | s/epoch | vs jax | words/s | pairs/s | "
           "ms/step | WS353 | SimLex |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for preset_name in RECIPES:
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for preset_name in args.recipes:
         base = None
         for backend in installed:
-            rows = runs[(preset_name, backend)]
+            rows = runs.get((preset_name, backend))
+            if not rows:
+                print(f"| {preset_name} | | {backend} | failed (above) | | | | | | | | |")
+                continue
             seconds = statistics.median(r["train_seconds"] for r in rows)
             base = base or seconds
             r = rows[0]
             epochs = len(r["epoch_seconds"])
-            print(f"| {preset_name} ({epochs} epoch{'s' * (epochs > 1)}) | {backend} | "
+            print(f"| {preset_name} ({epochs} epoch{'s' * (epochs > 1)}) | {r['batch_size']} | "
+                  f"{backend} | "
                   f"{r['device']} | {seconds:.1f} | {seconds / epochs:.1f} | "
                   f"{seconds / base:.2f} | {r['words'] / seconds:,.0f} | "
                   f"{r['pairs'] / seconds:,.0f} | {1000 * seconds / r['steps']:.2f} | "
