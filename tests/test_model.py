@@ -12,6 +12,8 @@ import pytest
 from sgns.config import TrainConfig
 from sgns.keras_engine import train_keras
 from sgns.model import CBOW, SkipGram
+from sgns.native import initial_tables
+from sgns.tables import uniform_rows
 from sgns.vectors import to_keyed_vectors
 from sgns.vocab import Vocabulary
 
@@ -125,6 +127,24 @@ def test_same_seed_same_keras_embeddings(topic_corpus, shared):
     a = train_keras(vocab.encode(topic_corpus), vocab, config, verbose=False)[0]
     b = train_keras(vocab.encode(topic_corpus), vocab, config, verbose=False)[0]
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("init", ["word2vec", "keras"])
+def test_every_backend_and_the_native_engine_start_from_the_same_tables(init):
+    # Drawn with numpy from the seed: this test runs on each backend, against the same numbers.
+    model = SkipGram(50, 8, init=init, seed=7, row_multiple=4)  # 52 rows: 2 of padding
+    center = _np(model.center_embedding.embeddings)
+    context = _np(model.context_embedding.embeddings)
+    assert center.shape == context.shape == (52, 8)
+    if init == "word2vec":
+        expected = initial_tables(50, 8, seed=7)
+        assert np.abs(center).max() <= 0.5 / 8
+    else:  # Keras' Embedding default: uniform in +-0.05, the output table drawn too
+        expected = uniform_rows(50, 8, 10, 7), uniform_rows(50, 8, 10, 8)
+        assert 0.04 < np.abs(center).max() <= 0.05 and 0.04 < np.abs(context).max() <= 0.05
+    np.testing.assert_array_equal(center[:50], expected[0])
+    np.testing.assert_array_equal(context[:50], expected[1])
+    assert not center[50:].any() and not context[50:].any()
 
 
 def _cbow_batch(vocab_size, n, width, seed):

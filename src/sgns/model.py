@@ -27,6 +27,7 @@ from keras import layers, ops
 
 from .config import INITS, OPTIMIZERS
 from .errors import SgnsError
+from .tables import uniform_rows
 
 
 class _TwoTables(keras.Model):
@@ -96,24 +97,21 @@ class _TwoTables(keras.Model):
         self.learning_rate = learning_rate
         self.sparse_optimizer = optimizer
         self.shared, self.group, self.negative = shared, max(1, group), negative
-        if init == "word2vec":
-            center_init = keras.initializers.RandomUniform(-0.5 / dim, 0.5 / dim, seed=seed)
-            context_init = "zeros"
-        else:
-            center_init = keras.initializers.RandomUniform(-0.05, 0.05, seed=seed)
-            context_init = keras.initializers.RandomUniform(
-                -0.05, 0.05, seed=None if seed is None else seed + 1
-            )
         input_name, output_name = self.table_names
         self.table_rows = (input_rows or vocab_size, vocab_size)  # the real rows
         padded = [-(-rows // row_multiple) * row_multiple for rows in self.table_rows]
+        # Drawn with numpy, so that every backend (and the native engine) starts the same.
+        if init == "word2vec":
+            center_init = _StartRows(self.table_rows[0], dim, seed)
+            context_init = "zeros"
+        else:  # Keras' Embedding default, uniform in +-0.05
+            center_init = _StartRows(self.table_rows[0], 10, seed)
+            context_init = _StartRows(vocab_size, 10, None if seed is None else seed + 1)
         self.input_embedding = layers.Embedding(
-            padded[0], dim, embeddings_initializer=_Padded(center_init, self.table_rows[0]),
-            name=input_name,
+            padded[0], dim, embeddings_initializer=center_init, name=input_name,
         )
         self.output_embedding = layers.Embedding(
-            padded[1], dim, embeddings_initializer=_Padded(context_init, vocab_size),
-            name=output_name,
+            padded[1], dim, embeddings_initializer=context_init, name=output_name,
         )
         self.dot = layers.Dot(axes=-1, name="dot")
         self.sigmoid = layers.Activation("sigmoid", name="sigmoid")
@@ -478,18 +476,19 @@ class SubwordSkipGram(_TwoTables):
         return rows, grads
 
 
-class _Padded(keras.initializers.Initializer):
-    """``initializer`` for the first ``rows`` rows, zeros past them."""
+class _StartRows(keras.initializers.Initializer):
+    """:func:`~sgns.tables.uniform_rows` for the first ``rows`` rows, zeros past them (the
+    padding that sharded tables need)."""
 
-    def __init__(self, initializer, rows: int) -> None:
-        self.initializer = keras.initializers.get(initializer)
-        self.rows = rows
+    def __init__(self, rows: int, scale: float, seed: int | None) -> None:
+        self.rows, self.scale, self.seed = rows, scale, seed
 
     def __call__(self, shape, dtype=None):
-        values = self.initializer((self.rows, *shape[1:]), dtype=dtype)
-        if shape[0] == self.rows:
-            return values
-        return ops.pad(values, ((0, shape[0] - self.rows), (0, 0)))
+        table = uniform_rows(self.rows, shape[1], self.scale, self.seed, total_rows=shape[0])
+        return ops.convert_to_tensor(table, dtype=dtype)
+
+    def get_config(self) -> dict:
+        return {"rows": self.rows, "scale": self.scale, "seed": self.seed}
 
 
 def _exchanged(updates, totals):

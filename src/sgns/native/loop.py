@@ -21,6 +21,7 @@ from ..config import TrainConfig
 from ..grow import Start
 from ..pairs import keep_probabilities, noise_distribution
 from ..progress import EpochBar
+from ..tables import uniform_rows
 from ..vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 from .kernels import (
     FASTMATH,
@@ -294,13 +295,7 @@ def initial_tables(
     (up to ``width``) are zero. The input table has ``input_rows`` rows (the vocabulary's size
     unless subwords add bucket rows), filled a block at a time so that no temporary copy of a
     large table is made."""
-    rng = np.random.default_rng(seed)
-    rows = input_rows or vocab_size
-    syn0 = np.zeros((rows, width or dim), dtype=np.float32)
-    block = 1 << 16
-    for first in range(0, rows, block):
-        last = min(rows, first + block)
-        syn0[first:last, :dim] = (rng.random((last - first, dim), dtype=np.float32) - 0.5) / dim
+    syn0 = uniform_rows(input_rows or vocab_size, dim, dim, seed, width=width)
     return syn0, np.zeros((vocab_size, width or dim), dtype=np.float32)
 
 
