@@ -263,3 +263,19 @@ def test_stacked_steps_in_one_call_equal_the_steps_one_by_one(optimizer):
     for a, b in zip(one.trainable_variables, stacked.trainable_variables, strict=True):
         np.testing.assert_allclose(_np(a), _np(b), atol=1e-6)
     assert not np.allclose(_np(one.output_embedding.embeddings), 0)  # it learnt something
+
+
+@pytest.mark.parametrize("devices,given,expected", [
+    (["cpu:0"], None, 4096), (["gpu:0"], None, 32768), (["gpu:0"], 512, 512),
+])
+def test_the_default_batch_suits_the_device(monkeypatch, topic_corpus, devices, given, expected):
+    import importlib
+
+    import sgns
+
+    # What Keras sees decides only the default batch (the steps still run on this CPU).
+    monkeypatch.setattr(importlib.import_module("sgns.train"), "keras_devices", lambda: devices)
+    config = TrainConfig(engine="keras", epochs=1, dim=8, batch_size=given)
+    result = sgns.train(topic_corpus, config, verbose=False)
+    assert result.info["params"]["batch_size"] == expected
+    assert result.info["engine"] == "keras" and result.info["devices"] == devices

@@ -251,7 +251,9 @@ def train_keras(
     process when several train together (:mod:`sgns.cluster`); ``shard_tables`` also splits
     the rows of both tables across them (``keras.distribution.ModelParallel``). ``start``
     holds rows to start from (a continued run's, or pretrained vectors)."""
-    config = config.for_engine("keras")
+    from .train import keras_accelerated
+
+    config = config.for_engine("keras", accelerator=keras_accelerated())
     if not (data_parallel or shard_tables):
         return _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume,
                       start_epoch, start, 1)

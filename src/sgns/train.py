@@ -160,8 +160,12 @@ def resolve_engine(engine: str) -> str:
     """``auto`` means the Keras engine when Keras sees an accelerator, else the native one."""
     if engine != "auto":
         return engine
-    devices = keras_devices()
-    return "keras" if any(not d.startswith("cpu") for d in devices) else "native"
+    return "keras" if keras_accelerated() else "native"
+
+
+def keras_accelerated() -> bool:
+    """Whether Keras sees a GPU or TPU."""
+    return any(not d.startswith("cpu") for d in keras_devices())
 
 
 def keras_devices() -> list[str]:
@@ -258,7 +262,7 @@ def train(
     if encoded.n_tokens < 2:
         raise SgnsError("the corpus has fewer than two tokens in the vocabulary")
     engine = resume.engine if resume is not None else resolve_engine(config.engine)
-    config = config.for_engine(engine)
+    config = config.for_engine(engine, accelerator=engine == "keras" and keras_accelerated())
     if (data_parallel or shard_tables) and engine != "keras":
         raise SgnsError("data-parallel training and sharded tables are for the Keras engine "
                         "(--engine keras)")
@@ -290,6 +294,7 @@ def train(
         "tokens_in_vocabulary": encoded.n_tokens,
         "engine": engine,
         "backend": "numba" if engine == "native" else _keras_backend(),
+        **({"devices": keras_devices()} if engine == "keras" else {}),
         "params": config.to_dict(),
         **({"distribution": distribution} if distribution else {}),
         **(run_info or {}),
