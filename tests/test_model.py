@@ -265,17 +265,21 @@ def test_stacked_steps_in_one_call_equal_the_steps_one_by_one(optimizer):
     assert not np.allclose(_np(one.output_embedding.embeddings), 0)  # it learnt something
 
 
-@pytest.mark.parametrize("devices,given,expected", [
-    (["cpu:0"], None, 4096), (["gpu:0"], None, 32768), (["gpu:0"], 512, 512),
+@pytest.mark.parametrize("devices,given,model,expected", [
+    (["cpu:0"], None, {}, 4096), (["gpu:0"], None, {}, 32768), (["gpu:0"], 512, {}, 512),
+    # CBOW and subwords diverged at 32768 (a step sums its examples' gradients)
+    (["gpu:0"], None, {"model": "cbow"}, 4096),
+    (["gpu:0"], None, {"subwords": True, "buckets": 1000, "lr": 0.01}, 4096),
 ])
-def test_the_default_batch_suits_the_device(monkeypatch, topic_corpus, devices, given, expected):
+def test_the_default_batch_suits_the_device(monkeypatch, topic_corpus, devices, given, model,
+                                            expected):
     import importlib
 
     import sgns
 
     # What Keras sees decides only the default batch (the steps still run on this CPU).
     monkeypatch.setattr(importlib.import_module("sgns.train"), "keras_devices", lambda: devices)
-    config = TrainConfig(engine="keras", epochs=1, dim=8, batch_size=given)
+    config = TrainConfig(engine="keras", epochs=1, dim=8, batch_size=given, **model)
     result = sgns.train(topic_corpus, config, verbose=False)
     assert result.info["params"]["batch_size"] == expected
     assert result.info["engine"] == "keras" and result.info["devices"] == devices

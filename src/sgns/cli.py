@@ -216,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "dim x 4 bytes, twice while training (the table and its checkpoint copy): "
                     f"800 MB for the table at 2M x 100 [default: {d.buckets}]")
     m.add_argument("--batch-size", type=int,
-                   help=f"keras engine: pairs per step [default: {CPU_BATCH} on a CPU, "
-                   f"{ACCELERATOR_BATCH} on a GPU or TPU]")
+                   help=f"keras engine: pairs per step [default: {ACCELERATOR_BATCH} for "
+                   f"skip-gram on a GPU or TPU, else {CPU_BATCH}]")
     m.add_argument("--optimizer", choices=OPTIMIZERS,
                    help=f"keras engine: sparse SGD or lazy Adam [default: {d.optimizer}]")
     m.add_argument("--shared-negatives", type=int,

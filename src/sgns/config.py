@@ -30,9 +30,10 @@ DEFAULT_LR = {
 
 OPTIMIZERS = ("sgd", "adam")
 # The Keras engine's pairs per step when none is given. A GPU is used well only by large steps:
-# on an H200, 32768 trained 1.5x (JAX) and 5.7x (PyTorch) faster than 4096, to the same quality
-# (benchmarks/bench_device.py --batch-size, README "The Keras engine on a GPU"); on this CPU,
-# 4096 is the faster.
+# on an H200, skip-gram at 32768 trained 1.5x (JAX) and 5.7x (PyTorch) faster than at 4096, to
+# the same quality (README "The Keras engine on a GPU"); on a CPU, 4096 is the faster. CBOW and
+# subwords keep 4096: a step sums its examples' gradients, and at 32768 both diverged at their
+# default learning rates.
 CPU_BATCH, ACCELERATOR_BATCH = 4096, 32768
 INITS = ("word2vec", "keras")
 SCHEDULES = ("linear", "constant")
@@ -119,11 +120,12 @@ class TrainConfig:
     def for_engine(self, engine: str, accelerator: bool = False) -> TrainConfig:
         """This configuration with the learning rate filled in for ``engine`` (``native`` or
         ``keras``) when it was left to the default, and on the Keras engine the batch size:
-        ``ACCELERATOR_BATCH`` when it trains on a GPU or TPU (``accelerator``), else
+        ``ACCELERATOR_BATCH`` for skip-gram on a GPU or TPU (``accelerator``), else
         ``CPU_BATCH``."""
         if engine == "keras" and self.batch_size is None:
+            large = accelerator and self.model == "skipgram" and not self.subwords
             return self.replace(
-                batch_size=ACCELERATOR_BATCH if accelerator else CPU_BATCH).for_engine(engine)
+                batch_size=ACCELERATOR_BATCH if large else CPU_BATCH).for_engine(engine)
         if self.lr is not None:
             return self
         model = self.model

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `sgns train --engine keras` from the command line on 20 Newsgroups, as a user runs it on
+# whatever device Keras sees: per backend and model, the wall time, training seconds, batch,
+# devices and per-epoch seconds from run.json, then `sgns evaluate` of the run folder.
+#
+#     bash benchmarks/bench_keras_cli.sh          # the runs below; logs in $OUT (default /tmp)
+#
+# Offline: set SGNS_20NEWS_ARCHIVE to the 20 Newsgroups archive.
+set -u
+OUT=${OUT:-/tmp}
+one() {
+  name=$1; backend=$2; shift 2
+  s=$(date +%s.%N)
+  KERAS_BACKEND=$backend timeout 300 python3 -m sgns train --corpus 20newsgroups \
+    --engine keras --out "/tmp/sgns-bench-$name" --overwrite --no-plots --quiet "$@" \
+    > "$OUT/$name.log" 2>&1
+  rc=$?; e=$(date +%s.%N)
+  KERAS_BACKEND=$backend timeout 120 python3 -m sgns evaluate "/tmp/sgns-bench-$name" \
+    > "$OUT/$name.eval" 2>&1
+  python3 - "$name" "$backend" "$rc" "$s" "$e" "$*" <<'PY'
+import json, sys
+name, backend, rc, s, e, args = sys.argv[1:]
+try:
+    info = json.load(open(f"/tmp/sgns-bench-{name}/run.json"))
+except OSError as exc:
+    sys.exit(f"{name} [{backend}]: rc={rc}, no run.json ({exc})")
+seconds = [round(x["seconds"], 2) for x in info["epochs"]]
+print(f"{name} [{backend}] {args}: rc={rc} wall={float(e) - float(s):.1f}s "
+      f"train={info['train_seconds']:.2f}s batch={info['params']['batch_size']} "
+      f"devices={info.get('devices')} epochs={seconds}")
+PY
+  tail -4 "$OUT/$name.eval"; tail -2 "$OUT/$name.log"
+}
+one skipgram-jax jax
+one skipgram-torch torch
+one skipgram-jax-4096 jax --batch-size 4096
+one cbow-jax jax --model cbow
+one cbow-torch torch --model cbow
+one subwords-jax jax --subwords
