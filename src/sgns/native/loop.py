@@ -44,6 +44,10 @@ WINDOW, PAIR, BAGS = 0, 1, 2
 # while the current one trains: random output rows are the memory latency that counts (2
 # measured a little better than 1 or 3, by hand).
 AHEAD = 2
+# Each worker's generator state lies in a cache line of its own (16 x 8 bytes apart): every
+# draw writes it, and side by side the workers' states would bounce one line between the cores
+# (false sharing).
+STATE_STRIDE = 16
 
 
 def row_width(dim: int) -> int:
@@ -416,7 +420,8 @@ def train_native(
                     piece = int(sum(chunk.starts[b] - chunk.starts[a] for a, b in ranges[s]))
                     # Seeded by (seed, epoch, chunk, slice) alone: a resumed run draws the same.
                     seeds = np.random.SeedSequence([config.seed, epoch, c, s])
-                    states = seeds.generate_state(config.workers, np.uint64).reshape(-1, 1)
+                    states = np.zeros((config.workers, STATE_STRIDE), dtype=np.uint64)
+                    states[:, 0] = seeds.generate_state(config.workers, np.uint64)
                     _train_slice(
                         syn0, syn1, chunk.ids, chunk.starts, ranges[s], keep, accept, alias,
                         config.window, config.shrink_window, negative, model, update,
