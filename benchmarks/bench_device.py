@@ -43,10 +43,11 @@ def worker(preset_name: str, batch_size: int | None) -> None:
     epochs = result.info["epochs"]
     # Positive pairs, and with negatives drawn per pair by the stream, those too, fill steps.
     per_positive = 1 + (0 if config.shared_negatives else config.negative)
-    steps = sum(-(-int(e["pairs"] * per_positive) // config.batch_size) for e in epochs)
+    batch = result.info["params"]["batch_size"]  # the default suits the device
+    steps = sum(-(-int(e["pairs"] * per_positive) // batch) for e in epochs)
     q = quality(result.keyed_vectors())
     print(json.dumps({
-        "backend": keras.backend.backend(), "batch_size": config.batch_size,
+        "backend": keras.backend.backend(), "batch_size": batch,
         "device": ", ".join(keras_devices()),
         "train_seconds": result.info["train_seconds"],
         "epoch_seconds": [e["seconds"] for e in epochs],
