@@ -203,11 +203,12 @@ def test_subword_exports_need_a_subword_run(tmp_path, topic_corpus, capsys):
 
 
 @pytest.mark.parametrize("whole", [False, True])
-def test_keras_subword_step_equals_dense_autodiff_step(whole):
+@pytest.mark.parametrize("negative", [0, 3])
+def test_keras_subword_step_equals_dense_autodiff_step(whole, negative):
     """One sparse SGD step of the subword model against JAX's gradient of the same loss (with
     ``whole``, fastText's: each bag row's gradient times the bag's size). The shared
-    negatives get weight 0 here (they are drawn inside the step; their update is the
-    skip-gram model's, tested in test_model.py)."""
+    negatives are drawn inside the step: the noise here is all on one word, so that every
+    draw is that word, and each used pair adds ``negative`` times its negative loss."""
     import jax
     import jax.numpy as jnp
     import keras
@@ -219,10 +220,11 @@ def test_keras_subword_step_equals_dense_autodiff_step(whole):
     spec = SubwordSpec(3, 4, 20)
     starts, ids = spec.bags(words)
     vocab_size, dim, lr, window, batch = len(words), 8, 0.2, 2, 6
+    noise_word = 4
     model = SubwordSkipGram(vocab_size, dim, window=window, input_rows=vocab_size + 20,
                             whole_gradient=whole,
-                            learning_rate=lr, init="keras", seed=3, shared=2, negative=0,
-                            group=4, noise=np.full(vocab_size, 1 / vocab_size),
+                            learning_rate=lr, init="keras", seed=3, shared=2,
+                            negative=negative, group=4, noise=np.eye(vocab_size)[noise_word],
                             batch_size=batch)
     model.compile()
     variables = (model.input_embedding.embeddings, model.output_embedding.embeddings)
@@ -253,7 +255,9 @@ def test_keras_subword_step_equals_dense_autodiff_step(whole):
         hidden = jnp.stack([bag_vector(tables[0][b]) for b in bags])
         x = jnp.einsum("bd,bwd->bw", hidden, tables[1][contexts])
         used = (contexts != 0) * weight[:, None]
-        return jnp.sum(used * (jax.nn.softplus(x) - x))
+        # -log(1 - sigmoid(h . o)) = softplus(h . o), the noise word's row as every negative
+        negatives = negative * jax.nn.softplus(hidden @ tables[1][noise_word])
+        return jnp.sum(used * (jax.nn.softplus(x) - x + negatives[:, None]))
 
     grads = [np.array(g) for g in jax.grad(loss)([jnp.array(t) for t in before])]
     for variable, start, grad in zip(variables, before, grads, strict=True):

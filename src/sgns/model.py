@@ -184,7 +184,8 @@ class _TwoTables(keras.Model):
             # Rows are split into groups, each with its own `shared` negatives: (groups, shared, d).
             groups = ops.shape(negatives)[0]
             cg = ops.reshape(c, (groups, -1, self.dim))
-            share = ops.reshape(weight * label * (self.negative / self.shared), (groups, -1, 1))
+            per_group = ops.shape(negatives)[1]
+            share = ops.reshape(weight * label * (self.negative / per_group), (groups, -1, 1))
             xn = ops.einsum("gbd,gkd->gbk", cg, negatives)
             dxn = share * ops.sigmoid(xn)
             from_negatives = ops.einsum("gbk,gkd->gbd", dxn, negatives)
@@ -192,6 +193,10 @@ class _TwoTables(keras.Model):
             grad_n = ops.einsum("gbk,gbd->gkd", dxn, cg)
             loss = loss + ops.reshape(ops.sum(share * ops.softplus(xn), axis=-1), (-1,))
         return grad_c, grad_o, grad_n, loss
+
+    def _negative_shape(self, batch) -> tuple[int, int]:
+        """``(groups, negatives per group)`` for a batch of ``batch`` pairs."""
+        return self._groups(batch), self.shared
 
     def _groups(self, batch) -> int:
         """How many groups of about ``group`` rows a batch splits into evenly."""
@@ -254,7 +259,7 @@ class _TwoTables(keras.Model):
             # The seed generator's state is a raw uint32[2] key: split it, keep one half.
             key, draw = jax.random.split(non_trainable[rng_index])
             noise_cdf = non_trainable[nt[id(self._noise_cdf)]]
-            shape = (self._groups(context.shape[0]), self.shared)
+            shape = self._negative_shape(context.shape[0])
             neg_ids = self._draw_negatives(noise_cdf, jax.random.uniform(draw, shape))
             negatives = tables[1][neg_ids]
         grad_c, grad_o, grad_n, loss = self._gradients(c, o, label, weight, negatives)
@@ -307,7 +312,7 @@ class _TwoTables(keras.Model):
         weight_sum = ops.sum(weight)
         if self.shared:
             key = ops.copy(self._rng.state.value)  # kept when the step is padding only
-            shape = (self._groups(ops.shape(context)[0]), self.shared)
+            shape = self._negative_shape(ops.shape(context)[0])
             uniform = keras.random.uniform(shape, seed=self._rng)
             neg_ids = self._draw_negatives(self._noise_cdf.value, uniform)
             negatives = ops.take(context_table.value, neg_ids, axis=0)
@@ -459,6 +464,42 @@ class SubwordSkipGram(_TwoTables):
     def _hidden(self, table, inputs):
         # One hidden vector per (example, window slot) pair, as _pairs lays the outputs out.
         return ops.repeat(self._bag_means(table, *inputs), self.pairs_per_example, axis=0)
+
+    def _negative_shape(self, batch) -> tuple[int, int]:
+        """Groups of whole examples share negatives (an example's pairs share its hidden
+        vector, so its negatives are scored once): the group nearest ``group`` pairs that
+        splits the batch evenly, with ``shared`` negatives per ``group`` pairs."""
+        if not isinstance(batch, int):  # traced with an unknown batch dimension (TensorFlow)
+            batch = self.batch_size * self.pairs_per_example
+        per = self.pairs_per_example
+        examples = batch // per
+        size = min((d for d in range(1, examples + 1) if examples % d == 0),
+                   key=lambda d: abs(d * per - self.group))
+        return examples // size, max(1, round(self.shared * size * per / self.group))
+
+    def _gradients(self, c, o, label, weight, negatives):
+        """The positive pairs as skip-gram's; the negatives once per example, not once per
+        pair: with the example's hidden vector ``h`` and the sum ``n`` of its pairs' shares,
+        ``n * sigmoid(h . x)`` is what its pairs' terms add up to, at 1/(2 * window) of the
+        cost. The example's negative terms are put on its first pair, whose gradient
+        :meth:`_input_updates` sums with the others'."""
+        grad_c, grad_o, _, loss = super()._gradients(c, o, label, weight, None)
+        if negatives is None:
+            return grad_c, grad_o, None, loss
+        per, groups = self.pairs_per_example, ops.shape(negatives)[0]
+        hidden = ops.reshape(c, (-1, per, self.dim))[:, 0]  # the same for all of its pairs
+        share = ops.sum(ops.reshape(weight * label, (-1, per)), axis=1) * (
+            self.negative / ops.shape(negatives)[1])
+        hg = ops.reshape(hidden, (groups, -1, self.dim))
+        share = ops.reshape(share, (groups, -1, 1))
+        xn = ops.einsum("gbd,gkd->gbk", hg, negatives)
+        dxn = share * ops.sigmoid(xn)
+        first = ops.reshape(ops.cast(ops.equal(ops.arange(per), 0), "float32"), (1, per, 1))
+        from_negatives = ops.reshape(ops.einsum("gbk,gkd->gbd", dxn, negatives), (-1, 1, self.dim))
+        grad_c = grad_c + ops.reshape(from_negatives * first, (-1, self.dim))
+        negative_loss = ops.reshape(ops.sum(share * ops.softplus(xn), axis=-1), (-1, 1))
+        loss = loss + ops.reshape(negative_loss * first[..., 0], (-1,))
+        return grad_c, grad_o, ops.einsum("gbk,gbd->gkd", dxn, hg), loss
 
     def _pairs(self, outputs, label, weight):
         used = ops.cast(ops.not_equal(outputs, 0), "float32")
