@@ -334,3 +334,20 @@ def keras_numpy(variable):
     import keras
 
     return keras.ops.convert_to_numpy(variable.value)
+
+
+@pytest.mark.parametrize("examples,expected", [
+    (372, (31, 15)),  # the default step: groups of 12 windows (240 pairs), 15 negatives each
+    (373, (373, 1)),  # a prime: one window a group, one negative (16 per 256 pairs, rounded)
+    (1, (1, 1)),
+])
+def test_keras_subword_negatives_are_shared_by_whole_windows(examples, expected):
+    from sgns.model import SubwordSkipGram
+
+    vocab_size = 50
+    model = SubwordSkipGram(vocab_size, 4, window=10, input_rows=vocab_size + 10, shared=16,
+                            group=256, noise=np.full(vocab_size, 1 / vocab_size),
+                            batch_size=examples)
+    groups, per_group = model._negative_shape(examples * 20)
+    assert (groups, per_group) == expected
+    assert examples % groups == 0  # every group holds whole windows
