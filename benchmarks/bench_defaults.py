@@ -4,9 +4,10 @@
 Keras engine: negatives drawn per pair by the pair stream, or shared by groups of pairs inside
 the step (several group sizes). Native engine: learning rates around word2vec's 0.025, and
 the pair-by-pair update order. With --model cbow: learning rates for CBOW on both engines;
-with --model subwords: for subwords (skip-gram) on the Keras engine.
+with --model subwords: for subwords (skip-gram) on the Keras engine; with --model
+cbow-subwords: for CBOW with subwords on the Keras engine.
 
-    python benchmarks/bench_defaults.py [--seeds 1 2] [--model cbow|subwords]
+    python benchmarks/bench_defaults.py [--seeds 1 2] [--model cbow|subwords|cbow-subwords]
 """
 
 from __future__ import annotations
@@ -47,15 +48,23 @@ SUBWORD_CANDIDATES = [
 ]
 
 
+# CBOW with subwords on the Keras engine: the bag is every row of the window.
+CBOW_SUBWORD_CANDIDATES = [
+    ("keras", "lr 0.02", dict(lr=0.02, subwords=True)),
+    ("keras", "lr 0.05 (default)", dict(lr=0.05, subwords=True)),
+    ("keras", "lr 0.1", dict(lr=0.1, subwords=True)),
+]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
-    parser.add_argument("--model", choices=("skipgram", "cbow", "subwords"),
+    parser.add_argument("--model", choices=("skipgram", "cbow", "subwords", "cbow-subwords"),
                         default="skipgram")
     args = parser.parse_args()
-    candidates = {"cbow": CBOW_CANDIDATES, "subwords": SUBWORD_CANDIDATES}.get(args.model,
-                                                                              CANDIDATES)
-    model = "cbow" if args.model == "cbow" else "skipgram"
+    candidates = {"cbow": CBOW_CANDIDATES, "subwords": SUBWORD_CANDIDATES,
+                  "cbow-subwords": CBOW_SUBWORD_CANDIDATES}.get(args.model, CANDIDATES)
+    model = "cbow" if args.model.startswith("cbow") else "skipgram"
     corpus = newsgroups()
     sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1), verbose=False)
     print(f"{args.model}; seeds {args.seeds}; seconds are training time, quality the mean "

@@ -146,7 +146,6 @@ def test_subword_errors(tmp_path, topic_corpus, capsys):
         (["--subwords", "--min-n", "0"], "min_n must be >= 1"),
         (["--min-n", "2"], "--min-n set(s) the subword model: add --subwords"),
         (["--buckets", "10", "--max-n", "4"], "--max-n, --buckets set(s) the subword model"),
-        (["--subwords", "--engine", "keras", "--model", "cbow"], "native engine only"),
         (["--subwords", "--engine", "keras", "--shared-negatives", "0"],
          "--shared-negatives must be at least 1"),
         (["--subwords", "--update", "pair"], "update='pair'"),
@@ -265,6 +264,60 @@ def test_keras_subword_step_equals_dense_autodiff_step(whole, negative):
                                    start - lr * np.array(grad), atol=1e-6)
 
 
+@pytest.mark.parametrize("negative", [0, 3])
+def test_keras_subword_cbow_step_equals_dense_autodiff_step(negative):
+    """One sparse SGD step of fastText's CBOW against JAX's gradient of the same loss: the
+    mean of all the window's rows (its words' own rows and n-grams) scored against the
+    center word, every row of the bag getting the whole gradient. As above, the noise is all
+    on one word, so that every negative draw is known."""
+    import jax
+    import jax.numpy as jnp
+    import keras
+
+    from sgns.model import SubwordCBOW
+    from sgns.subwords import window_bags
+
+    words = ["", "apple", "apples", "banana", "grape", "grapes", "melon"]
+    spec = SubwordSpec(3, 4, 20)
+    starts, ids = spec.bags(words)
+    vocab_size, dim, lr, window, batch, noise_word = len(words), 8, 0.05, 2, 6, 4
+    model = SubwordCBOW(vocab_size, dim, window=window, input_rows=vocab_size + 20,
+                        learning_rate=lr, init="keras", seed=3, shared=2, negative=negative,
+                        group=2, noise=np.eye(vocab_size)[noise_word], batch_size=batch)
+    model.compile()
+    variables = (model.input_embedding.embeddings, model.output_embedding.embeddings)
+    before = [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
+    rng = np.random.default_rng(1)
+    windows = rng.integers(1, vocab_size, (batch, 2 * window)).astype(np.int32)
+    windows[rng.random(windows.shape) < 0.3] = 0
+    windows[:, 0] = rng.integers(1, vocab_size, batch)
+    windows[1, 1] = windows[1, 0]  # a word twice in one window
+    center = np.array([1, 2, 2, 5, 3, 6], dtype=np.int32)
+    weight = np.ones(batch, dtype=np.float32)
+    weight[4] = 0.0  # a padding example
+    rows, owner, n = window_bags(windows, starts, ids, 256)
+    assert n == batch
+    step = (((rows, owner), center[:, None]), np.ones(batch, np.float32), weight)
+    model.fit((step for _ in range(1)), steps_per_epoch=1, epochs=1, verbose=0)
+
+    def loss(tables):
+        total = 0.0
+        for k in range(batch):
+            bag = np.concatenate([ids[starts[w]:starts[w + 1]] for w in windows[k]])
+            mean, summed = tables[0][bag].mean(0), tables[0][bag].sum(0)
+            # The mean's value, with the sum's gradient: each row gets the whole gradient.
+            hidden = jax.lax.stop_gradient(mean) + summed - jax.lax.stop_gradient(summed)
+            x = hidden @ tables[1][center[k]]
+            noise = negative * jax.nn.softplus(hidden @ tables[1][noise_word])
+            total = total + weight[k] * (jax.nn.softplus(x) - x + noise)
+        return total
+
+    grads = [np.array(g) for g in jax.grad(loss)([jnp.array(t) for t in before])]
+    for variable, start, grad in zip(variables, before, grads, strict=True):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(variable.value),
+                                   start - lr * np.array(grad), atol=1e-6)
+
+
 def test_bag_batches_cut_a_batch_whose_bags_do_not_fit():
     from sgns.keras_engine import BagBatches
     from sgns.vocab import Vocabulary
@@ -290,9 +343,35 @@ def test_bag_batches_cut_a_batch_whose_bags_do_not_fit():
         bags(((window, center), np.ones(4, np.float32), np.ones(4, np.float32)))
 
 
-def test_keras_subwords_group_topics_and_build_unseen_words(topic_corpus, tmp_path, capsys):
+def test_cbow_bag_batches_hold_each_windows_bags_and_cut_whole_windows():
+    from sgns.keras_engine import BagBatches
+    from sgns.vocab import Vocabulary
+
+    vocab = Vocabulary(["a", "bb", "ccccccccccccc"], [5, 4, 3])
+    bags = BagBatches(vocab, TrainConfig(subwords=True, model="cbow", buckets=50,
+                                         batch_size=4, window=1))
+    starts, ids = bags.starts, bags.ids
+    window = np.array([[2, 1], [3, 0], [1, 2], [3, 3], [0, 0]], dtype=np.int32)
+    center = np.array([3, 1, 3, 2, 0], dtype=np.int32)
+    bags.size = 120  # room for about two windows of the long word: the batch is cut
+    batches = bags(((window, center), np.ones(5, np.float32), (center > 0).astype(np.float32)))
+    assert len(batches) >= 2
+    seen = []
+    for ((rows, owner), out), _label, weight in batches:
+        assert rows.shape == owner.shape == (120,) and out.shape == (5, 1)
+        for k in np.flatnonzero(weight):
+            seen.append((int(out[k, 0]), tuple(rows[(owner == k) & (rows != 0)])))
+    want = [(int(c), tuple(np.concatenate([ids[starts[w]:starts[w + 1]] for w in window[k]])))
+            for k, c in enumerate(center) if c]
+    assert sorted(seen) == sorted(want)  # every window once, with all its words' bags
+
+
+@pytest.mark.parametrize("model,lr", [("skipgram", 0.05), ("cbow", 0.02)])
+def test_keras_subwords_group_topics_and_build_unseen_words(topic_corpus, model, lr):
+    # CBOW's bag holds every row of the window, and a step adds up all the bags' gradients:
+    # on this tiny vocabulary it wants a lower rate.
     config = _config(engine="keras", epochs=4, batch_size=256, shared_negatives=4,
-                     shared_group=64, lr=0.05, window=4)
+                     shared_group=64, lr=lr, window=4, model=model)
     result = train(topic_corpus, config, verbose=False)
     kv = result.keyed_vectors()
     fruit, cars = ["apple", "banana", "cherry", "grape"], ["engine", "wheel", "brake", "piston"]
@@ -304,6 +383,7 @@ def test_keras_subwords_group_topics_and_build_unseen_words(topic_corpus, tmp_pa
     assert result.bucket_rows.shape == (config.buckets, config.dim)
     # The default rate (README, "The measurements behind the defaults"): its own on Keras.
     assert TrainConfig(subwords=True).for_engine("keras").lr == 0.06
+    assert TrainConfig(subwords=True, model="cbow").for_engine("keras").lr == 0.05
     assert TrainConfig(subwords=True).for_engine("native").lr == 0.025
 
 

@@ -23,10 +23,10 @@ from .cluster import local_slice, process, to_host
 from .config import TrainConfig
 from .errors import SgnsError
 from .grow import Start
-from .model import MODELS, SubwordSkipGram
+from .model import MODELS, SUBWORD_MODELS
 from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
 from .progress import EpochBar
-from .subwords import flat_bags
+from .subwords import flat_bags, window_bags
 from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 
 # Steps run by one compiled call, by backend. Measured by hand on 20 Newsgroups: on TensorFlow
@@ -71,8 +71,9 @@ def pair_config(config: TrainConfig) -> PairConfig:
 
 def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
                 row_multiple: int = 1) -> keras.Model:
-    """The config's model (``SkipGram``, ``CBOW`` or ``SubwordSkipGram``), compiled, with its
-    learning rate; ``row_multiple`` pads the tables' rows (see ``_TwoTables``)."""
+    """The config's model (``SkipGram``, ``CBOW``, ``SubwordSkipGram`` or ``SubwordCBOW``),
+    compiled, with its learning rate; ``row_multiple`` pads the tables' rows (see
+    ``_TwoTables``)."""
     steps, stacked = steps_per_call(), keras.backend.backend() in STACKED
     if config.schedule == "linear":
         learning_rate = keras.optimizers.schedules.PolynomialDecay(
@@ -83,7 +84,7 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
     subwords = {}
     if config.subwords:
         subwords = dict(window=config.window, input_rows=vocab.size + config.buckets)
-    model = (SubwordSkipGram if config.subwords else MODELS[config.model])(
+    model = (SUBWORD_MODELS if config.subwords else MODELS)[config.model](
         vocab.size,
         config.dim,
         **subwords,
@@ -123,39 +124,47 @@ class _ChunkPlans:
 
 class BagBatches:
     """Turns CBOW-layout batches ``((window, center), label, weight)`` into the subword
-    model's ``(((rows, owner), window), label, weight)``: the centers' bags of rows laid end
-    to end in ``size`` slots. A batch whose bags do not fit is cut in two (or more), each
-    padded with zero-weight examples, so that every step has the same shapes."""
+    models' ``(((rows, owner), outputs), label, weight)``: for skip-gram the centers' bags of
+    rows laid end to end in ``size`` slots, the window as the outputs; for CBOW each window's
+    bags together, the center (a ``(batch, 1)`` matrix) as the output. A batch whose bags do
+    not fit is cut in two (or more), each padded with zero-weight examples, so that every step
+    has the same shapes."""
 
     def __init__(self, vocab: Vocabulary, config: TrainConfig, multiple: int = 1) -> None:
         from .pairs import keep_probabilities
 
         self.starts, self.ids = config.subword_spec().bags(vocab.words)
         self.batch_size = examples_per_step(config)
+        self.cbow = config.model == "cbow"
         # Room for a batch of bags of the size that tokens have on average after subsampling,
-        # with a margin, and for the longest bag.
+        # with a margin, and for the longest bag; a CBOW example holds its window's words, about
+        # window + 1 with word2vec's shrunk windows and at most 2 * window.
         lengths = np.diff(self.starts)
         seen = vocab.counts * keep_probabilities(vocab.counts, config.sample)
         mean = float((lengths * seen).sum() / max(seen.sum(), 1.0))
-        size = int(1.25 * mean * self.batch_size) + int(lengths.max())
+        words, most = (config.window + 1, 2 * config.window) if self.cbow else (1, 1)
+        size = int(1.25 * mean * words * self.batch_size) + most * int(lengths.max())
         self.size = -(-size // multiple) * multiple  # split evenly across devices
 
     def __call__(self, batch: tuple) -> list[tuple]:
         (window, center), label, weight = batch
+        # What the bags are made of, and what they are scored against.
+        sources, outputs = (window, center[:, None]) if self.cbow else (center, window)
+        make = window_bags if self.cbow else flat_bags
         out = []
         while True:
-            rows, owner, n = flat_bags(center, self.starts, self.ids, self.size)
+            rows, owner, n = make(sources, self.starts, self.ids, self.size)
             if n == 0:  # the room holds the longest bag: only a smaller size gets here
                 raise SgnsError(f"a bag of rows longer than the step's {self.size} slots")
-            if n == len(center):
-                return [*out, (((rows, owner), window), label, weight)]
-            pad = len(center) - n  # the rest goes on in a batch of its own
+            if n == len(sources):
+                return [*out, (((rows, owner), outputs), label, weight)]
+            pad = len(sources) - n  # the rest goes on in a batch of its own
             head = [np.concatenate([a[:n], np.zeros((pad, *a.shape[1:]), a.dtype)])
-                    for a in (window, label, weight)]
+                    for a in (outputs, label, weight)]
             out.append((((rows, owner), head[0]), head[1], head[2]))
-            window, center, label, weight = (
+            sources, outputs, label, weight = (
                 np.concatenate([a[n:], np.zeros((n, *a.shape[1:]), a.dtype)])
-                for a in (window, center, label, weight))
+                for a in (sources, outputs, label, weight))
 
 
 def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,

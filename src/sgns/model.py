@@ -517,6 +517,20 @@ class SubwordSkipGram(_TwoTables):
         return rows, grads
 
 
+class SubwordCBOW(SubwordSkipGram):
+    """fastText's CBOW (Bojanowski et al., 2017): the mean of all the window's input rows, each
+    context word's own row and its n-grams' rows together, predicts the center word,
+    ``sigmoid(mean(input[bag]) . output[center])``. Inputs are ``((rows, owner), center)``:
+    the window's bags laid end to end per example (:func:`sgns.subwords.window_bags`) and a
+    ``(batch, 1)`` matrix of the center ids. The same step as :class:`SubwordSkipGram`, with
+    one output word per example: every row of the bag gets the hidden vector's whole gradient,
+    as in fastText and the native engine."""
+
+    def __init__(self, vocab_size: int, dim: int, *, window: int, **kwargs) -> None:
+        super().__init__(vocab_size, dim, window=window, **kwargs)
+        self.pairs_per_example = 1
+
+
 class _StartRows(keras.initializers.Initializer):
     """:func:`~sgns.tables.uniform_rows` for the first ``rows`` rows, zeros past them (the
     padding that sharded tables need)."""
@@ -656,6 +670,7 @@ def _scatter_set(variable, rows, values) -> None:
 
 
 MODELS = {"skipgram": SkipGram, "cbow": CBOW}
+SUBWORD_MODELS = {"skipgram": SubwordSkipGram, "cbow": SubwordCBOW}
 
 
 def draw_diagram(vocab_size: int, dim: int, path) -> bool:

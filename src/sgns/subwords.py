@@ -125,6 +125,20 @@ def flat_bags(centers: np.ndarray, starts: np.ndarray, ids: np.ndarray, size: in
     return rows, owner, n
 
 
+def window_bags(windows: np.ndarray, starts: np.ndarray, ids: np.ndarray, size: int
+                ) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`flat_bags` for CBOW: example k's bag is the bags of the words of ``windows[k]``
+    (0 for padding, an empty bag) together, and ``n`` counts whole examples."""
+    lengths = np.diff(starts)[windows.reshape(-1)].reshape(windows.shape).sum(axis=1)
+    ends = np.cumsum(lengths)
+    n = int(np.searchsorted(ends, size, side="right"))
+    rows, _, _ = flat_bags(windows[:n].reshape(-1), starts, ids, size)  # all of them fit
+    owner = np.zeros(size, dtype=np.int32)
+    used = int(ends[n - 1]) if n else 0
+    owner[:used] = np.repeat(np.arange(n, dtype=np.int32), lengths[:n])
+    return rows, owner, n
+
+
 @lru_cache(maxsize=1)
 def _bags(spec: SubwordSpec, words: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     return spec._compute_bags(words)

@@ -270,9 +270,6 @@ def train(
     if engine == "keras":
         distribution = _agree_with_other_processes(data_parallel or shard_tables, config, vocab,
                                                    encoded, resume, shard_tables)
-    if config.subwords and engine == "keras" and config.model == "cbow":
-        raise SgnsError("CBOW with subwords runs on the native engine only for now "
-                        "(--engine native)")
     if config.subwords and engine == "keras" and not config.shared_negatives:
         raise SgnsError("subwords on the Keras engine draw shared negatives: "
                         "--shared-negatives must be at least 1")
