@@ -202,8 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
                    f"(about a third slower; see the README) [default: {d.update}]")
     sw = t.add_argument_group("subwords (fastText)")
     sw.add_argument("--subwords", action="store_const", const=True, default=None,
-                    help="fastText's subword model (native engine): a word's input vector is "
-                    "the mean of its own row and the rows of its character n-grams, hashed "
+                    help="fastText's subword model (skip-gram or CBOW, both engines): a word's "
+                    "input vector is the mean of its own row and the rows of its character "
+                    "n-grams, hashed "
                     "into --buckets rows, so that any word, seen or not, gets a vector. The "
                     "run folder keeps subwords.npz for words outside the vocabulary [default: "
                     "off]")
