@@ -26,8 +26,8 @@ DEFAULT_LR = {
     # Subwords on the Keras engine: bench_defaults.py --model subwords (2 seeds): 0.025 gave
     # WordSim-353 0.359 and SimLex-999 0.098, 0.06 gave 0.435 and 0.116.
     ("keras", "skipgram+subwords"): 0.06,
-    # CBOW with subwords on the Keras engine, 20 Newsgroups, seed 1: 0.02 gave WordSim-353 0.14,
-    # 0.05 gave 0.34 (SimLex about 0.01 at both); 0.1 diverged on the tests' small corpus.
+    # CBOW with subwords on the Keras engine (bench_defaults.py --model cbow-subwords): 0.02
+    # gave WordSim-353 0.14, 0.05 gave 0.34 (SimLex about 0.01 at both), 0.1 diverged.
     ("keras", "cbow+subwords"): 0.05,
 }
 
