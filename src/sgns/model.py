@@ -181,18 +181,24 @@ class _TwoTables(keras.Model):
         loss = weight * (ops.softplus(x) - label * x)
         grad_n = None
         if negatives is not None:
-            # Rows are split into groups, each with its own `shared` negatives: (groups, shared, d).
-            groups = ops.shape(negatives)[0]
-            cg = ops.reshape(c, (groups, -1, self.dim))
-            per_group = ops.shape(negatives)[1]
-            share = ops.reshape(weight * label * (self.negative / per_group), (groups, -1, 1))
-            xn = ops.einsum("gbd,gkd->gbk", cg, negatives)
-            dxn = share * ops.sigmoid(xn)
-            from_negatives = ops.einsum("gbk,gkd->gbd", dxn, negatives)
-            grad_c = grad_c + ops.reshape(from_negatives, (-1, self.dim))
-            grad_n = ops.einsum("gbk,gbd->gkd", dxn, cg)
-            loss = loss + ops.reshape(ops.sum(share * ops.softplus(xn), axis=-1), (-1,))
+            from_negatives, grad_n, negative_loss = self._against_negatives(
+                c, weight * label, negatives)
+            grad_c, loss = grad_c + from_negatives, loss + negative_loss
         return grad_c, grad_o, grad_n, loss
+
+    def _against_negatives(self, hidden, share, negatives):
+        """Hidden vectors against shared negatives: the rows are split into groups, each with
+        its own negatives, ``(groups, per group, d)``, and row i counts ``share[i]`` times
+        (times ``negative`` over the negatives per group). Returns the hidden vectors'
+        gradients, the negatives' gradients and each row's negative loss."""
+        groups, per_group = ops.shape(negatives)[0], ops.shape(negatives)[1]
+        hg = ops.reshape(hidden, (groups, -1, self.dim))
+        share = ops.reshape(share * (self.negative / per_group), (groups, -1, 1))
+        xn = ops.einsum("gbd,gkd->gbk", hg, negatives)
+        dxn = share * ops.sigmoid(xn)
+        return (ops.reshape(ops.einsum("gbk,gkd->gbd", dxn, negatives), (-1, self.dim)),
+                ops.einsum("gbk,gbd->gkd", dxn, hg),
+                ops.reshape(ops.sum(share * ops.softplus(xn), axis=-1), (-1,)))
 
     def _negative_shape(self, batch) -> tuple[int, int]:
         """``(groups, negatives per group)`` for a batch of ``batch`` pairs."""
@@ -486,20 +492,14 @@ class SubwordSkipGram(_TwoTables):
         grad_c, grad_o, _, loss = super()._gradients(c, o, label, weight, None)
         if negatives is None:
             return grad_c, grad_o, None, loss
-        per, groups = self.pairs_per_example, ops.shape(negatives)[0]
+        per = self.pairs_per_example
         hidden = ops.reshape(c, (-1, per, self.dim))[:, 0]  # the same for all of its pairs
-        share = ops.sum(ops.reshape(weight * label, (-1, per)), axis=1) * (
-            self.negative / ops.shape(negatives)[1])
-        hg = ops.reshape(hidden, (groups, -1, self.dim))
-        share = ops.reshape(share, (groups, -1, 1))
-        xn = ops.einsum("gbd,gkd->gbk", hg, negatives)
-        dxn = share * ops.sigmoid(xn)
+        share = ops.sum(ops.reshape(weight * label, (-1, per)), axis=1)
+        from_negatives, grad_n, negative_loss = self._against_negatives(hidden, share, negatives)
         first = ops.reshape(ops.cast(ops.equal(ops.arange(per), 0), "float32"), (1, per, 1))
-        from_negatives = ops.reshape(ops.einsum("gbk,gkd->gbd", dxn, negatives), (-1, 1, self.dim))
-        grad_c = grad_c + ops.reshape(from_negatives * first, (-1, self.dim))
-        negative_loss = ops.reshape(ops.sum(share * ops.softplus(xn), axis=-1), (-1, 1))
-        loss = loss + ops.reshape(negative_loss * first[..., 0], (-1,))
-        return grad_c, grad_o, ops.einsum("gbk,gbd->gkd", dxn, hg), loss
+        grad_c = grad_c + ops.reshape(from_negatives[:, None, :] * first, (-1, self.dim))
+        loss = loss + ops.reshape(negative_loss[:, None] * first[..., 0], (-1,))
+        return grad_c, grad_o, grad_n, loss
 
     def _pairs(self, outputs, label, weight):
         used = ops.cast(ops.not_equal(outputs, 0), "float32")

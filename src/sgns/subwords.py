@@ -129,7 +129,7 @@ def window_bags(windows: np.ndarray, starts: np.ndarray, ids: np.ndarray, size: 
                 ) -> tuple[np.ndarray, np.ndarray, int]:
     """:func:`flat_bags` for CBOW: example k's bag is the bags of the words of ``windows[k]``
     (0 for padding, an empty bag) together, and ``n`` counts whole examples."""
-    lengths = np.diff(starts)[windows.reshape(-1)].reshape(windows.shape).sum(axis=1)
+    lengths = (starts[windows + 1] - starts[windows]).sum(axis=1)
     ends = np.cumsum(lengths)
     n = int(np.searchsorted(ends, size, side="right"))
     rows, _, _ = flat_bags(windows[:n].reshape(-1), starts, ids, size)  # all of them fit
