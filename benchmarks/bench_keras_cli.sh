@@ -4,6 +4,8 @@
 # devices and per-epoch seconds from run.json, then `sgns evaluate` of the run folder.
 #
 #     bash benchmarks/bench_keras_cli.sh          # the runs below; logs in $OUT (default /tmp)
+#     RUNS=backends bash benchmarks/bench_keras_cli.sh   # JAX, TensorFlow and PyTorch: the
+#                                                 # defaults, and --preset notebook --epochs 1
 #
 # Offline: set SGNS_20NEWS_ARCHIVE to the 20 Newsgroups archive.
 set -u
@@ -31,6 +33,14 @@ print(f"{name} [{backend}] {args}: rc={rc} wall={float(e) - float(s):.1f}s "
 PY
   tail -4 "$OUT/$name.eval"; tail -2 "$OUT/$name.log"
 }
+if [ "${RUNS:-gpu}" = backends ]; then
+  # Every backend on this machine: the defaults, then the notebook preset for one epoch.
+  for backend in jax tensorflow torch; do
+    one "skipgram-$backend" "$backend"
+    one "notebook-$backend" "$backend" --preset notebook --epochs 1
+  done
+  exit 0
+fi
 one skipgram-jax jax
 one skipgram-torch torch
 one skipgram-jax-4096 jax --batch-size 4096

@@ -283,3 +283,24 @@ def test_the_default_batch_suits_the_device(monkeypatch, topic_corpus, devices, 
     result = sgns.train(topic_corpus, config, verbose=False)
     assert result.info["params"]["batch_size"] == expected
     assert result.info["engine"] == "keras" and result.info["devices"] == devices
+
+
+def test_tensorflow_never_asks_xla_for_the_step(monkeypatch):
+    """Keras turns XLA on where TensorFlow sees a GPU, and XLA cannot compile lazy Adam's unique
+    rows: the model keeps TensorFlow's graphs even then. On JAX the step stays jit-compiled."""
+    from sgns.keras_engine import build_model
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        class FakeGPU:
+            device_type, name = "GPU", "/physical_device:GPU:0"
+
+        seen = tf.config.list_physical_devices()
+        monkeypatch.setattr(tf.config, "list_physical_devices", lambda *a: [*seen, FakeGPU()])
+    vocab = Vocabulary.build([["a", "b", "c"]] * 3)
+    config = TrainConfig(engine="keras", optimizer="adam", shared_negatives=0,
+                         batch_size=8).for_engine("keras")
+    model = build_model(vocab, config, total_steps=1)
+    assert model.jit_compile is {"tensorflow": False, "jax": True, "torch": False}[
+        keras.backend.backend()]
