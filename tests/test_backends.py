@@ -73,3 +73,42 @@ def test_auto_picks_the_native_engine_on_a_cpu_under_every_backend(tmp_path, bac
         env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads((tmp_path / "run" / "run.json").read_text())["engine"] == "native"
+
+
+def test_auto_asks_keras_only_where_the_system_shows_an_accelerator(tmp_path, monkeypatch):
+    import importlib
+
+    train = importlib.import_module("sgns.train")
+    asked = []
+    monkeypatch.setattr(train, "keras_devices", lambda: asked.append(True) or ["gpu:0"])
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(train, "ACCELERATOR_NODES", (str(tmp_path / "nvidia[0-9]*"),))
+    assert train.resolve_engine("auto") == "native" and not asked
+    (tmp_path / "nvidia0").touch()
+    assert train.resolve_engine("auto") == "keras" and asked
+    asked.clear()
+    monkeypatch.setattr(sys, "platform", "darwin")  # no device nodes to look at: Keras is asked
+    (tmp_path / "nvidia0").unlink()
+    assert train.resolve_engine("auto") == "keras" and asked
+    assert train.resolve_engine("native") == "native"
+
+
+def test_a_native_run_of_the_command_line_never_imports_keras(tmp_path):
+    """This machine shows no accelerator: the default engine, auto, trains natively without
+    importing Keras and its backend (1.7 s)."""
+    from sgns.train import accelerator_visible
+
+    assert not accelerator_visible()
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("alpha beta gamma delta alpha beta\n" * 20)
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['sgns', 'train', '--corpus', {str(corpus)!r}, '--out', "
+            f"{str(tmp_path / 'run')!r}, '--quiet', '--no-plots', '--epochs', '1']\n"
+            "try:\n    runpy.run_module('sgns', run_name='__main__')\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            "print(sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "run" / "vectors.txt").is_file()

@@ -30,6 +30,28 @@ def _stop_after(epochs_done):
     return hook
 
 
+def test_a_later_epochs_checkpoint_holds_that_epochs_state(tmp_path, topic_corpus):
+    """From the second epoch on, the native state is copied into the arrays of the checkpoint
+    written before (once it is on disk): the third epoch's checkpoint must hold the third
+    epoch's tables, not the second's, nor a mix."""
+    config = TrainConfig(engine="native", epochs=4, dim=16, window=3, seed=5, workers=1)
+    states = {}
+
+    def hook(end):
+        states[end.epoch] = end.state()  # fresh arrays, for the caller to keep
+        if end.epoch == 2:
+            raise Stop
+
+    with pytest.raises(Stop):
+        train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path, on_epoch_end=hook)
+    checkpoint = load_checkpoint(tmp_path)
+    assert checkpoint.epochs_done == 3 and set(checkpoint.state) == set(states[2])
+    for name, value in states[2].items():
+        np.testing.assert_array_equal(checkpoint.state[name], value)
+    assert not np.array_equal(states[1]["syn0"], states[2]["syn0"])
+    assert not np.shares_memory(states[1]["syn0"], states[2]["syn0"])
+
+
 @pytest.mark.parametrize("engine,changes", [
     ("native", dict(workers=1)),
     ("native", dict(workers=1, model="cbow")),

@@ -34,7 +34,10 @@ class EpochEnd:
     epoch: int  # index of the epoch just finished (0-based)
     record: dict  # its record in the run's history; a hook may add to it
     center: Callable[[], np.ndarray]  # the center table now (row 0 is padding)
-    state: Callable[[], dict[str, np.ndarray]]  # the engine's whole state, to resume from
+    # The engine's whole state, to resume from: ``state()`` fresh arrays; ``state(into)`` may
+    # copy into the arrays of a state it gave before, which the caller no longer needs (the
+    # checkpoint writer's, so that each epoch does not take and fault in new memory).
+    state: Callable[..., dict[str, np.ndarray]]
 
 
 @dataclass

@@ -281,7 +281,9 @@ def train_keras(
     holds rows to start from (a continued run's, or pretrained vectors)."""
     from .train import keras_accelerated
 
-    config = config.for_engine("keras", accelerator=keras_accelerated())
+    # The devices are listed only when the batch is left to them (train() has resolved it).
+    config = config.for_engine("keras",
+                               accelerator=config.batch_size is None and keras_accelerated())
     if not (data_parallel or shard_tables):
         return _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume,
                       start_epoch, start, 1)
@@ -379,7 +381,7 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
             def word_vectors():
                 return _word_vectors(model, bags)
 
-            def state():
+            def state(into=None):  # copied off the device anew: nothing to reuse
                 return {f"variable_{k:03d}": to_host(v.value) for k, v in enumerate(variables)}
 
             if processes > 1:  # gathered now, by every process together
@@ -406,7 +408,7 @@ def _table(model: keras.Model, k: int) -> np.ndarray:
 
 def _now(f: Callable):
     value = f()
-    return lambda: value
+    return lambda *_: value
 
 
 def _fit_rows(value: np.ndarray, shape) -> np.ndarray:

@@ -403,6 +403,13 @@ def train_native(
             return syn0[:, : config.dim]
         return bag_means(syn0, bag_starts, bag_ids, config.dim)
 
+    def state(into: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        if into is None:
+            return {"syn0": syn0.copy(), "syn1": syn1.copy()}
+        np.copyto(into["syn0"], syn0)
+        np.copyto(into["syn1"], syn1)
+        return into
+
     history = []
     for epoch in range(start_epoch, config.epochs):
         total = max(1, corpus.n_tokens)  # a corpus streamed from disk knows it exactly after a pass
@@ -438,8 +445,7 @@ def train_native(
         history.append({"epoch": epoch + 1, "loss": loss, "seconds": seconds,
                         "pairs": int(stats[:, 1].sum()), "tokens": int(stats[:, 3].sum())})
         if on_epoch_end is not None:
-            on_epoch_end(EpochEnd(epoch, history[-1], word_vectors,
-                                  lambda: {"syn0": syn0.copy(), "syn1": syn1.copy()}))
+            on_epoch_end(EpochEnd(epoch, history[-1], word_vectors, state))
     dim = config.dim
     # With subwords the input table is large: handed on as a view, not copied.
     center = syn0[:, :dim] if config.subwords else np.ascontiguousarray(syn0[:, :dim])
