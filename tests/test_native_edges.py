@@ -17,7 +17,7 @@ from sgns.native.kernels import (
     update_bag,
     update_pair_by_pair,
     update_window,
-    update_window8,
+    update_window6,
 )
 from sgns.native.sampling import draw_alias
 
@@ -106,10 +106,10 @@ def _run_kernel(kernel, syn0, syn1, contexts, outputs, labels):
     if kernel == "window":
         return update_window(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
                              np.empty((1, n_out), np.float32), np.empty((n_out, dim), np.float32))
-    if kernel == "window8":
-        return update_window8(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
-                              np.empty((1, 8), np.float32), np.empty((n_out, dim), np.float32),
-                              np.empty((8, dim), np.float32))
+    if kernel == "window6":
+        return update_window6(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
+                              np.empty((1, 6), np.float32), np.empty((n_out, dim), np.float32),
+                              np.empty((6, dim), np.float32))
     if kernel == "pair":
         return update_pair_by_pair(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
                                    np.empty(dim, np.float32))
@@ -118,7 +118,7 @@ def _run_kernel(kernel, syn0, syn1, contexts, outputs, labels):
                       np.empty(dim, np.float32), np.empty(dim, np.float32))
 
 
-@pytest.mark.parametrize("kernel", ["window", "window8", "pair", "bag"])
+@pytest.mark.parametrize("kernel", ["window", "window6", "pair", "bag"])
 @pytest.mark.parametrize("n_out", [1, 3])
 def test_each_kernel_at_the_table_edges(kernel, n_out):
     for score in _edge_scores():

@@ -7,7 +7,8 @@ decay, input table uniform in +-0.5/dim and output table zeros. What makes it fa
 - Skip-gram shares a center word's negatives among its context words, and computes the window's
   updates together before writing them (HogBatch: Ji et al., "Parallelizing Word2Vec in
   Multi-Core and Many-Core Architectures", 2016). The few output rows stay in L1 while the
-  context rows stream past; with up to 7 negatives the products are register-blocked.
+  context rows stream past; with up to 5 negatives (the default) the products are
+  register-blocked.
 - Negatives come from an alias table in O(1) (Walker 1977; Vose 1991) instead of a binary search
   or a 100M-entry table.
 - CBOW averages the window into one hidden vector, scores it against the center and its

@@ -142,44 +142,42 @@ def update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def update_window8(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores, grad_out,
-                   out8):
-    """:func:`update_window` for at most 8 output rows (up to 7 negatives), register-blocked:
-    the output rows are copied into ``out8`` (zero rows past ``n_out``), and each context row
-    is read once for its 8 dot products and written once with the sum of its 8 updates, in
-    loops LLVM vectorises. About 15% faster than the general form on 20 Newsgroups."""
+def update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores, grad_out,
+                   out6):
+    """:func:`update_window` for at most 6 output rows (the center word and up to 5 negatives,
+    word2vec's default), register-blocked: the output rows are copied into ``out6`` (zero rows
+    past ``n_out``), and each context row is read once for its 6 dot products and written once
+    with the sum of its 6 updates, in loops LLVM vectorises. Blocks of 8 rows padded 5
+    negatives' 6 rows with 2 of zeros, a quarter of the products: 6 rows measured 10% faster
+    on one worker and about 25% on two (20 Newsgroups, same quality)."""
     dim = syn0.shape[1]
-    for k in range(8):
+    for k in range(6):
         if k < n_out:
             o = outputs[k]
             for i in range(dim):
-                out8[k, i] = syn1[o, i]
+                out6[k, i] = syn1[o, i]
         else:
             for i in range(dim):
-                out8[k, i] = 0.0
+                out6[k, i] = 0.0
     loss = 0.0
     for j in range(m):
         r = contexts[j]
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = np.float32(0.0)
+        a0 = a1 = a2 = a3 = a4 = a5 = np.float32(0.0)
         for i in range(dim):
             x = syn0[r, i]
-            a0 += x * out8[0, i]
-            a1 += x * out8[1, i]
-            a2 += x * out8[2, i]
-            a3 += x * out8[3, i]
-            a4 += x * out8[4, i]
-            a5 += x * out8[5, i]
-            a6 += x * out8[6, i]
-            a7 += x * out8[7, i]
+            a0 += x * out6[0, i]
+            a1 += x * out6[1, i]
+            a2 += x * out6[2, i]
+            a3 += x * out6[3, i]
+            a4 += x * out6[4, i]
+            a5 += x * out6[5, i]
         scores[j, 0] = a0
         scores[j, 1] = a1
         scores[j, 2] = a2
         scores[j, 3] = a3
         scores[j, 4] = a4
         scores[j, 5] = a5
-        scores[j, 6] = a6
-        scores[j, 7] = a7
-        for k in range(8):
+        for k in range(6):
             if k < n_out:
                 scores[j, k], pair_loss = gradient_and_loss(scores[j, k], labels[k], alpha)
                 loss += pair_loss
@@ -188,12 +186,11 @@ def update_window8(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, score
     _output_gradients(syn0, contexts, m, n_out, scores, grad_out)
     for j in range(m):
         r = contexts[j]
-        g0, g1, g2, g3 = scores[j, 0], scores[j, 1], scores[j, 2], scores[j, 3]
-        g4, g5, g6, g7 = scores[j, 4], scores[j, 5], scores[j, 6], scores[j, 7]
+        g0, g1, g2 = scores[j, 0], scores[j, 1], scores[j, 2]
+        g3, g4, g5 = scores[j, 3], scores[j, 4], scores[j, 5]
         for i in range(dim):
-            syn0[r, i] += (g0 * out8[0, i] + g1 * out8[1, i] + g2 * out8[2, i]
-                           + g3 * out8[3, i] + g4 * out8[4, i] + g5 * out8[5, i]
-                           + g6 * out8[6, i] + g7 * out8[7, i])
+            syn0[r, i] += (g0 * out6[0, i] + g1 * out6[1, i] + g2 * out6[2, i]
+                           + g3 * out6[3, i] + g4 * out6[4, i] + g5 * out6[5, i])
     _add_rows(syn1, outputs, n_out, grad_out)
     return loss
 

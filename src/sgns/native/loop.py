@@ -29,7 +29,7 @@ from .kernels import (
     update_bag,
     update_pair_by_pair,
     update_window,
-    update_window8,
+    update_window6,
 )
 from .sampling import alias_table, below, draw_alias, uniform
 
@@ -37,7 +37,7 @@ SLICES_PER_EPOCH = 20
 # The models, as the compiled loop knows them.
 SKIPGRAM, CBOW = 0, 1
 MODEL_CODES = {"skipgram": SKIPGRAM, "cbow": CBOW}
-# How a skip-gram window is written: HogBatch (update_window8), word2vec's pair by pair, or
+# How a skip-gram window is written: HogBatch (update_window6), word2vec's pair by pair, or
 # the center word's bag of rows (itself and its n-grams) against the whole window (subwords).
 WINDOW, PAIR, BAGS = 0, 1, 2
 # The targets of the center word this many places ahead are drawn and their rows prefetched
@@ -202,11 +202,11 @@ def _train_documents(
     targets = np.empty((AHEAD + 1, negative + 1), dtype=np.int32)
     target_labels = np.empty((AHEAD + 1, negative + 1), dtype=np.float32)
     n_targets = np.zeros(AHEAD + 1, dtype=np.int64)
-    scores = np.empty((2 * window, max(8, negative + 1)), dtype=np.float32)
+    scores = np.empty((2 * window, max(6, negative + 1)), dtype=np.float32)
     grad_out = np.empty((negative + 1, dim), dtype=np.float32)
     hidden = np.empty(dim, dtype=np.float32)
     neu = np.empty(dim, dtype=np.float32)
-    out8 = np.zeros((8, dim), dtype=np.float32)
+    out6 = np.zeros((6, dim), dtype=np.float32)
     outputs_cbow = np.empty(2 * window + negative, dtype=np.int32)
     weights_cbow = np.empty(2 * window + negative, dtype=np.float32)
     largest_bag = 0
@@ -253,9 +253,9 @@ def _train_documents(
             if update == PAIR:
                 loss += update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out,
                                             alpha, neu)
-            elif n_out <= 8:
-                loss += update_window8(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
-                                       scores, grad_out, out8)
+            elif n_out <= 6:
+                loss += update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+                                       scores, grad_out, out6)
             else:
                 loss += update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
                                       scores, grad_out)
