@@ -304,3 +304,36 @@ def test_tensorflow_never_asks_xla_for_the_step(monkeypatch):
     model = build_model(vocab, config, total_steps=1)
     assert model.jit_compile is {"tensorflow": False, "jax": True, "torch": False}[
         keras.backend.backend()]
+
+
+def test_the_linear_decay_is_keras_polynomial_decay_of_power_one():
+    """word2vec's rate, from lr down to min_lr over the run's steps, then min_lr: the same as
+    Keras' PolynomialDecay(power=1), which it replaces (fewer operations a step)."""
+    from sgns.keras_engine import LinearDecay
+
+    ours = LinearDecay(0.025, 0.0001, 1000)
+    keras_own = keras.optimizers.schedules.PolynomialDecay(0.025, 1000, 0.0001, power=1.0)
+    for step in (0, 1, 499, 500, 999, 1000, 1001, 10**6):
+        got = float(keras.ops.convert_to_numpy(ours(keras.ops.convert_to_tensor(step, "int32"))))
+        want = float(keras.ops.convert_to_numpy(keras_own(step)))
+        assert got == pytest.approx(want, rel=1e-5, abs=1e-9), step
+    assert LinearDecay.from_config(ours.get_config()).get_config() == ours.get_config()
+
+
+def test_the_reported_loss_is_the_weighted_mean_over_the_epochs_pairs():
+    """The epoch's loss is the sum of the pairs' weighted cross-entropies over the sum of
+    their weights, accumulated over the steps (a rate of 0 keeps the tables as they start)."""
+    model = SkipGram(20, 4, learning_rate=0.0, init="keras", seed=3)
+    model.compile()
+    rng = np.random.default_rng(0)
+    batches = [((rng.integers(1, 20, 8).astype("int32"), rng.integers(1, 20, 8).astype("int32")),
+                rng.integers(0, 2, 8).astype("float32"), rng.uniform(0.5, 2, 8).astype("float32"))
+               for _ in range(2)]
+    c, o = _np(model.center_embedding.embeddings), _np(model.context_embedding.embeddings)
+    total = weight = 0.0
+    for (center, context), label, w in batches:
+        x = (c[center].astype(float) * o[context]).sum(axis=1)
+        total += float((w * (np.logaddexp(0, x) - label * x)).sum())
+        weight += float(w.sum())
+    history = model.fit((b for b in batches), steps_per_epoch=2, epochs=1, verbose=0)
+    assert history.history["loss"][-1] == pytest.approx(total / weight, rel=1e-5)
