@@ -109,8 +109,8 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
 class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     """word2vec's learning rate: from ``start`` down to ``end`` in a straight line over
     ``steps`` steps, then ``end``. Keras' ``PolynomialDecay`` gives the same in a dozen
-    operations, which PyTorch runs one by one every step (measured 88 us, against 20 for
-    these three)."""
+    operations, which PyTorch runs one by one every step (measured 88 us, against 37 for
+    these three with their conversions)."""
 
     def __init__(self, start: float, end: float, steps: int) -> None:
         self.start, self.end, self.steps = float(start), float(end), int(steps)
