@@ -5,7 +5,13 @@ import pytest
 
 from sgns.config import TrainConfig
 from sgns.native import alias_table, initial_tables, train_native, worker_ranges
-from sgns.native.kernels import update_bag, update_pair_by_pair, update_window, update_window6
+from sgns.native.kernels import (
+    update_bag,
+    update_bag6,
+    update_pair_by_pair,
+    update_window,
+    update_window6,
+)
 from sgns.native.loop import _alpha
 from sgns.pairs import noise_distribution
 from sgns.vectors import to_keyed_vectors
@@ -185,11 +191,14 @@ def test_pair_update_follows_word2vec_order(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
-@pytest.mark.parametrize("n_out", [1, 6, 11])
-def test_cbow_update_is_word2vecs(seed, n_out):
+@pytest.mark.parametrize(("kernel", "n_out"),
+                         [("bag", 1), ("bag", 6), ("bag", 11), ("bag6", 1), ("bag6", 4),
+                          ("bag6", 6)])
+def test_cbow_update_is_word2vecs(seed, kernel, n_out):
     """word2vec's CBOW with cbow_mean=1: the hidden vector is the mean of the context rows; each
     output row is scored against it and updated in turn; every context row (a repeated one once
-    per occurrence) gets the hidden vector's whole gradient."""
+    per occurrence) gets the hidden vector's whole gradient. The blocked kernel for up to 6
+    distinct outputs gives the same."""
     rng = np.random.default_rng(seed)
     syn0 = rng.normal(0, 0.5, (14, 16)).astype(np.float32)
     syn1 = rng.normal(0, 0.5, (14, 16)).astype(np.float32)
@@ -200,6 +209,8 @@ def test_cbow_update_is_word2vecs(seed, n_out):
     # Weights: an output shared by several examples with this hidden vector (fastText-direction
     # skip-gram with subwords) counts once per example; CBOW's are all 1.
     weights = rng.choice(np.array([1.0, 3.0], np.float32), n_out)
+    if kernel == "bag6":
+        weights[:] = 1.0  # each output counted once
     alpha, m = np.float32(0.05), 4
     want0, want1 = syn0.astype(float), syn1.astype(float)
     hidden = want0[contexts[:m]].mean(axis=0)
@@ -212,8 +223,14 @@ def test_cbow_update_is_word2vecs(seed, n_out):
         want1[o] += g * hidden
     for r in contexts[:m]:
         want0[r] += neu
-    got = update_bag(syn0, syn1, contexts, m, outputs, labels, weights, n_out, alpha,
-                     np.float32(1.0), np.empty(16, np.float32), np.empty(16, np.float32))
+    # Padding slots past n_out hold a row that must not be touched.
+    outputs = np.r_[outputs, [13] * (6 - n_out)].astype(np.int32) if kernel == "bag6" else outputs
+    hidden, neu = np.empty(16, np.float32), np.empty(16, np.float32)
+    if kernel == "bag6":
+        got = update_bag6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, hidden, neu)
+    else:
+        got = update_bag(syn0, syn1, contexts, m, outputs, labels, weights, n_out, alpha,
+                         np.float32(1.0), hidden, neu)
     np.testing.assert_allclose(syn0, want0, atol=2e-3)
     np.testing.assert_allclose(syn1, want1, atol=2e-3)
     assert got == pytest.approx(loss, rel=0.01)

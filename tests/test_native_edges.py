@@ -15,6 +15,7 @@ from sgns.native import LOSS_CAP, MAX_EXP, alias_table, gradient_and_loss
 from sgns.native.kernels import (
     FASTMATH,
     update_bag,
+    update_bag6,
     update_pair_by_pair,
     update_window,
     update_window6,
@@ -113,12 +114,15 @@ def _run_kernel(kernel, syn0, syn1, contexts, outputs, labels):
     if kernel == "pair":
         return update_pair_by_pair(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
                                    np.empty(dim, np.float32))
+    if kernel == "bag6":
+        return update_bag6(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
+                           np.empty(dim, np.float32), np.empty(dim, np.float32))
     return update_bag(syn0, syn1, contexts, 1, outputs, labels, np.ones(n_out, np.float32),
                       n_out, ALPHA, np.float32(1.0),
                       np.empty(dim, np.float32), np.empty(dim, np.float32))
 
 
-@pytest.mark.parametrize("kernel", ["window", "window6", "pair", "bag"])
+@pytest.mark.parametrize("kernel", ["window", "window6", "pair", "bag", "bag6"])
 @pytest.mark.parametrize("n_out", [1, 3])
 def test_each_kernel_at_the_table_edges(kernel, n_out):
     for score in _edge_scores():

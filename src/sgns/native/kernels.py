@@ -259,3 +259,70 @@ def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, i
         for i in range(dim):
             syn0[r, i] += neu[i]
     return loss
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, neu):
+    """:func:`update_bag` for at most 6 output rows, each counted once, register-blocked
+    (word2vec's CBOW with up to 5 negatives): the 6 scores are taken in one pass over the
+    hidden vector, and the hidden vector's gradient in one pass over the 6 rows, before any of
+    them is written. word2vec scores the outputs one after the other, each against the rows as
+    the previous ones left them; distinct rows do not change each other, so the two orders
+    differ only when a negative is drawn twice. Slots past ``n_out`` read row ``outputs[0]``
+    and get no update. Returns the loss."""
+    dim = syn0.shape[1]
+    hidden[:] = 0.0
+    for j in range(n_bag):
+        r = bag[j]
+        for i in range(dim):
+            hidden[i] += syn0[r, i]
+    inv = np.float32(1.0) / np.float32(n_bag)
+    o0 = outputs[0]
+    o1 = outputs[1] if n_out > 1 else o0
+    o2 = outputs[2] if n_out > 2 else o0
+    o3 = outputs[3] if n_out > 3 else o0
+    o4 = outputs[4] if n_out > 4 else o0
+    o5 = outputs[5] if n_out > 5 else o0
+    a0 = a1 = a2 = a3 = a4 = a5 = np.float32(0.0)
+    for i in range(dim):
+        h = hidden[i] * inv
+        hidden[i] = h
+        a0 += h * syn1[o0, i]
+        a1 += h * syn1[o1, i]
+        a2 += h * syn1[o2, i]
+        a3 += h * syn1[o3, i]
+        a4 += h * syn1[o4, i]
+        a5 += h * syn1[o5, i]
+    loss = 0.0
+    g0, pair_loss = gradient_and_loss(a0, labels[0], alpha)
+    loss += pair_loss
+    g1 = g2 = g3 = g4 = g5 = np.float32(0.0)
+    if n_out > 1:
+        g1, pair_loss = gradient_and_loss(a1, labels[1], alpha)
+        loss += pair_loss
+    if n_out > 2:
+        g2, pair_loss = gradient_and_loss(a2, labels[2], alpha)
+        loss += pair_loss
+    if n_out > 3:
+        g3, pair_loss = gradient_and_loss(a3, labels[3], alpha)
+        loss += pair_loss
+    if n_out > 4:
+        g4, pair_loss = gradient_and_loss(a4, labels[4], alpha)
+        loss += pair_loss
+    if n_out > 5:
+        g5, pair_loss = gradient_and_loss(a5, labels[5], alpha)
+        loss += pair_loss
+    for i in range(dim):
+        neu[i] = (g0 * syn1[o0, i] + g1 * syn1[o1, i] + g2 * syn1[o2, i]
+                  + g3 * syn1[o3, i] + g4 * syn1[o4, i] + g5 * syn1[o5, i])
+    gs = (g0, g1, g2, g3, g4, g5)
+    for k in range(n_out):
+        o = outputs[k]
+        g = gs[k]
+        for i in range(dim):
+            syn1[o, i] += g * hidden[i]
+    for j in range(n_bag):
+        r = bag[j]
+        for i in range(dim):
+            syn0[r, i] += neu[i]
+    return loss

@@ -27,6 +27,7 @@ from .kernels import (
     FASTMATH,
     prefetch_row,
     update_bag,
+    update_bag6,
     update_pair_by_pair,
     update_window,
     update_window6,
@@ -159,8 +160,12 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
                     for t in range(bag_starts[w], bag_starts[w + 1]):
                         bag[n_bag] = bag_ids[t]
                         n_bag += 1
-            loss += update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha,
-                               np.float32(1.0), hidden, neu)
+            if n_out <= 6:
+                loss += update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha,
+                                    hidden, neu)
+            else:
+                loss += update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out,
+                                   alpha, np.float32(1.0), hidden, neu)
             examples += 1
             dots += n_out
         else:
