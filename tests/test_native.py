@@ -134,8 +134,8 @@ def _hogbatch(kernel, problem):
         return update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
                               np.empty((6, n_out), np.float32), np.empty((n_out, 16), np.float32))
     return update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
-                           np.empty((6, 6), np.float32), np.empty((n_out, 16), np.float32),
-                           np.empty((6, 16), np.float32))
+                           np.empty((6, 6), np.float32), np.empty((6, 16), np.float32),
+                           np.empty((6, 16), np.float32), np.empty((6, 16), np.float32))
 
 
 def _nll(f, label):

@@ -143,13 +143,14 @@ def update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores
 
 @njit(cache=True, fastmath=FASTMATH)
 def update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores, grad_out,
-                   out6):
+                   out6, in_rows):
     """:func:`update_window` for at most 6 output rows (the center word and up to 5 negatives,
     word2vec's default), register-blocked: the output rows are copied into ``out6`` (zero rows
-    past ``n_out``), and each context row is read once for its 6 dot products and written once
-    with the sum of its 6 updates, in loops LLVM vectorises. Blocks of 8 rows padded 5
-    negatives' 6 rows with 2 of zeros, a quarter of the products: 6 rows measured 10% faster
-    on one worker and about 25% on two (20 Newsgroups, same quality)."""
+    past ``n_out``), and each context row is read once for its 6 dot products (and kept in
+    ``in_rows``) and written once with the sum of its 6 updates, in the same pass that adds
+    its share to the 6 output gradients (``grad_out``, at least 6 rows): two passes over each
+    context row in all, in loops LLVM vectorises. The gradients come from the rows as they
+    were, also for a word that occurs twice in the window (hence the copy)."""
     dim = syn0.shape[1]
     for k in range(6):
         if k < n_out:
@@ -159,12 +160,15 @@ def update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, score
         else:
             for i in range(dim):
                 out6[k, i] = 0.0
+        for i in range(dim):
+            grad_out[k, i] = 0.0
     loss = 0.0
     for j in range(m):
         r = contexts[j]
         a0 = a1 = a2 = a3 = a4 = a5 = np.float32(0.0)
         for i in range(dim):
             x = syn0[r, i]
+            in_rows[j, i] = x
             a0 += x * out6[0, i]
             a1 += x * out6[1, i]
             a2 += x * out6[2, i]
@@ -183,12 +187,18 @@ def update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, score
                 loss += pair_loss
             else:
                 scores[j, k] = 0.0  # the padding rows get no update
-    _output_gradients(syn0, contexts, m, n_out, scores, grad_out)
     for j in range(m):
         r = contexts[j]
         g0, g1, g2 = scores[j, 0], scores[j, 1], scores[j, 2]
         g3, g4, g5 = scores[j, 3], scores[j, 4], scores[j, 5]
         for i in range(dim):
+            x = in_rows[j, i]
+            grad_out[0, i] += g0 * x
+            grad_out[1, i] += g1 * x
+            grad_out[2, i] += g2 * x
+            grad_out[3, i] += g3 * x
+            grad_out[4, i] += g4 * x
+            grad_out[5, i] += g5 * x
             syn0[r, i] += (g0 * out6[0, i] + g1 * out6[1, i] + g2 * out6[2, i]
                            + g3 * out6[3, i] + g4 * out6[4, i] + g5 * out6[5, i])
     _add_rows(syn1, outputs, n_out, grad_out)

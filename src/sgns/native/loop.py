@@ -208,7 +208,8 @@ def _train_documents(
     target_labels = np.empty((AHEAD + 1, negative + 1), dtype=np.float32)
     n_targets = np.zeros(AHEAD + 1, dtype=np.int64)
     scores = np.empty((2 * window, max(6, negative + 1)), dtype=np.float32)
-    grad_out = np.empty((negative + 1, dim), dtype=np.float32)
+    grad_out = np.empty((max(6, negative + 1), dim), dtype=np.float32)
+    in_rows = np.empty((2 * window, dim), dtype=np.float32)
     hidden = np.empty(dim, dtype=np.float32)
     neu = np.empty(dim, dtype=np.float32)
     out6 = np.zeros((6, dim), dtype=np.float32)
@@ -260,7 +261,7 @@ def _train_documents(
                                             alpha, neu)
             elif n_out <= 6:
                 loss += update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
-                                       scores, grad_out, out6)
+                                       scores, grad_out, out6, in_rows)
             else:
                 loss += update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
                                       scores, grad_out)
