@@ -117,22 +117,25 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
     words and the negatives, which are shared by the window and so count once per context word
     (HogBatch for one input: the same updates as the window's pairs, from the rows as they
     were, at a fraction of the cost of one bag per pair).
-    The next center's negatives are drawn and their rows prefetched while this one trains.
+    The negatives of the center ``AHEAD`` places on are drawn and their rows prefetched while
+    this one trains (one place ahead measured about 5% slower for CBOW on one worker).
     Returns the loss, the examples (windows for CBOW, pairs for skip-gram) and the dot
     products."""
     loss = 0.0
     examples = dots = 0
-    for k in range(negative):
-        negatives[0, k] = draw_alias(state, accept, alias)
+    for p in range(min(AHEAD, length)):
+        for k in range(negative):
+            negatives[p, k] = draw_alias(state, accept, alias)
     for p in range(length):
-        now = p & 1
-        if p + 1 < length:
+        now = p % (AHEAD + 1)
+        later = (p + AHEAD) % (AHEAD + 1)
+        if p + AHEAD < length:
             for k in range(negative):
                 o = draw_alias(state, accept, alias)
-                negatives[1 - now, k] = o
+                negatives[later, k] = o
                 prefetch_row(syn1, o)
-            if model != CBOW:
-                _prefetch_bag(syn0, bag_starts, bag_ids, sentence[p + 1])
+        if model != CBOW and p + 1 < length:
+            _prefetch_bag(syn0, bag_starts, bag_ids, sentence[p + 1])
         if model == CBOW and p + window + 1 < length:  # the word about to enter the window
             _prefetch_bag(syn0, bag_starts, bag_ids, sentence[p + window + 1])
         if p + AHEAD < length:
