@@ -281,7 +281,7 @@ def test_keras_subword_cbow_step_equals_dense_autodiff_step(negative):
     spec = SubwordSpec(3, 4, 20)
     starts, ids = spec.bags(words)
     vocab_size, dim, lr, window, batch, noise_word = len(words), 8, 0.05, 2, 6, 4
-    model = SubwordCBOW(vocab_size, dim, window=window, input_rows=vocab_size + 20,
+    model = SubwordCBOW(vocab_size, dim, input_rows=vocab_size + 20,
                         learning_rate=lr, init="keras", seed=3, shared=2, negative=negative,
                         group=2, noise=np.eye(vocab_size)[noise_word], batch_size=batch)
     model.compile()

@@ -82,7 +82,9 @@ def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
         learning_rate = config.lr
     subwords = {}
     if config.subwords:
-        subwords = dict(window=config.window, input_rows=vocab.size + config.buckets)
+        subwords = dict(input_rows=vocab.size + config.buckets)
+        if config.model == "skipgram":
+            subwords["window"] = config.window  # the outputs of an example: its window
     model = (SUBWORD_MODELS if config.subwords else MODELS)[config.model](
         vocab.size,
         config.dim,

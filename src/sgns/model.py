@@ -533,9 +533,9 @@ class SubwordCBOW(SubwordSkipGram):
     one output word per example: every row of the bag gets the hidden vector's whole gradient,
     as in fastText and the native engine."""
 
-    def __init__(self, vocab_size: int, dim: int, *, window: int, **kwargs) -> None:
-        super().__init__(vocab_size, dim, window=window, **kwargs)
-        self.pairs_per_example = 1
+    def __init__(self, vocab_size: int, dim: int, **kwargs) -> None:
+        super().__init__(vocab_size, dim, window=0, **kwargs)
+        self.pairs_per_example = 1  # one output word per example, not a window's
 
 
 class _LossMean(keras.metrics.Metric):
