@@ -20,7 +20,7 @@ from sgns.native.kernels import (
     update_window,
     update_window6,
 )
-from sgns.native.sampling import draw_alias
+from sgns.native.sampling import below, draw_alias
 
 REPO = Path(__file__).resolve().parents[1]
 ALPHA = np.float32(0.025)
@@ -164,6 +164,30 @@ def test_alias_draws_stay_inside_the_table(size):
     assert drawn.min() >= 0 and drawn.max() < size
     if size > 1:
         assert not (drawn == 0).any()  # probability 0 is never drawn
+
+
+@njit
+def _belows(n, draws, seed):
+    state = np.array([seed], np.uint64)
+    out = np.empty(draws, np.int64)
+    for i in range(draws):
+        out[i] = below(state, n)
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 2**31 - 1, 2**32 - 1])
+def test_random_integers_stay_below_n_and_are_uniform(n):
+    """The multiply-shift draw (no division) stays in [0, n) up to the largest n it takes, and
+    covers it evenly: for small n every value's share is within 4 standard errors of 1/n; for
+    large n both halves of the range are hit equally."""
+    drawn = _belows(n, 200_000, n)
+    assert drawn.min() >= 0 and drawn.max() < n
+    if n <= 10:
+        share = np.bincount(drawn, minlength=n) / drawn.size
+        assert np.all(np.abs(share - 1 / n) < 4 * np.sqrt((1 / n) / drawn.size) + 1e-12)
+    else:
+        assert abs((drawn < n // 2).mean() - 0.5) < 0.01
+        assert drawn.max() > 0.99 * n  # reaches the top of the range
 
 
 def test_kernels_under_numba_boundscheck(tmp_path):
