@@ -227,7 +227,8 @@ def test_cbow_update_is_word2vecs(seed, kernel, n_out):
     outputs = np.r_[outputs, [13] * (6 - n_out)].astype(np.int32) if kernel == "bag6" else outputs
     hidden, neu = np.empty(16, np.float32), np.empty(16, np.float32)
     if kernel == "bag6":
-        got = update_bag6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, hidden, neu)
+        got = update_bag6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, hidden, neu,
+                          np.empty(6, np.float32))
     else:
         got = update_bag(syn0, syn1, contexts, m, outputs, labels, weights, n_out, alpha,
                          np.float32(1.0), hidden, neu)

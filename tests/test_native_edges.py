@@ -116,7 +116,8 @@ def _run_kernel(kernel, syn0, syn1, contexts, outputs, labels):
                                    np.empty(dim, np.float32))
     if kernel == "bag6":
         return update_bag6(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
-                           np.empty(dim, np.float32), np.empty(dim, np.float32))
+                           np.empty(dim, np.float32), np.empty(dim, np.float32),
+                           np.empty(6, np.float32))
     return update_bag(syn0, syn1, contexts, 1, outputs, labels, np.ones(n_out, np.float32),
                       n_out, ALPHA, np.float32(1.0),
                       np.empty(dim, np.float32), np.empty(dim, np.float32))

@@ -272,14 +272,14 @@ def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, i
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, neu):
+def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, neu, grads):
     """:func:`update_bag` for at most 6 output rows, each counted once, register-blocked
     (word2vec's CBOW with up to 5 negatives): the 6 scores are taken in one pass over the
     hidden vector, and the hidden vector's gradient in one pass over the 6 rows, before any of
     them is written. word2vec scores the outputs one after the other, each against the rows as
     the previous ones left them; distinct rows do not change each other, so the two orders
     differ only when a negative is drawn twice. Slots past ``n_out`` read row ``outputs[0]``
-    and get no update. Returns the loss."""
+    and get no update; ``grads`` (6 floats) gets the outputs' gradients. Returns the loss."""
     dim = syn0.shape[1]
     hidden[:] = 0.0
     for j in range(n_bag):
@@ -303,32 +303,19 @@ def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, n
         a3 += h * syn1[o3, i]
         a4 += h * syn1[o4, i]
         a5 += h * syn1[o5, i]
+    scores = (a0, a1, a2, a3, a4, a5)
     loss = 0.0
-    g0, pair_loss = gradient_and_loss(a0, labels[0], alpha)
-    loss += pair_loss
-    g1 = g2 = g3 = g4 = g5 = np.float32(0.0)
-    if n_out > 1:
-        g1, pair_loss = gradient_and_loss(a1, labels[1], alpha)
+    grads[:] = 0.0  # the padding slots' gradients stay zero
+    for k in range(n_out):
+        grads[k], pair_loss = gradient_and_loss(scores[k], labels[k], alpha)
         loss += pair_loss
-    if n_out > 2:
-        g2, pair_loss = gradient_and_loss(a2, labels[2], alpha)
-        loss += pair_loss
-    if n_out > 3:
-        g3, pair_loss = gradient_and_loss(a3, labels[3], alpha)
-        loss += pair_loss
-    if n_out > 4:
-        g4, pair_loss = gradient_and_loss(a4, labels[4], alpha)
-        loss += pair_loss
-    if n_out > 5:
-        g5, pair_loss = gradient_and_loss(a5, labels[5], alpha)
-        loss += pair_loss
+    g0, g1, g2, g3, g4, g5 = grads[0], grads[1], grads[2], grads[3], grads[4], grads[5]
     for i in range(dim):
         neu[i] = (g0 * syn1[o0, i] + g1 * syn1[o1, i] + g2 * syn1[o2, i]
                   + g3 * syn1[o3, i] + g4 * syn1[o4, i] + g5 * syn1[o5, i])
-    gs = (g0, g1, g2, g3, g4, g5)
     for k in range(n_out):
         o = outputs[k]
-        g = gs[k]
+        g = grads[k]
         for i in range(dim):
             syn1[o, i] += g * hidden[i]
     for j in range(n_bag):

@@ -106,7 +106,7 @@ def _prefetch_bag(table, bag_starts, bag_ids, word):
 @njit(cache=True, fastmath=FASTMATH)
 def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model, accept, alias,
                   state, alpha, bag_starts, bag_ids, bag, negatives, outputs, labels, weights,
-                  hidden, neu):
+                  hidden, neu, grads6):
     """One subsampled sentence through bags of input rows (``bag_ids[bag_starts[w]:
     bag_starts[w + 1]]`` are word w's rows: itself alone, or itself and its n-grams).
 
@@ -165,7 +165,7 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
                         n_bag += 1
             if n_out <= 6:
                 loss += update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha,
-                                    hidden, neu)
+                                    hidden, neu, grads6)
             else:
                 loss += update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out,
                                    alpha, np.float32(1.0), hidden, neu)
@@ -215,6 +215,7 @@ def _train_documents(
     in_rows = np.empty((2 * window, dim), dtype=np.float32)
     hidden = np.empty(dim, dtype=np.float32)
     neu = np.empty(dim, dtype=np.float32)
+    grads6 = np.empty(6, dtype=np.float32)
     out6 = np.zeros((6, dim), dtype=np.float32)
     outputs_cbow = np.empty(2 * window + negative, dtype=np.int32)
     weights_cbow = np.empty(2 * window + negative, dtype=np.float32)
@@ -236,7 +237,7 @@ def _train_documents(
             sentence_loss, sentence_examples, sentence_dots = _bag_sentence(
                 syn0, syn1, sentence, length, window, shrink, negative, model, accept, alias,
                 state, alpha, bag_starts, bag_ids, bag, targets, outputs_cbow, labels_cbow,
-                weights_cbow, hidden, neu)
+                weights_cbow, hidden, neu, grads6)
             loss += sentence_loss
             examples += sentence_examples
             dots += sentence_dots
