@@ -13,6 +13,7 @@ from sgns.config import TrainConfig
 from sgns.keras_engine import train_keras
 from sgns.model import CBOW, SkipGram
 from sgns.native import initial_tables
+from sgns.pairs import pack_windows
 from sgns.tables import uniform_rows
 from sgns.vectors import to_keyed_vectors
 from sgns.vocab import Vocabulary
@@ -165,27 +166,51 @@ def _cbow_bce(tables, window, center, label):
     return jnp.sum(jax.nn.softplus(x) - label * x)
 
 
+def _packed(window, center, size=None):
+    """The CBOW model's inputs for a padded window matrix."""
+    rows, owner, n = pack_windows(window, size)
+    assert n == len(window)
+    return (rows, owner), center[:, None]
+
+
+def test_pack_windows_lays_the_context_ids_end_to_end():
+    window = np.array([[3, 0, 5, 0], [0, 0, 0, 7], [2, 2, 0, 0]], dtype=np.int32)
+    rows, owner, n = pack_windows(window)
+    np.testing.assert_array_equal(rows, [3, 5, 7, 2, 2])
+    np.testing.assert_array_equal(owner, [0, 0, 1, 2, 2])
+    assert n == 3
+    # In fewer slots only whole windows go in; the rest of the slots are padding (row 0).
+    rows, owner, n = pack_windows(window, 4)
+    np.testing.assert_array_equal(rows, [3, 5, 7, 0])
+    np.testing.assert_array_equal(owner, [0, 0, 1, 0])
+    assert n == 2
+
+
 def test_cbow_model_is_the_mean_of_the_window_dotted_with_the_center():
-    model = CBOW(30, 4, init="keras", seed=2)
+    model = CBOW(30, 4, init="keras", seed=2, batch_size=8)
     window, center, _ = _cbow_batch(30, 8, 6, seed=1)
     tables = [_np(v) for v in (model.input_embedding.embeddings,
                                           model.output_embedding.embeddings)]
     mask = (window != 0)[..., None]
     hidden = (tables[0][window] * mask).sum(1) / mask.sum(1)
     want = 1 / (1 + np.exp(-(hidden * tables[1][center]).sum(-1)))
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model((window, center))).ravel(), want,
-                               atol=1e-6)
+    # Padding slots past the windows change nothing.
+    for size in (None, int(mask.sum()) + 5):
+        got = keras.ops.convert_to_numpy(model(_packed(window, center, size)))
+        np.testing.assert_allclose(got.ravel(), want, atol=1e-6)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_cbow_sparse_step_equals_dense_autodiff_step(optimizer):
     vocab_size, dim, lr = 40, 8, 0.1
-    model = CBOW(vocab_size, dim, learning_rate=lr, optimizer=optimizer, init="keras", seed=3)
+    model = CBOW(vocab_size, dim, learning_rate=lr, optimizer=optimizer, init="keras", seed=3,
+                 batch_size=64)
     model.compile()
     variables = (model.input_embedding.embeddings, model.output_embedding.embeddings)
     before = [_np(v) for v in variables]
     window, center, label = _cbow_batch(vocab_size, 64, 6, seed=0)
-    model.fit((window, center), label, batch_size=64, epochs=1, verbose=0, shuffle=False)
+    batch = (_packed(window, center, window.size), label)
+    model.fit((b for b in [batch]), steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
     grads = jax.grad(_cbow_bce)([jnp.array(t) for t in before], window, center, label)
     if optimizer == "sgd":
         for variable, start, grad in zip(variables, before, grads, strict=True):

@@ -25,7 +25,7 @@ from .config import TrainConfig
 from .errors import SgnsError
 from .grow import Start
 from .model import MODELS, SUBWORD_MODELS
-from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
+from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution, pack_windows
 from .progress import EpochBar
 from .subwords import flat_bags, window_bags
 from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
@@ -144,17 +144,23 @@ class _ChunkPlans:
 
 
 class BagBatches:
-    """Turns CBOW-layout batches ``((window, center), label, weight)`` into the subword
-    models' ``(((rows, owner), outputs), label, weight)``: for skip-gram the centers' bags of
-    rows laid end to end in ``size`` slots, the window as the outputs; for CBOW each window's
-    bags together, the center (a ``(batch, 1)`` matrix) as the output. A batch whose bags do
-    not fit is cut in two (or more), each padded with zero-weight examples, so that every step
-    has the same shapes."""
+    """Turns CBOW-layout batches ``((window, center), label, weight)`` into the bag models'
+    ``(((rows, owner), outputs), label, weight)``: for the subword skip-gram the centers' bags
+    of rows laid end to end in ``size`` slots, the window as the outputs; for CBOW each
+    window's bags together (without subwords, a word's bag is its own row:
+    :func:`sgns.pairs.pack_windows`), the center (a ``(batch, 1)`` matrix) as the output. A
+    batch whose bags do not fit is cut in two (or more), each padded with zero-weight examples,
+    so that every step has the same shapes."""
 
     def __init__(self, vocab: Vocabulary, config: TrainConfig, multiple: int = 1) -> None:
         from .pairs import keep_probabilities
 
-        self.starts, self.ids = config.subword_spec().bags(vocab.words)
+        self.subwords = config.subwords
+        if self.subwords:
+            self.starts, self.ids = config.subword_spec().bags(vocab.words)
+        else:  # bags of one row; word 0, the padding, has none
+            self.starts = np.r_[0, np.arange(vocab.size)]
+            self.ids = np.arange(1, vocab.size, dtype=np.int32)
         self.batch_size = examples_per_step(config)
         self.cbow = config.model == "cbow"
         # Room for a batch of bags of the size that tokens have on average after subsampling,
@@ -171,7 +177,10 @@ class BagBatches:
         (window, center), label, weight = batch
         # What the bags are made of, and what they are scored against.
         sources, outputs = (window, center[:, None]) if self.cbow else (center, window)
-        make = window_bags if self.cbow else flat_bags
+        if not self.subwords:
+            make = _one_row_bags
+        else:
+            make = window_bags if self.cbow else flat_bags
         out = []
         while True:
             rows, owner, n = make(sources, self.starts, self.ids, self.size)
@@ -186,6 +195,11 @@ class BagBatches:
             sources, outputs, label, weight = (
                 np.concatenate([a[n:], np.zeros((n, *a.shape[1:]), a.dtype)])
                 for a in (sources, outputs, label, weight))
+
+
+def _one_row_bags(windows, starts, ids, size):
+    """:func:`sgns.subwords.window_bags` for bags of one row (CBOW without subwords)."""
+    return pack_windows(windows, size)
 
 
 def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
@@ -330,7 +344,9 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
         first.n_batches * corpus.n_tokens / max(1, first_chunk.n_tokens))
     model = build_model(vocab, config, total_steps=per_epoch * config.epochs,
                         row_multiple=row_multiple)
-    bags = BagBatches(vocab, config, multiple=devices) if config.subwords else None
+    # CBOW and the subword models take bags of rows laid end to end.
+    uses_bags = config.subwords or config.model == "cbow"
+    bags = BagBatches(vocab, config, multiple=devices) if uses_bags else None
     # By position: paths carry the model's instance name, which differs from run to run.
     variables = model.trainable_variables + model.non_trainable_variables
     process_index, processes = process()
@@ -347,8 +363,8 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
         if in_memory:
             epoch = first if epoch_index == 0 else stream.epoch(epoch_index)
             source, totals = [epoch], epoch
-            # With subwords a batch whose bags do not fit is cut: the steps are counted as
-            # they come.
+            # With bags (CBOW, subwords) a batch whose bags do not fit is cut: the steps are
+            # counted as they come.
             steps = None if bags is not None else -(-epoch.n_batches // stack)
             expected = epoch.n_pairs
         else:
@@ -425,7 +441,7 @@ def _fit_rows(value: np.ndarray, shape) -> np.ndarray:
 def _word_vectors(model: keras.Model, bags: BagBatches | None) -> np.ndarray:
     """The words' vectors now: their input rows, or with subwords their bags' means."""
     table = _table(model, 0)
-    if bags is None:
+    if bags is None or not bags.subwords:
         return table
     from .native.loop import bag_means
 

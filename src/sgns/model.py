@@ -10,11 +10,12 @@ overrides ``train_step`` so that a step touches only the rows in its batch: the 
 tables, which makes a step cost O(vocabulary) instead of O(batch). ``model.fit`` still drives
 training (callbacks, progress bar, history).
 
-A batch is ``((inputs, output), label, weight)``: ``(center, context)`` ids for skip-gram,
-``(window, center)`` for CBOW, where ``window`` is a padded matrix of context ids (0 is
-padding). Optionally each step also draws ``shared`` negatives from the noise distribution for
-each group of ``group`` rows, shared by the positive examples of that group (as sampled losses
-such as TensorFlow's ``nce_loss`` share them by batch) and weighted ``negative / shared`` each:
+A batch is ``((inputs, output), label, weight)``: ``(center, context)`` ids for skip-gram;
+for CBOW and the subword models, bags of input rows laid end to end with the example each
+belongs to, and the outputs. Optionally each step also draws ``shared`` negatives from the
+noise distribution for each group of ``group`` rows, shared by the positive examples of that
+group (as sampled losses such as TensorFlow's ``nce_loss`` share them by batch) and weighted
+``negative / shared`` each:
 the expected gradient is that of ``negative`` negatives per positive, computed as small matrix
 products instead of ``negative`` gathers per example.
 """
@@ -402,35 +403,6 @@ class SkipGram(_TwoTables):
         return inputs, grad_hidden
 
 
-class CBOW(_TwoTables):
-    """Continuous bag of words with negative sampling (Mikolov et al., 2013):
-    ``sigmoid(mean(input[window]) . output[center])``. Inputs are ``(window, center)``: a
-    ``(batch, 2 * window)`` matrix of context ids, 0 where a window is shorter (masked), and the
-    center ids. Each context row of a window gets its true share of the hidden vector's
-    gradient (divided by the window's length, as fastText does, and as autodiff of the mean
-    gives): word2vec's native loop gives every row the whole gradient, one window at a time,
-    but a batch adds up the gradients of a word over all the windows it is in, and the whole
-    gradient then diverges. Arguments: see :class:`_TwoTables`."""
-
-    def call(self, inputs):
-        window, center = inputs
-        hidden = self._hidden(self.input_embedding.embeddings, window)
-        return self.sigmoid(self.dot([hidden, self.output_embedding(center)]))
-
-    def _hidden(self, table, inputs):
-        return ops.einsum("bw,bwd->bd", self._shares(inputs), _gather(table, inputs))
-
-    @staticmethod
-    def _shares(inputs):
-        """Each window slot's weight in the mean: 1 / the window's length, 0 for padding."""
-        mask = ops.cast(ops.not_equal(inputs, 0), "float32")
-        return mask / ops.maximum(ops.sum(mask, axis=1, keepdims=True), 1.0)
-
-    def _input_updates(self, inputs, grad_hidden):
-        grads = ops.expand_dims(grad_hidden, 1) * self._shares(inputs)[..., None]
-        return ops.reshape(inputs, (-1,)), ops.reshape(grads, (-1, self.dim))
-
-
 class SubwordSkipGram(_TwoTables):
     """fastText's skip-gram (Bojanowski et al., 2017): the mean of the center word's bag of
     input rows (its own row and its character n-grams' bucket rows) predicts each word of its
@@ -451,9 +423,11 @@ class SubwordSkipGram(_TwoTables):
     def __init__(self, vocab_size: int, dim: int, *, window: int,
                  whole_gradient: bool = True, **kwargs) -> None:
         super().__init__(vocab_size, dim, **kwargs)
-        if self.batch_size is None or not self.shared:
+        self.pairs_per_example = max(1, 2 * window)
+        # With several outputs an example's negatives are shared (see _gradients); with one
+        # (CBOW) they may also come from the stream, as examples of their own.
+        if self.batch_size is None or (self.pairs_per_example > 1 and not self.shared):
             raise SgnsError("the subword model needs batch_size and shared negatives")
-        self.pairs_per_example = 2 * window
         self.whole_gradient = whole_gradient
 
     def call(self, inputs):
@@ -534,8 +508,28 @@ class SubwordCBOW(SubwordSkipGram):
     as in fastText and the native engine."""
 
     def __init__(self, vocab_size: int, dim: int, **kwargs) -> None:
-        super().__init__(vocab_size, dim, window=0, **kwargs)
-        self.pairs_per_example = 1  # one output word per example, not a window's
+        super().__init__(vocab_size, dim, window=0, **kwargs)  # one output word per example
+
+
+class CBOW(SubwordCBOW):
+    """word2vec's continuous bag of words with negative sampling (Mikolov et al., 2013):
+    ``sigmoid(mean(input[window]) . output[center])``, the CBOW model of the fastText family
+    (:class:`SubwordCBOW`) whose bags are single rows: each context word is its own row.
+
+    Inputs are ``((rows, owner), center)``: the windows' context ids laid end to end
+    (:func:`sgns.pairs.pack_windows` makes them from a padded ``(batch, 2 * window)`` matrix;
+    row 0 where unused) with the window each belongs to, and a ``(batch, 1)`` matrix of the
+    center ids. Laid end to end, a step gathers and scatters only real rows: with word2vec's
+    shrunk windows about half of a padded matrix is padding (measured: 47%).
+
+    Each context row of a window gets its true share of the hidden vector's gradient (divided
+    by the window's length, as fastText does and as autodiff of the mean gives): word2vec's
+    native loop gives every row the whole gradient, one window at a time, but a batch adds up
+    the gradients of a word over all the windows it is in, and the whole gradient then
+    diverges. Needs ``batch_size`` (windows per step). Arguments: see :class:`_TwoTables`."""
+
+    def __init__(self, vocab_size: int, dim: int, **kwargs) -> None:
+        super().__init__(vocab_size, dim, whole_gradient=False, **kwargs)
 
 
 class _LossMean(keras.metrics.Metric):

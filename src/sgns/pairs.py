@@ -1,5 +1,6 @@
 """Pair stream: shuffled batches of ``(center, context, label)`` for one epoch (for CBOW,
-``(window, center, label)``, a window being a padded row of context ids), made with numpy a
+``(window, center, label)``, a window being a padded row of context ids, which
+:func:`pack_windows` lays end to end for the model), made with numpy a
 chunk of documents at a time, so that an epoch's examples are never all in memory.
 
 Each epoch is planned first (document order, subsampling, window sizes: one byte or so per token),
@@ -203,6 +204,28 @@ class EpochPairs:
             return self.rng.integers(1, stream.vocab_size, size=n, dtype=np.int32)
         u = self.rng.random(n) * stream.noise_cdf[-1]
         return np.searchsorted(stream.noise_cdf, u, side="right").astype(np.int32)
+
+
+def pack_windows(windows: np.ndarray, size: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, int]:
+    """CBOW's padded ``(batch, 2 * window)`` context matrix (0 for padding) as
+    :class:`sgns.model.CBOW` takes it: ``(rows, owner, n)``, the context ids laid end to end
+    in ``size`` slots (all of them when ``size`` is None), ``owner[t]`` the window that
+    ``rows[t]`` belongs to, row 0 (and owner 0) in the slots past them, and ``n`` how many of
+    the first windows fit whole."""
+    windows = np.asarray(windows)
+    lengths = np.count_nonzero(windows, axis=1)
+    ends = np.cumsum(lengths)
+    if size is None:
+        size = max(1, int(ends[-1]) if ends.size else 0)
+    n = int(np.searchsorted(ends, size, side="right"))
+    used = int(ends[n - 1]) if n else 0
+    rows = np.zeros(size, dtype=np.int32)
+    owner = np.zeros(size, dtype=np.int32)
+    head = windows[:n]
+    rows[:used] = head[head != 0]  # row by row, as the windows come
+    owner[:used] = np.repeat(np.arange(n, dtype=np.int32), lengths[:n])
+    return rows, owner, n
 
 
 def _gather(corpus: EncodedCorpus, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
