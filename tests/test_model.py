@@ -186,6 +186,40 @@ def test_pack_windows_lays_the_context_ids_end_to_end():
     assert n == 2
 
 
+@pytest.mark.parametrize("cut", [False, True])
+def test_cbow_batches_hold_every_window_once_in_fewer_slots_than_a_padded_matrix(topic_corpus,
+                                                                                  cut):
+    """The Keras engine's CBOW batches: each window's context ids laid end to end, in room
+    sized from the epoch's mean window; a batch that does not fit is cut, never dropped."""
+    from sgns.keras_engine import BagBatches, pair_config
+    from sgns.pairs import PairStream
+
+    vocab = Vocabulary.build(topic_corpus)
+    config = TrainConfig(engine="keras", model="cbow", window=4, batch_size=64,
+                         shared_negatives=0, seed=1).for_engine("keras")
+    epoch = PairStream(vocab.encode(topic_corpus), vocab.counts, pair_config(config),
+                       seed=1).epoch(0)
+    raw = list(epoch)  # (window, center, label) batches, negatives included
+    words = epoch.context_words() / epoch.n_positive
+    bags = BagBatches(vocab, config, words=words)
+    assert bags.size < 64 * 2 * config.window  # a padded matrix's slots
+    if cut:
+        bags.size = 100  # room for about ten windows: most batches are cut
+    seen, steps = [], 0
+    for window, center, label in raw:
+        weight = np.ones(len(center), np.float32)
+        for ((rows, owner), out), lab, w in bags(((window, center), label, weight)):
+            steps += 1
+            assert rows.shape == owner.shape == (bags.size,)
+            for k in np.flatnonzero(w):
+                seen.append((int(out[k, 0]), float(lab[k]),
+                             tuple(rows[(owner == k) & (rows != 0)])))
+    want = [(int(c), float(lab), tuple(win[win != 0])) for window, center, label in raw
+            for win, c, lab in zip(window, center, label, strict=True)]
+    assert sorted(seen) == sorted(want)
+    assert (steps > len(raw)) == cut
+
+
 def test_cbow_model_is_the_mean_of_the_window_dotted_with_the_center():
     model = CBOW(30, 4, init="keras", seed=2, batch_size=8)
     window, center, _ = _cbow_batch(30, 8, 6, seed=1)

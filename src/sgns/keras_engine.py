@@ -152,7 +152,8 @@ class BagBatches:
     batch whose bags do not fit is cut in two (or more), each padded with zero-weight examples,
     so that every step has the same shapes."""
 
-    def __init__(self, vocab: Vocabulary, config: TrainConfig, multiple: int = 1) -> None:
+    def __init__(self, vocab: Vocabulary, config: TrainConfig, multiple: int = 1,
+                 words: float | None = None) -> None:
         from .pairs import keep_probabilities
 
         self.subwords = config.subwords
@@ -169,8 +170,17 @@ class BagBatches:
         lengths = np.diff(self.starts)
         seen = vocab.counts * keep_probabilities(vocab.counts, config.sample)
         mean = float((lengths * seen).sum() / max(seen.sum(), 1.0))
-        words, most = (config.window + 1, 2 * config.window) if self.cbow else (1, 1)
-        size = int(1.25 * mean * words * self.batch_size) + most * int(lengths.max())
+        most = 2 * config.window if self.cbow else 1
+        if self.subwords or words is None:
+            words = config.window + 1 if self.cbow else 1
+            size = int(1.25 * mean * words * self.batch_size) + most * int(lengths.max())
+        else:
+            # CBOW's windows of one-row bags, ``words`` context words a window on average (from
+            # the epoch's plan): a batch's total lies within 4 standard deviations of its mean
+            # (a window's length varies by at most ``window``) but about once in 30,000
+            # batches, and a batch that does not fit is cut, never dropped.
+            spread = 4 * config.window * np.sqrt(self.batch_size)
+            size = int(words * self.batch_size + spread) + most
         self.size = -(-size // multiple) * multiple  # split evenly across devices
 
     def __call__(self, batch: tuple) -> list[tuple]:
@@ -346,7 +356,8 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
                         row_multiple=row_multiple)
     # CBOW and the subword models take bags of rows laid end to end.
     uses_bags = config.subwords or config.model == "cbow"
-    bags = BagBatches(vocab, config, multiple=devices) if uses_bags else None
+    words = first.context_words() / max(1, first.n_positive) if uses_bags else None
+    bags = BagBatches(vocab, config, multiple=devices, words=words) if uses_bags else None
     # By position: paths carry the model's instance name, which differs from run to run.
     variables = model.trainable_variables + model.non_trainable_variables
     process_index, processes = process()

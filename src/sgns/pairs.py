@@ -138,6 +138,11 @@ class EpochPairs:
     def __len__(self) -> int:
         return self.n_batches
 
+    def context_words(self) -> int:
+        """The context words of all the epoch's windows (for skip-gram, its positive pairs):
+        with CBOW, over ``n_positive``, a window's mean length."""
+        return sum(_count_pairs(d, b) for d, b in zip(self.kept_docs, self.windows, strict=True))
+
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         batch = self.stream.config.batch_size
         rest: tuple[np.ndarray, ...] | None = None
