@@ -220,6 +220,17 @@ def test_cbow_batches_hold_every_window_once_in_fewer_slots_than_a_padded_matrix
     assert (steps > len(raw)) == cut
 
 
+def test_bag_models_say_what_they_need():
+    from sgns.errors import SgnsError
+    from sgns.model import SubwordSkipGram
+
+    with pytest.raises(SgnsError, match="CBOW needs batch_size"):
+        CBOW(30, 4)
+    with pytest.raises(SgnsError, match="SubwordSkipGram needs shared negatives"):
+        SubwordSkipGram(30, 4, window=2, batch_size=8)
+    CBOW(30, 4, batch_size=8)  # CBOW's negatives may come from the stream
+
+
 def test_cbow_model_is_the_mean_of_the_window_dotted_with_the_center():
     model = CBOW(30, 4, init="keras", seed=2, batch_size=8)
     window, center, _ = _cbow_batch(30, 8, 6, seed=1)

@@ -417,8 +417,9 @@ class SubwordSkipGram(_TwoTables):
     (``whole_gradient``); with ``whole_gradient=False`` each gets its share, as autodiff of the
     mean gives, which on 20 Newsgroups learnt far too slowly at a rate that does not diverge
     (WordSim-353 -0.02 after an epoch, against 0.18). Needs ``batch_size`` (the step's
-    examples) and shared negatives. Arguments: see :class:`_TwoTables`, plus ``window``, the
-    context words on each side."""
+    examples) and shared negatives (the CBOW models, one output an example, may also take
+    their negatives from the stream). Arguments: see :class:`_TwoTables`, plus ``window``,
+    the context words on each side."""
 
     def __init__(self, vocab_size: int, dim: int, *, window: int,
                  whole_gradient: bool = True, **kwargs) -> None:
@@ -426,8 +427,10 @@ class SubwordSkipGram(_TwoTables):
         self.pairs_per_example = max(1, 2 * window)
         # With several outputs an example's negatives are shared (see _gradients); with one
         # (CBOW) they may also come from the stream, as examples of their own.
-        if self.batch_size is None or (self.pairs_per_example > 1 and not self.shared):
-            raise SgnsError("the subword model needs batch_size and shared negatives")
+        if self.batch_size is None:
+            raise SgnsError(f"{type(self).__name__} needs batch_size (the step's examples)")
+        if self.pairs_per_example > 1 and not self.shared:
+            raise SgnsError(f"{type(self).__name__} needs shared negatives")
         self.whole_gradient = whole_gradient
 
     def call(self, inputs):
