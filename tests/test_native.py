@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sgns.config import TrainConfig
+from sgns.grow import Start
 from sgns.native import alias_table, initial_tables, train_native, worker_ranges
 from sgns.native.kernels import (
     update_bag,
@@ -53,6 +54,28 @@ def test_initial_tables_as_word2vec():
     syn0, syn1 = initial_tables(100, 20, seed=0)
     assert syn0.dtype == np.float32 and np.abs(syn0).max() <= 0.5 / 20
     assert not syn1.any()
+
+
+def test_tables_and_the_kernels_scratch_start_on_cache_lines():
+    """Rows of whole 64-byte lines starting on a line: no row straddles an extra line and no
+    vector load of one is split (README, Engines)."""
+    from sgns.native.loop import _aligned_copy, _aligned_rows, row_width, starting_tables
+    from sgns.tables import aligned_zeros
+
+    config = TrainConfig(dim=100)
+    for shape in [(3, 5), (1000, 112), (70_000, 112)]:
+        table = aligned_zeros(shape)
+        assert table.ctypes.data % 64 == 0 and table.shape == shape and not table.any()
+    assert row_width(100) * 4 % 64 == 0
+    buckets = np.ones((30, 100), np.float32)
+    for start in (None, Start(words=np.zeros((50, 100), np.float32),
+                              given=np.zeros(50, bool), buckets=buckets)):
+        syn0, syn1 = starting_tables(50, config, 112, 80, start)
+        assert syn0.ctypes.data % 64 == 0 and syn1.ctypes.data % 64 == 0
+    resumed = _aligned_copy(np.arange(12, dtype=np.float32).reshape(3, 4)[1:])  # 16 bytes in
+    assert resumed.ctypes.data % 64 == 0 and resumed[0, 0] == 4
+    for rows, dim in [(6, 112), (20, 112), (1, 112)]:
+        assert _aligned_rows(rows, dim).ctypes.data % 64 == 0
 
 
 def _train(corpus, **changes):

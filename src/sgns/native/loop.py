@@ -21,7 +21,7 @@ from ..config import TrainConfig
 from ..grow import Start
 from ..pairs import keep_probabilities, noise_distribution
 from ..progress import EpochBar
-from ..tables import uniform_rows
+from ..tables import aligned_zeros, uniform_rows
 from ..vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 from .kernels import (
     FASTMATH,
@@ -55,6 +55,16 @@ def row_width(dim: int) -> int:
     """Table rows padded to whole 64-byte vectors (16 floats): the zero columns stay zero
     (their gradients are zero), and the inner loops need no scalar remainder."""
     return -(-dim // 16) * 16
+
+
+@njit(cache=True)
+def _aligned_rows(rows, dim):
+    """Zeroed float32 ``(rows, dim)`` whose first element starts a 64-byte cache line (numba
+    aligns its arrays to 32 bytes)."""
+    buffer = np.zeros(rows * dim + 16, dtype=np.float32)
+    start = np.int64((np.uint64(64) - np.uint64(buffer.ctypes.data) % np.uint64(64))
+                     % np.uint64(64)) // 4
+    return buffer[start:start + rows * dim].reshape((rows, dim))
 
 
 @njit(cache=True, inline="always")
@@ -211,12 +221,13 @@ def _train_documents(
     target_labels = np.empty((AHEAD + 1, negative + 1), dtype=np.float32)
     n_targets = np.zeros(AHEAD + 1, dtype=np.int64)
     scores = np.empty((2 * window, max(6, negative + 1)), dtype=np.float32)
-    grad_out = np.empty((max(6, negative + 1), dim), dtype=np.float32)
-    in_rows = np.empty((2 * window, dim), dtype=np.float32)
-    hidden = np.empty(dim, dtype=np.float32)
-    neu = np.empty(dim, dtype=np.float32)
+    # The kernels' row-sized scratch starts on cache lines, as the tables do.
+    grad_out = _aligned_rows(max(6, negative + 1), dim)
+    in_rows = _aligned_rows(2 * window, dim)
+    hidden = _aligned_rows(1, dim)[0]
+    neu = _aligned_rows(1, dim)[0]
     grads6 = np.empty(6, dtype=np.float32)
-    out6 = np.zeros((6, dim), dtype=np.float32)
+    out6 = _aligned_rows(6, dim)
     outputs_cbow = np.empty(2 * window + negative, dtype=np.int32)
     weights_cbow = np.empty(2 * window + negative, dtype=np.float32)
     largest_bag = 0
@@ -310,7 +321,7 @@ def initial_tables(
     unless subwords add bucket rows), filled a block at a time so that no temporary copy of a
     large table is made."""
     syn0 = uniform_rows(input_rows or vocab_size, dim, dim, seed, width=width)
-    return syn0, np.zeros((vocab_size, width or dim), dtype=np.float32)
+    return syn0, aligned_zeros((vocab_size, width or dim))
 
 
 def starting_tables(
@@ -325,13 +336,19 @@ def starting_tables(
     if start is None:
         return syn0, syn1
     if given_buckets:
-        words, syn0 = syn0, np.zeros((input_rows, width), dtype=np.float32)
+        words, syn0 = syn0, aligned_zeros((input_rows, width))
         syn0[:vocab_size] = words
         syn0[vocab_size:, :dim] = start.buckets
     syn0[:vocab_size, :dim][start.given] = start.words[start.given]
     if start.context is not None:
         syn1[:, :dim] = start.context
     return syn0, syn1
+
+
+def _aligned_copy(table: np.ndarray) -> np.ndarray:
+    copy = aligned_zeros(table.shape, table.dtype)
+    np.copyto(copy, table)
+    return copy
 
 
 def identity_bags(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -399,7 +416,7 @@ def train_native(
         bag_starts, bag_ids = identity_bags(vocab.size)
         input_rows = vocab.size
     if resume is not None:
-        syn0, syn1 = resume["syn0"].copy(), resume["syn1"].copy()
+        syn0, syn1 = (_aligned_copy(resume[name]) for name in ("syn0", "syn1"))
     else:
         syn0, syn1 = starting_tables(vocab.size, config, width, input_rows, start)
     keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
