@@ -442,13 +442,13 @@ class SubwordSkipGram(_TwoTables):
     def _shares(self, rows, owner):
         """Each slot's weight in its bag's mean: 1 / the bag's size, 0 where unused."""
         used = ops.cast(ops.not_equal(rows, 0), "float32")
-        sizes = ops.segment_sum(used, owner, num_segments=self.batch_size)
+        sizes = _segment_sum(used, owner, self.batch_size)
         return used / ops.maximum(ops.take(sizes, owner, axis=0), 1.0)
 
     def _bag_means(self, table, rows, owner):
         shares = self._shares(rows, owner)
         weighted = _gather(table, rows) * shares[:, None]
-        return ops.segment_sum(weighted, owner, num_segments=self.batch_size)
+        return _segment_sum(weighted, owner, self.batch_size)
 
     def _hidden(self, table, inputs):
         # One hidden vector per (example, window slot) pair, as _pairs lays the outputs out.
@@ -669,11 +669,12 @@ def _lazy_adam(m, v, rows, grads, lr, t, beta1=0.9, beta2=0.999, epsilon=1e-7):
 
 def _segment_sum(values, segments, n):
     """``ops.segment_sum``; on PyTorch one ``index_add_``, which measured 10 to 30 times faster
-    than Keras' general segment reduction there (a lazy Adam step makes two)."""
+    than Keras' general segment reduction there (a lazy Adam step makes two; the bag models'
+    CBOW epoch on 20 Newsgroups took 21.7 s with Keras' and 5 s with this)."""
     if keras.backend.backend() == "torch":
         import torch
 
-        total = torch.zeros((n, values.shape[1]), dtype=values.dtype, device=values.device)
+        total = torch.zeros((n, *values.shape[1:]), dtype=values.dtype, device=values.device)
         return total.index_add_(0, segments.long(), values)
     return ops.segment_sum(values, segments, num_segments=n)
 
