@@ -354,10 +354,12 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
         first.n_batches * corpus.n_tokens / max(1, first_chunk.n_tokens))
     model = build_model(vocab, config, total_steps=per_epoch * config.epochs,
                         row_multiple=row_multiple)
-    # CBOW and the subword models take bags of rows laid end to end.
-    uses_bags = config.subwords or config.model == "cbow"
-    words = first.context_words() / max(1, first.n_positive) if uses_bags else None
-    bags = BagBatches(vocab, config, multiple=devices, words=words) if uses_bags else None
+    # CBOW and the subword models take bags of rows laid end to end; CBOW's room is sized from
+    # the plan's mean window.
+    bags = None
+    if config.subwords or config.model == "cbow":
+        words = None if config.subwords else first.context_words() / max(1, first.n_positive)
+        bags = BagBatches(vocab, config, multiple=devices, words=words)
     # By position: paths carry the model's instance name, which differs from run to run.
     variables = model.trainable_variables + model.non_trainable_variables
     process_index, processes = process()
