@@ -78,6 +78,27 @@ def test_tables_and_the_kernels_scratch_start_on_cache_lines():
         assert _aligned_rows(rows, dim).ctypes.data % 64 == 0
 
 
+def test_the_first_state_is_a_copy_made_ready_while_the_epoch_trains(topic_corpus):
+    """With ``state_ahead`` the first state copy goes into arrays mapped in the background
+    (README, checkpoints): it must hold the tables as they are at the end of the epoch."""
+    vocab = Vocabulary.build(topic_corpus)
+    config = TrainConfig(engine="native", dim=24, epochs=2, window=4, sample=0, workers=1)
+    taken = []
+
+    def hook(end):
+        first, second = end.state(), end.state()  # the spare's, then a fresh copy
+        taken.append((first, second))
+
+    train_native(vocab.encode(topic_corpus), vocab, config, verbose=False, on_epoch_end=hook,
+                 state_ahead=True)
+    for first, second in taken:
+        for name in ("syn0", "syn1"):
+            assert first[name] is not second[name]
+            np.testing.assert_array_equal(first[name], second[name])
+    assert taken[0][0]["syn1"].any()  # trained rows, not the spare's zeros
+    assert not np.array_equal(taken[0][0]["syn0"], taken[1][0]["syn0"])  # a copy, not a view
+
+
 def _train(corpus, **changes):
     vocab = Vocabulary.build(corpus)
     settings = dict(engine="native", dim=24, epochs=4, window=4, sample=0)

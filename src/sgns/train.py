@@ -343,7 +343,10 @@ def train(
     try:
         if engine == "native":
             center, context, _, compile_seconds = train_native(
-                encoded, vocab, config, verbose, hook, state, start_epoch, start_rows
+                encoded, vocab, config, verbose, hook, state, start_epoch, start_rows,
+                # The hook copies the state after the first epoch for its checkpoint.
+                state_ahead=writer is not None
+                and (checkpoint_final or start_epoch + 1 < config.epochs),
             )
         else:
             center, context, _ = train_keras(
