@@ -105,6 +105,25 @@ def _output_gradients(syn0, contexts, m, n_out, g, grad_out):
 
 
 @njit(cache=True, inline="always")
+def _sum_rows(table, rows, n, out):
+    """``out = sum of table[rows[:n]]`` (a bag's rows, before its mean)."""
+    out[:] = 0.0
+    for j in range(n):
+        r = rows[j]
+        for i in range(table.shape[1]):
+            out[i] += table[r, i]
+
+
+@njit(cache=True, inline="always")
+def _add_to_rows(table, rows, n, vector):
+    """``table[rows[:n]] += vector``, a repeated row once per time it is listed."""
+    for j in range(n):
+        r = rows[j]
+        for i in range(table.shape[1]):
+            table[r, i] += vector[i]
+
+
+@njit(cache=True, inline="always")
 def _add_rows(table, rows, n, updates):
     for k in range(n):
         o = rows[k]
@@ -241,11 +260,7 @@ def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, i
     ``cbow_mean=1``) and fastText use ``in_scale = 1``: every input row gets the whole
     gradient. Returns the loss."""
     dim = syn0.shape[1]
-    hidden[:] = 0.0
-    for j in range(n_bag):
-        r = bag[j]
-        for i in range(dim):
-            hidden[i] += syn0[r, i]
+    _sum_rows(syn0, bag, n_bag, hidden)
     inv = np.float32(1.0) / np.float32(n_bag)
     for i in range(dim):
         hidden[i] *= inv
@@ -264,10 +279,7 @@ def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, i
             syn1[o, i] += g * hidden[i]
     for i in range(dim):
         neu[i] *= in_scale
-    for j in range(n_bag):
-        r = bag[j]
-        for i in range(dim):
-            syn0[r, i] += neu[i]
+    _add_to_rows(syn0, bag, n_bag, neu)
     return loss
 
 
@@ -281,11 +293,7 @@ def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, n
     differ only when a negative is drawn twice. Slots past ``n_out`` read row ``outputs[0]``
     and get no update; ``grads`` (6 floats) gets the outputs' gradients. Returns the loss."""
     dim = syn0.shape[1]
-    hidden[:] = 0.0
-    for j in range(n_bag):
-        r = bag[j]
-        for i in range(dim):
-            hidden[i] += syn0[r, i]
+    _sum_rows(syn0, bag, n_bag, hidden)
     inv = np.float32(1.0) / np.float32(n_bag)
     o0 = outputs[0]
     o1 = outputs[1] if n_out > 1 else o0
@@ -318,8 +326,5 @@ def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, n
         g = grads[k]
         for i in range(dim):
             syn1[o, i] += g * hidden[i]
-    for j in range(n_bag):
-        r = bag[j]
-        for i in range(dim):
-            syn0[r, i] += neu[i]
+    _add_to_rows(syn0, bag, n_bag, neu)
     return loss
