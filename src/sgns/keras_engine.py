@@ -164,36 +164,36 @@ class BagBatches:
             self.ids = np.arange(1, vocab.size, dtype=np.int32)
         self.batch_size = examples_per_step(config)
         self.cbow = config.model == "cbow"
-        # Room for a batch of bags of the size that tokens have on average after subsampling,
-        # with a margin, and for the longest bag; a CBOW example holds its window's words, about
-        # window + 1 with word2vec's shrunk windows and at most 2 * window.
-        lengths = np.diff(self.starts)
-        seen = vocab.counts * keep_probabilities(vocab.counts, config.sample)
-        mean = float((lengths * seen).sum() / max(seen.sum(), 1.0))
-        most = 2 * config.window if self.cbow else 1
-        if self.subwords or words is None:
-            words = config.window + 1 if self.cbow else 1
-            size = int(1.25 * mean * words * self.batch_size) + most * int(lengths.max())
+        if not self.subwords:
+            self.make = _one_row_bags
         else:
+            self.make = window_bags if self.cbow else flat_bags
+        most = 2 * config.window if self.cbow else 1  # the longest window, in words
+        if words is not None and not self.subwords:
             # CBOW's windows of one-row bags, ``words`` context words a window on average (from
             # the epoch's plan): a batch's total lies within 4 standard deviations of its mean
             # (a window's length varies by at most ``window``) but about once in 30,000
             # batches, and a batch that does not fit is cut, never dropped.
             spread = 4 * config.window * np.sqrt(self.batch_size)
             size = int(words * self.batch_size + spread) + most
+        else:
+            # Room for a batch of bags of the size that tokens have on average after
+            # subsampling, with a margin, and for the longest bag; a CBOW example holds its
+            # window's words, about window + 1 with word2vec's shrunk windows.
+            lengths = np.diff(self.starts)
+            seen = vocab.counts * keep_probabilities(vocab.counts, config.sample)
+            mean = float((lengths * seen).sum() / max(seen.sum(), 1.0))
+            words = config.window + 1 if self.cbow else 1
+            size = int(1.25 * mean * words * self.batch_size) + most * int(lengths.max())
         self.size = -(-size // multiple) * multiple  # split evenly across devices
 
     def __call__(self, batch: tuple) -> list[tuple]:
         (window, center), label, weight = batch
         # What the bags are made of, and what they are scored against.
         sources, outputs = (window, center[:, None]) if self.cbow else (center, window)
-        if not self.subwords:
-            make = _one_row_bags
-        else:
-            make = window_bags if self.cbow else flat_bags
         out = []
         while True:
-            rows, owner, n = make(sources, self.starts, self.ids, self.size)
+            rows, owner, n = self.make(sources, self.starts, self.ids, self.size)
             if n == 0:  # the room holds the longest bag: only a smaller size gets here
                 raise SgnsError(f"a bag of rows longer than the step's {self.size} slots")
             if n == len(sources):

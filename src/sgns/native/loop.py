@@ -61,7 +61,7 @@ def row_width(dim: int) -> int:
 @njit(cache=True)
 def _aligned_rows(rows, dim):
     """Zeroed float32 ``(rows, dim)`` whose first element starts a 64-byte cache line (numba
-    aligns its arrays to 32 bytes)."""
+    aligns its arrays to 32 bytes): :func:`sgns.tables.aligned_zeros` for compiled code."""
     buffer = np.zeros(rows * dim + 16, dtype=np.float32)
     start = np.int64((np.uint64(64) - np.uint64(buffer.ctypes.data) % np.uint64(64))
                      % np.uint64(64)) // 4
@@ -503,8 +503,8 @@ class _SpareState:
     def _fill(self) -> None:
         try:
             for shape, dtype in self.shapes:
-                self.arrays.append(np.zeros(shape, dtype))
-                self.arrays[-1].fill(0)  # np.zeros maps its pages lazily; writing maps them
+                self.arrays.append(np.empty(shape, dtype))
+                self.arrays[-1].fill(0)  # writing every page maps it now, not at the copy
         except MemoryError:  # then the copy is made at the end of the epoch, as it would be
             self.arrays.clear()
 
