@@ -6,6 +6,8 @@
 #     bash benchmarks/bench_keras_cli.sh          # the runs below; logs in $OUT (default /tmp)
 #     RUNS=backends bash benchmarks/bench_keras_cli.sh   # JAX, TensorFlow and PyTorch: the
 #                                                 # defaults, and --preset notebook --epochs 1
+#     RUNS=bags bash benchmarks/bench_keras_cli.sh       # --model cbow and --subwords on JAX
+#                                                 # and PyTorch (RUNS=cbow: CBOW only)
 #
 # Offline: set SGNS_20NEWS_ARCHIVE to the 20 Newsgroups archive.
 set -u
@@ -38,6 +40,19 @@ if [ "${RUNS:-gpu}" = backends ]; then
   for backend in jax tensorflow torch; do
     one "skipgram-$backend" "$backend"
     one "notebook-$backend" "$backend" --preset notebook --epochs 1
+  done
+  exit 0
+fi
+if [ "${RUNS:-gpu}" = cbow ]; then
+  one cbow-jax jax --model cbow
+  one cbow-torch torch --model cbow
+  exit 0
+fi
+if [ "${RUNS:-gpu}" = bags ]; then
+  # The models whose step sums bags of rows (CBOW, subwords) on JAX and PyTorch.
+  for backend in jax torch; do
+    one "cbow-$backend" "$backend" --model cbow
+    one "subwords-$backend" "$backend" --subwords
   done
   exit 0
 fi

@@ -13,7 +13,6 @@ from sgns.config import TrainConfig
 from sgns.keras_engine import train_keras
 from sgns.model import CBOW, SkipGram
 from sgns.native import initial_tables
-from sgns.pairs import pack_windows
 from sgns.tables import uniform_rows
 from sgns.vectors import to_keyed_vectors
 from sgns.vocab import Vocabulary
@@ -161,63 +160,23 @@ def _cbow_batch(vocab_size, n, width, seed):
 
 def _cbow_bce(tables, window, center, label):
     mask = (window != 0)[..., None].astype(jnp.float32)
-    hidden = jnp.sum(tables[0][window] * mask, axis=1) / jnp.sum(mask, axis=1)
+    hidden = jnp.sum(tables[0][window] * mask, axis=1) / jnp.maximum(jnp.sum(mask, axis=1), 1)
     x = jnp.sum(hidden * tables[1][center], axis=-1)
-    return jnp.sum(jax.nn.softplus(x) - label * x)
+    return jnp.sum((center != 0) * (jax.nn.softplus(x) - label * x))  # center 0: padding
 
 
-def _packed(window, center, size=None):
-    """The CBOW model's inputs for a padded window matrix."""
-    rows, owner, n = pack_windows(window, size)
-    assert n == len(window)
-    return (rows, owner), center[:, None]
-
-
-def test_pack_windows_lays_the_context_ids_end_to_end():
-    window = np.array([[3, 0, 5, 0], [0, 0, 0, 7], [2, 2, 0, 0]], dtype=np.int32)
-    rows, owner, n = pack_windows(window)
-    np.testing.assert_array_equal(rows, [3, 5, 7, 2, 2])
-    np.testing.assert_array_equal(owner, [0, 0, 1, 2, 2])
-    assert n == 3
-    # In fewer slots only whole windows go in; the rest of the slots are padding (row 0).
-    rows, owner, n = pack_windows(window, 4)
-    np.testing.assert_array_equal(rows, [3, 5, 7, 0])
-    np.testing.assert_array_equal(owner, [0, 0, 1, 0])
-    assert n == 2
-
-
-@pytest.mark.parametrize("cut", [False, True])
-def test_cbow_batches_hold_every_window_once_in_fewer_slots_than_a_padded_matrix(topic_corpus,
-                                                                                  cut):
-    """The Keras engine's CBOW batches: each window's context ids laid end to end, in room
-    sized from the epoch's mean window; a batch that does not fit is cut, never dropped."""
-    from sgns.keras_engine import BagBatches, pair_config
-    from sgns.pairs import PairStream
+def _cbow_runs(topic_corpus, run, batch, seed=1):
+    """A batch of the stream's runs of consecutive CBOW windows (the padding of a chunk's last
+    run included), with random labels."""
+    from sgns.pairs import PairConfig, PairStream
 
     vocab = Vocabulary.build(topic_corpus)
-    config = TrainConfig(engine="keras", model="cbow", window=4, batch_size=64,
-                         shared_negatives=0, seed=1).for_engine("keras")
-    epoch = PairStream(vocab.encode(topic_corpus), vocab.counts, pair_config(config),
-                       seed=1).epoch(0)
-    raw = list(epoch)  # (window, center, label) batches, negatives included
-    words = epoch.context_words() / epoch.n_positive
-    bags = BagBatches(vocab, config, words=words)
-    assert bags.size < 64 * 2 * config.window  # a padded matrix's slots
-    if cut:
-        bags.size = 100  # room for about ten windows: most batches are cut
-    seen, steps = [], 0
-    for window, center, label in raw:
-        weight = np.ones(len(center), np.float32)
-        for ((rows, owner), out), lab, w in bags(((window, center), label, weight)):
-            steps += 1
-            assert rows.shape == owner.shape == (bags.size,)
-            for k in np.flatnonzero(w):
-                seen.append((int(out[k, 0]), float(lab[k]),
-                             tuple(rows[(owner == k) & (rows != 0)])))
-    want = [(int(c), float(lab), tuple(win[win != 0])) for window, center, label in raw
-            for win, c, lab in zip(window, center, label, strict=True)]
-    assert sorted(seen) == sorted(want)
-    assert (steps > len(raw)) == cut
+    config = PairConfig(window=3, negative=0, shrink_window=True, batch_size=batch, run=run,
+                        model="cbow", chunk_tokens=40)
+    epoch = PairStream(vocab.encode(topic_corpus), vocab.counts, config, seed=seed).epoch(0)
+    window, center, _ = next(b for b in epoch if len(b[1]) == batch and (b[1] == 0).any())
+    label = (np.random.default_rng(seed).random(len(center)) < 0.5).astype("float32")
+    return vocab.size, window, center, label
 
 
 def test_bag_models_say_what_they_need():
@@ -228,6 +187,8 @@ def test_bag_models_say_what_they_need():
         CBOW(30, 4)
     with pytest.raises(SgnsError, match="SubwordSkipGram needs shared negatives"):
         SubwordSkipGram(30, 4, window=2, batch_size=8)
+    with pytest.raises(SgnsError, match=r"batch_size \(12\) must be a multiple of its run \(8\)"):
+        CBOW(30, 4, batch_size=12, run=8)
     CBOW(30, 4, batch_size=8)  # CBOW's negatives may come from the stream
 
 
@@ -239,22 +200,26 @@ def test_cbow_model_is_the_mean_of_the_window_dotted_with_the_center():
     mask = (window != 0)[..., None]
     hidden = (tables[0][window] * mask).sum(1) / mask.sum(1)
     want = 1 / (1 + np.exp(-(hidden * tables[1][center]).sum(-1)))
-    # Padding slots past the windows change nothing.
-    for size in (None, int(mask.sum()) + 5):
-        got = keras.ops.convert_to_numpy(model(_packed(window, center, size)))
-        np.testing.assert_allclose(got.ravel(), want, atol=1e-6)
+    got = keras.ops.convert_to_numpy(model((window, center[:, None])))
+    np.testing.assert_allclose(got.ravel(), want, atol=1e-6)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_cbow_sparse_step_equals_dense_autodiff_step(optimizer):
-    vocab_size, dim, lr = 40, 8, 0.1
+@pytest.mark.parametrize("run", [1, 8])
+def test_cbow_sparse_step_equals_dense_autodiff_step(topic_corpus, optimizer, run):
+    """Window by window (any windows) and in runs of consecutive windows (the rows of a run
+    gathered once, its means a banded product): the step is autodiff's of the same loss."""
+    if run == 1:
+        vocab_size, (window, center, label) = 40, _cbow_batch(40, 64, 6, seed=0)
+    else:
+        vocab_size, window, center, label = _cbow_runs(topic_corpus, run, 64)
+    dim, lr = 8, 0.1
     model = CBOW(vocab_size, dim, learning_rate=lr, optimizer=optimizer, init="keras", seed=3,
-                 batch_size=64)
+                 batch_size=64, run=run)
     model.compile()
     variables = (model.input_embedding.embeddings, model.output_embedding.embeddings)
     before = [_np(v) for v in variables]
-    window, center, label = _cbow_batch(vocab_size, 64, 6, seed=0)
-    batch = (_packed(window, center, window.size), label)
+    batch = ((window, center[:, None]), label)
     model.fit((b for b in [batch]), steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
     grads = jax.grad(_cbow_bce)([jnp.array(t) for t in before], window, center, label)
     if optimizer == "sgd":
@@ -270,6 +235,33 @@ def test_cbow_sparse_step_equals_dense_autodiff_step(optimizer):
         untouched = ~np.abs(grad).any(axis=1)
         untouched[0] = False  # padding: touched with a zero gradient
         np.testing.assert_array_equal(_np(variable)[untouched], start[untouched])
+
+
+def test_cbow_runs_gather_each_row_of_a_run_once(topic_corpus):
+    """A run of consecutive windows reads its text once: ``run + 2 * window`` rows, the text
+    from ``window`` words before its first center to ``window`` after its last (0 where no
+    window reaches), against a row for every word of every window. Its bands (the products'
+    matrix off JAX) put each window's shares at its words' places in that text."""
+    _, window, center, _ = _cbow_runs(topic_corpus, 8, 64)
+    from sgns.model import _bands
+
+    model = CBOW(40, 4, batch_size=64, run=8)
+    stretch, shares = model._runs(keras.ops.convert_to_tensor(window))
+    stretch, bands = (keras.ops.convert_to_numpy(a) for a in (stretch, _bands(shares)))
+    assert stretch.shape == (8, 8 + 6) and bands.shape == (8, 8, 8 + 6)
+    np.testing.assert_array_equal(stretch[:, 3:-3], center.reshape(8, 8))
+    assert stretch.size < np.count_nonzero(window)
+    offsets = [o for d in range(1, 4) for o in (-d, d)]
+    for r in range(8):
+        for i in range(8):
+            slots = window[8 * r + i]
+            # Window i's word in slot k is at place 3 + i + offset k of the stretch; its band
+            # holds 1 / the window's length there, and nothing elsewhere.
+            used = [3 + i + o for k, o in enumerate(offsets) if slots[k]]
+            np.testing.assert_array_equal(stretch[r, used], slots[slots != 0])
+            want = np.zeros(8 + 6, np.float32)
+            want[used] = 1 / max(1, len(used))
+            np.testing.assert_allclose(bands[r, i], want, atol=1e-7)
 
 
 @pytest.mark.parametrize("shared", [0, 8])

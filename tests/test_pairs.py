@@ -161,6 +161,56 @@ def test_cbow_windows_are_each_tokens_context(window, shrink):
             min(window, q) + min(window, len(d) - 1 - q) for d in docs for q in range(len(d)))
 
 
+def test_cbow_runs_keep_consecutive_windows_together():
+    """With ``run`` the same windows come in runs of consecutive ones (what the Keras CBOW step
+    takes together): in a run every slot that holds a word holds the word at that place of the
+    text, so that the word d places right of window i's center is window (i + d)'s center; each
+    chunk's last run is filled with empty windows (center 0, label 0)."""
+    rng = np.random.default_rng(7)
+    docs = [[f"w{k}" for k in rng.integers(0, 30, size=n)] for n in (1, 2, 5, 17, 40, 9, 3)]
+    vocab = Vocabulary.build(docs)
+    corpus = vocab.encode(docs)
+    base = dict(window=3, negative=0, shrink_window=True, batch_size=8, chunk_tokens=20,
+                model="cbow")
+    run = 4
+    one = PairStream(corpus, vocab.counts, PairConfig(**base), seed=2).epoch(0)
+    epoch = PairStream(corpus, vocab.counts, PairConfig(**base, run=run), seed=2).epoch(0)
+    (windows, centers, label), batches = _all(epoch)
+    assert all(len(b[1]) % run == 0 for b in batches) and len(batches) == epoch.n_batches
+    assert len(centers) == epoch.n_pairs
+    real = centers != 0
+    assert real.sum() == epoch.n_positive == one.n_positive
+    assert not windows[~real].any() and not label[~real].any() and label[real].min() == 1
+    assert 0 < (~real).sum() < run * len(epoch.chunks)
+    (w1, c1, _), _ = _all(one)
+    examples = Counter(zip(centers[real].tolist(), map(tuple, windows[real].tolist()),
+                           strict=True))
+    assert examples == Counter(zip(c1.tolist(), map(tuple, w1.tolist()), strict=True))
+    offsets = [o for d in range(1, 4) for o in (-d, d)]
+    for start in range(0, len(centers), run):
+        text = {}
+        for i in range(run):
+            for k, o in enumerate(offsets):
+                word = int(windows[start + i, k])
+                if word:
+                    assert text.setdefault(i + o, word) == word
+        for place, word in text.items():
+            if 0 <= place < run:
+                assert centers[start + place] == word
+    # The runs are the text's, cut every ``run`` windows in each chunk, in shuffled order.
+    text_runs = []
+    for ids, doc_of in zip(epoch.kept_ids, epoch.kept_docs, strict=True):
+        kept = ids[np.bincount(doc_of)[doc_of] >= 2].tolist()
+        kept += [0] * (-len(kept) % run)
+        text_runs += [tuple(kept[i : i + run]) for i in range(0, len(kept), run)]
+    runs = [tuple(centers[i : i + run].tolist()) for i in range(0, len(centers), run)]
+    assert Counter(runs) == Counter(text_runs) and runs != text_runs
+    with pytest.raises(SgnsError, match="runs of windows"):
+        PairConfig(**{**base, "negative": 1}, run=run)
+    with pytest.raises(SgnsError, match="runs of windows"):
+        PairConfig(**{**base, "batch_size": 6}, run=run)
+
+
 def test_cbow_negatives_reuse_windows_with_noise_centers(small):
     vocab, corpus = small
     config = PairConfig(window=3, negative=2, noise="unigram", batch_size=256, model="cbow")

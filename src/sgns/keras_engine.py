@@ -25,7 +25,7 @@ from .config import TrainConfig
 from .errors import SgnsError
 from .grow import Start
 from .model import MODELS, SUBWORD_MODELS
-from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution, pack_windows
+from .pairs import EpochPairs, PairConfig, PairStream, noise_distribution
 from .progress import EpochBar
 from .subwords import flat_bags, window_bags
 from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
@@ -38,7 +38,11 @@ from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 # devices (--data-parallel) from 11.5 s to under 8 s. PyTorch's models run 16 steps of a stacked
 # batch per call of Keras' loop (its notebook epoch went from 192 s to 140 s).
 STEPS_PER_CALL = {"tensorflow": 32, "jax": 16, "torch": 16}
-STACKED = ("jax", "torch")  # the backends whose models take stacked batches (the others: Keras')
+STACKED = ("jax", "torch")
+# Consecutive windows a Keras CBOW step takes together (see sgns.model.CBOW). On 20 Newsgroups
+# (JAX, this CPU, seeds 1-3) runs of 64 took the epochs after the first from 1.46-1.50 s to
+# 0.73-1.05 s; runs of 32 scored no better (see the README's "CBOW against gensim").
+CBOW_RUN = 64  # the backends whose models take stacked batches (the others: Keras')
 
 
 def examples_per_step(config: TrainConfig) -> int:
@@ -56,7 +60,16 @@ def steps_per_call() -> int:
     return STEPS_PER_CALL.get(keras.backend.backend(), 1)
 
 
-def pair_config(config: TrainConfig) -> PairConfig:
+def cbow_run(config: TrainConfig, devices: int = 1) -> int:
+    """Windows a run of consecutive ones holds in the Keras CBOW step (see
+    :class:`sgns.model.CBOW`): ``CBOW_RUN`` where the batch splits into whole runs on every
+    device and the model draws the negatives (the stream's would repeat windows), else 1."""
+    runs = (config.model == "cbow" and not config.subwords and config.shared_negatives
+            and config.batch_size % (CBOW_RUN * devices) == 0)
+    return CBOW_RUN if runs else 1
+
+
+def pair_config(config: TrainConfig, run: int = 1) -> PairConfig:
     return PairConfig(
         window=config.window,
         # With shared negatives the model draws its own; the stream makes positives only.
@@ -67,28 +80,31 @@ def pair_config(config: TrainConfig) -> PairConfig:
         batch_size=examples_per_step(config),
         # The subword skip-gram takes CBOW's layout: each center word with its whole window.
         model="cbow" if config.subwords else config.model,
+        run=run,
     )
 
 
 def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
-                row_multiple: int = 1) -> keras.Model:
+                row_multiple: int = 1, run: int = 1) -> keras.Model:
     """The config's model (``SkipGram``, ``CBOW``, ``SubwordSkipGram`` or ``SubwordCBOW``),
     compiled, with its learning rate; ``row_multiple`` pads the tables' rows (see
-    ``_TwoTables``)."""
+    ``_TwoTables``), ``run`` is CBOW's (see :func:`cbow_run`)."""
     steps, stacked = steps_per_call(), keras.backend.backend() in STACKED
     if config.schedule == "linear":
         learning_rate = LinearDecay(config.lr, config.min_lr, max(total_steps, 1))
     else:
         learning_rate = config.lr
-    subwords = {}
+    shape = {}  # what the model's inputs look like
     if config.subwords:
-        subwords = dict(input_rows=vocab.size + config.buckets)
+        shape = dict(input_rows=vocab.size + config.buckets)
         if config.model == "skipgram":
-            subwords["window"] = config.window  # the outputs of an example: its window
+            shape["window"] = config.window  # the outputs of an example: its window
+    elif config.model == "cbow":
+        shape = dict(run=run)
     model = (SUBWORD_MODELS if config.subwords else MODELS)[config.model](
         vocab.size,
         config.dim,
-        **subwords,
+        **shape,
         learning_rate=learning_rate,
         optimizer=config.optimizer,
         noise=noise_distribution(vocab.counts, config.noise),
@@ -129,13 +145,14 @@ class _ChunkPlans:
     """One epoch's pairs over a corpus streamed from disk, planned a chunk at a time. A plan is
     dropped once its batches are made; only the epoch's totals are kept, known at its end."""
 
-    def __init__(self, corpus, vocab, config, epoch: int) -> None:
+    def __init__(self, corpus, vocab, config, epoch: int, run: int = 1) -> None:
         self.corpus, self.vocab, self.config, self.epoch = corpus, vocab, config, epoch
+        self.run = run  # CBOW's (see cbow_run)
         self.n_positive = self.n_tokens = 0
 
     def __iter__(self):
         for c, chunk in enumerate(self.corpus.chunks()):
-            stream = PairStream(chunk, self.vocab.counts, pair_config(self.config),
+            stream = PairStream(chunk, self.vocab.counts, pair_config(self.config, self.run),
                                 seed=self.config.seed + 1_000_003 * c)
             plan = stream.epoch(self.epoch)
             self.n_positive += plan.n_positive
@@ -144,47 +161,29 @@ class _ChunkPlans:
 
 
 class BagBatches:
-    """Turns CBOW-layout batches ``((window, center), label, weight)`` into the bag models'
+    """Turns CBOW-layout batches ``((window, center), label, weight)`` into the subword models'
     ``(((rows, owner), outputs), label, weight)``: for the subword skip-gram the centers' bags
     of rows laid end to end in ``size`` slots, the window as the outputs; for CBOW each
-    window's bags together (without subwords, a word's bag is its own row:
-    :func:`sgns.pairs.pack_windows`), the center (a ``(batch, 1)`` matrix) as the output. A
-    batch whose bags do not fit is cut in two (or more), each padded with zero-weight examples,
-    so that every step has the same shapes."""
+    window's bags together, the center (a ``(batch, 1)`` matrix) as the output. A batch whose
+    bags do not fit is cut in two (or more), each padded with zero-weight examples, so that
+    every step has the same shapes."""
 
-    def __init__(self, vocab: Vocabulary, config: TrainConfig, multiple: int = 1,
-                 words: float | None = None) -> None:
+    def __init__(self, vocab: Vocabulary, config: TrainConfig, multiple: int = 1) -> None:
         from .pairs import keep_probabilities
 
-        self.subwords = config.subwords
-        if self.subwords:
-            self.starts, self.ids = config.subword_spec().bags(vocab.words)
-        else:  # bags of one row; word 0, the padding, has none
-            self.starts = np.r_[0, np.arange(vocab.size)]
-            self.ids = np.arange(1, vocab.size, dtype=np.int32)
+        self.starts, self.ids = config.subword_spec().bags(vocab.words)
         self.batch_size = examples_per_step(config)
         self.cbow = config.model == "cbow"
-        if not self.subwords:
-            self.make = _one_row_bags
-        else:
-            self.make = window_bags if self.cbow else flat_bags
+        self.make = window_bags if self.cbow else flat_bags
+        # Room for a batch of bags of the size that tokens have on average after subsampling,
+        # with a margin, and for the longest bag; a CBOW example holds its window's words,
+        # about window + 1 with word2vec's shrunk windows.
+        lengths = np.diff(self.starts)
+        seen = vocab.counts * keep_probabilities(vocab.counts, config.sample)
+        mean = float((lengths * seen).sum() / max(seen.sum(), 1.0))
+        words = config.window + 1 if self.cbow else 1
         most = 2 * config.window if self.cbow else 1  # the longest window, in words
-        if words is not None and not self.subwords:
-            # CBOW's windows of one-row bags, ``words`` context words a window on average (from
-            # the epoch's plan): a batch's total lies within 4 standard deviations of its mean
-            # (a window's length varies by at most ``window``) but about once in 30,000
-            # batches, and a batch that does not fit is cut, never dropped.
-            spread = 4 * config.window * np.sqrt(self.batch_size)
-            size = int(words * self.batch_size + spread) + most
-        else:
-            # Room for a batch of bags of the size that tokens have on average after
-            # subsampling, with a margin, and for the longest bag; a CBOW example holds its
-            # window's words, about window + 1 with word2vec's shrunk windows.
-            lengths = np.diff(self.starts)
-            seen = vocab.counts * keep_probabilities(vocab.counts, config.sample)
-            mean = float((lengths * seen).sum() / max(seen.sum(), 1.0))
-            words = config.window + 1 if self.cbow else 1
-            size = int(1.25 * mean * words * self.batch_size) + most * int(lengths.max())
+        size = int(1.25 * mean * words * self.batch_size) + most * int(lengths.max())
         self.size = -(-size // multiple) * multiple  # split evenly across devices
 
     def __call__(self, batch: tuple) -> list[tuple]:
@@ -205,11 +204,6 @@ class BagBatches:
             sources, outputs, label, weight = (
                 np.concatenate([a[n:], np.zeros((n, *a.shape[1:]), a.dtype)])
                 for a in (sources, outputs, label, weight))
-
-
-def _one_row_bags(windows, starts, ids, size):
-    """:func:`sgns.subwords.window_bags` for bags of one row (CBOW without subwords)."""
-    return pack_windows(windows, size)
 
 
 def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
@@ -346,20 +340,17 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
            start, row_multiple, devices=1):
     in_memory = isinstance(corpus, EncodedCorpus)
     first_chunk = corpus if in_memory else next(corpus.chunks())
-    stream = PairStream(first_chunk, vocab.counts, pair_config(config), seed=config.seed)
+    run = cbow_run(config, devices)
+    stream = PairStream(first_chunk, vocab.counts, pair_config(config, run), seed=config.seed)
     first = stream.epoch(0)
     # Streamed from disk, an epoch's length is known only once it is over: the schedule's
     # length is estimated from the first chunk.
     per_epoch = first.n_batches if in_memory else math.ceil(
         first.n_batches * corpus.n_tokens / max(1, first_chunk.n_tokens))
     model = build_model(vocab, config, total_steps=per_epoch * config.epochs,
-                        row_multiple=row_multiple)
-    # CBOW and the subword models take bags of rows laid end to end; CBOW's room is sized from
-    # the plan's mean window.
-    bags = None
-    if config.subwords or config.model == "cbow":
-        words = None if config.subwords else first.context_words() / max(1, first.n_positive)
-        bags = BagBatches(vocab, config, multiple=devices, words=words)
+                        row_multiple=row_multiple, run=run)
+    # The subword models take bags of rows laid end to end.
+    bags = BagBatches(vocab, config, multiple=devices) if config.subwords else None
     # By position: paths carry the model's instance name, which differs from run to run.
     variables = model.trainable_variables + model.non_trainable_variables
     process_index, processes = process()
@@ -376,12 +367,12 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
         if in_memory:
             epoch = first if epoch_index == 0 else stream.epoch(epoch_index)
             source, totals = [epoch], epoch
-            # With bags (CBOW, subwords) a batch whose bags do not fit is cut: the steps are
-            # counted as they come.
+            # With bags (subwords) a batch whose bags do not fit is cut: the steps are counted
+            # as they come.
             steps = None if bags is not None else -(-epoch.n_batches // stack)
             expected = epoch.n_pairs
         else:
-            source = totals = _ChunkPlans(corpus, vocab, config, epoch_index)
+            source = totals = _ChunkPlans(corpus, vocab, config, epoch_index, run)
             steps, expected = None, per_epoch * examples_per_step(config)
         with EpochBar(epoch_index, config.epochs, total=expected, unit="pair",
                       enabled=verbose) as bar:
@@ -454,7 +445,7 @@ def _fit_rows(value: np.ndarray, shape) -> np.ndarray:
 def _word_vectors(model: keras.Model, bags: BagBatches | None) -> np.ndarray:
     """The words' vectors now: their input rows, or with subwords their bags' means."""
     table = _table(model, 0)
-    if bags is None or not bags.subwords:
+    if bags is None:
         return table
     from .native.loop import bag_means
 

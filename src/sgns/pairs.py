@@ -1,7 +1,7 @@
 """Pair stream: shuffled batches of ``(center, context, label)`` for one epoch (for CBOW,
-``(window, center, label)``, a window being a padded row of context ids, which
-:func:`pack_windows` lays end to end for the model), made with numpy a
-chunk of documents at a time, so that an epoch's examples are never all in memory.
+``(window, center, label)``, a window being a padded row of context ids, shuffled one by one or
+in runs of consecutive windows), made with numpy a chunk of documents at a time, so that an
+epoch's examples are never all in memory.
 
 Each epoch is planned first (document order, subsampling, window sizes: one byte or so per token),
 which gives the exact number of pairs and batches before any pair is made; then each chunk's
@@ -65,6 +65,9 @@ class PairConfig:
     batch_size: int = 1024
     chunk_tokens: int = 100_000
     model: str = "skipgram"  # skipgram: (center, context) pairs; cbow: (window, center)
+    # CBOW: windows shuffled in runs of this many consecutive ones, each chunk's last run
+    # filled with empty windows (center 0); 1 shuffles them one by one. See EpochPairs.
+    run: int = 1
 
     def __post_init__(self) -> None:
         if self.window < 1:
@@ -79,6 +82,11 @@ class PairConfig:
             raise SgnsError(f"noise must be one of {NOISE_KINDS}, got {self.noise!r}")
         if self.model not in ("skipgram", "cbow"):
             raise SgnsError(f"model must be skipgram or cbow, got {self.model!r}")
+        if self.run < 1:
+            raise SgnsError(f"run must be >= 1, got {self.run}")
+        if self.run > 1 and (self.model != "cbow" or self.negative or self.batch_size % self.run):
+            raise SgnsError("runs of windows are for CBOW without the stream's negatives, "
+                            f"in batches of whole runs (run {self.run}, batch {self.batch_size})")
 
 
 class PairStream:
@@ -130,18 +138,15 @@ class EpochPairs:
             self.n_positive_per_chunk.append(
                 _count_windows(doc_of) if cfg.model == "cbow" else _count_pairs(doc_of, b))
         self.n_positive = int(sum(self.n_positive_per_chunk))
-        self.n_pairs = sum(p + int(p * cfg.negative) for p in self.n_positive_per_chunk)
+        # Examples, with the negatives the stream makes (and the padding of the last runs).
+        self.n_pairs = sum(-(-p // cfg.run) * cfg.run + int(p * cfg.negative)
+                           for p in self.n_positive_per_chunk)
         self.n_tokens = corpus.n_tokens  # read, as word2vec counts words; kept ones are fewer
         self.n_kept = int(sum(ids.size for ids in self.kept_ids))
         self.n_batches = -(-self.n_pairs // cfg.batch_size)
 
     def __len__(self) -> int:
         return self.n_batches
-
-    def context_words(self) -> int:
-        """The context words of all the epoch's windows (for skip-gram, its positive pairs):
-        with CBOW, over ``n_positive``, a window's mean length."""
-        return sum(_count_pairs(d, b) for d, b in zip(self.kept_docs, self.windows, strict=True))
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         batch = self.stream.config.batch_size
@@ -174,7 +179,13 @@ class EpochPairs:
     def _chunk_windows(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CBOW's examples: for each kept token with a non-empty window, the ``2 * window``
         context ids (columns 2(d-1) and 2d-1 hold the words d places left and right; 0 where
-        the shrunk window or the document ends) and the token itself."""
+        the shrunk window or the document ends) and the token itself.
+
+        With ``run`` > 1 the windows are shuffled in runs of that many in a row, so that a run's
+        windows share their rows (:class:`sgns.model.CBOW` gathers each once): every kept
+        token of a document with two or more is a window, so the word ``d`` places from a
+        window's center is the center of the window ``d`` places from it in the run. The
+        last run of the chunk is filled with empty windows, which count for nothing."""
         cfg = self.stream.config
         ids, doc_of, b = self.kept_ids[k], self.kept_docs[k], self.windows[k]
         window = np.zeros((ids.size, 2 * cfg.window), dtype=np.int32)
@@ -183,7 +194,16 @@ class EpochPairs:
             window[d:, 2 * d - 2] = np.where(inside & (b[d:] >= d), ids[:-d], 0)
             window[:-d, 2 * d - 1] = np.where(inside & (b[:-d] >= d), ids[d:], 0)
         has_context = window.any(axis=1)
-        return self._with_negatives(window[has_context], ids[has_context].astype(np.int32))
+        window, center = window[has_context], ids[has_context].astype(np.int32)
+        run = cfg.run
+        if run == 1:
+            return self._with_negatives(window, center)
+        pad = -len(center) % run
+        window = np.concatenate([window, np.zeros((pad, window.shape[1]), np.int32)])
+        center = np.concatenate([center, np.zeros(pad, np.int32)])
+        runs = self.rng.permutation(len(center) // run)
+        order = (runs[:, None] * run + np.arange(run)).reshape(-1)
+        return window[order], center[order], (center[order] != 0).astype(np.float32)
 
     def _with_negatives(self, inputs: np.ndarray, outputs: np.ndarray
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -209,28 +229,6 @@ class EpochPairs:
             return self.rng.integers(1, stream.vocab_size, size=n, dtype=np.int32)
         u = self.rng.random(n) * stream.noise_cdf[-1]
         return np.searchsorted(stream.noise_cdf, u, side="right").astype(np.int32)
-
-
-def pack_windows(windows: np.ndarray, size: int | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """CBOW's padded ``(batch, 2 * window)`` context matrix (0 for padding) as
-    :class:`sgns.model.CBOW` takes it: ``(rows, owner, n)``, the context ids laid end to end
-    in ``size`` slots (all of them when ``size`` is None), ``owner[t]`` the window that
-    ``rows[t]`` belongs to, row 0 (and owner 0) in the slots past them, and ``n`` how many of
-    the first windows fit whole."""
-    windows = np.asarray(windows)
-    lengths = np.count_nonzero(windows, axis=1)
-    ends = np.cumsum(lengths)
-    if size is None:
-        size = max(1, int(ends[-1]) if ends.size else 0)
-    n = int(np.searchsorted(ends, size, side="right"))
-    used = int(ends[n - 1]) if n else 0
-    rows = np.zeros(size, dtype=np.int32)
-    owner = np.zeros(size, dtype=np.int32)
-    head = windows[:n]
-    rows[:used] = head[head != 0]  # row by row, as the windows come
-    owner[:used] = np.repeat(np.arange(n, dtype=np.int32), lengths[:n])
-    return rows, owner, n
 
 
 def _gather(corpus: EncodedCorpus, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
