@@ -4,7 +4,8 @@ Skip-gram (or, with --model cbow, CBOW: gensim's sg=0 with cbow_mean=1), window 
 5 negatives, dimension 100, sample 1e-3, 5 epochs, 2 workers; every word kept (min_count 1).
 Runs alternate between the trainers (gensim, native, keras, gensim, ...) with seeds 1..runs,
 and the table shows medians: training seconds (corpus already cleaned and in memory; numba's
-one-off compile excluded and shown apart), words/s, and the quality figures (WordSim-353 and
+one-off compile excluded and shown apart, as is the Keras engine's compile of its step, which
+happens in every run: a line after the table gives it and the Keras times with it), words/s, and the quality figures (WordSim-353 and
 SimLex-999 Spearman, Google analogy accuracy), which are means over the seeds with their
 standard deviation. From one seed to the next SimLex moves by about 0.005 to 0.009 for every
 trainer, so a mean over 3 seeds is uncertain by about as much as half of a 0.01 quality
@@ -70,6 +71,7 @@ def main() -> None:
     seconds = {n: [] for n in names}
     scores = {n: [] for n in names}
     neighbours = {}
+    compiles = {n: [] for n in names}  # the Keras engine's, every run
     # numba compiles (or loads its cache) once per process: do it outside the timed runs.
     warm = sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1),
                       verbose=False)
@@ -79,8 +81,10 @@ def main() -> None:
         scores["gensim"].append(quality(kv))
         neighbours.setdefault("gensim", kv)
         for engine in args.engines:
-            t, kv, _ = run_sgns(corpus, engine, seed, args.workers, args.model, args.lr)
+            t, kv, info = run_sgns(corpus, engine, seed, args.workers, args.model, args.lr)
             seconds[f"sgns {engine}"].append(t)
+            if engine.startswith("keras"):
+                compiles[f"sgns {engine}"].append(info["compile_seconds"])
             scores[f"sgns {engine}"].append(quality(kv))
             neighbours.setdefault(f"sgns {engine}", kv)
         print(f"seed {seed}: " + ", ".join(f"{n} {seconds[n][-1]:.2f} s" for n in names),
@@ -99,6 +103,11 @@ def main() -> None:
         figures = " | ".join(_mean_sd([s[k] for s in scores[name]])
                              for k in ("ws353", "simlex", "analogy"))
         print(f"| {name} | {t:.2f} | {words / t / 1e3:,.0f}K | {t / base:.2f}x | {figures} |")
+    for name, spent in compiles.items():
+        if spent:
+            whole = median([t + c for t, c in zip(seconds[name], spent, strict=True)])
+            print(f"{name}: compiling its step took {median(spent):.2f} s a run (median, not in "
+                  f"the times); with it, {whole:.2f} s, {whole / base:.2f}x gensim's time")
     print("\nnearest neighbours (seed 1):")
     for word in ("doctor", "police", "knife", "engine"):
         for name, kv in neighbours.items():

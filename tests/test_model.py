@@ -110,7 +110,7 @@ def test_shared_negatives_use_the_noise_distribution_and_lower_the_loss(topic_co
     vocab = Vocabulary.build(topic_corpus)
     config = TrainConfig(engine="keras", epochs=3, dim=16, batch_size=512, shared_negatives=4,
                          shared_group=128, sample=0, seed=0)
-    center, context, history = train_keras(vocab.encode(topic_corpus), vocab, config,
+    center, context, history, _ = train_keras(vocab.encode(topic_corpus), vocab, config,
                                            verbose=False)
     losses = [h["loss"] for h in history]
     assert losses[-1] < losses[0]
@@ -264,6 +264,47 @@ def test_cbow_runs_gather_each_row_of_a_run_once(topic_corpus):
             np.testing.assert_allclose(bands[r, i], want, atol=1e-7)
 
 
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_the_step_is_compiled_on_padding_that_changes_nothing(topic_corpus, model):
+    """The engine compiles the step before the first epoch's clock starts, on a batch of
+    padding shaped like the first: every variable (tables, step count, the negatives' random
+    state) is as it was."""
+    from sgns.keras_engine import _compile_step, build_model, padded_batches, pair_config
+    from sgns.pairs import PairStream
+
+    vocab = Vocabulary.build(topic_corpus)
+    config = TrainConfig(engine="keras", model=model, batch_size=64, dim=8, shared_negatives=4,
+                         shared_group=32, seed=1).for_engine("keras")
+    trained = build_model(vocab, config, total_steps=10)
+    epoch = PairStream(vocab.encode(topic_corpus), vocab.counts, pair_config(config),
+                       seed=1).epoch(0)
+    batch = next(padded_batches([epoch], 64, stack=trained.steps_per_call))
+    trained.fit((b for b in [batch]), steps_per_epoch=1, epochs=1, verbose=0)  # a real step
+    state = trained.trainable_variables + trained.non_trainable_variables
+    before = [_np(v) for v in state]
+    assert _compile_step(trained, batch) > 0
+    after = [_np(v) for v in state]
+    assert len(before) == len(after) > 3
+    for a, b in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_engine_feeds_cbow_runs_of_64_where_they_fit():
+    """README (Engines): runs of 64 consecutive windows with the model's shared negatives and
+    a batch of whole runs on every device; window by window otherwise."""
+    from sgns.keras_engine import cbow_run
+
+    def run(devices=1, **settings):
+        return cbow_run(TrainConfig(engine="keras", model="cbow", **settings)
+                        .for_engine("keras"), devices)
+
+    assert run() == 64 and run(devices=8) == 64
+    assert run(shared_negatives=0) == 1  # the stream's negatives repeat windows
+    assert run(batch_size=4000) == 1 and run(batch_size=64, devices=2) == 1
+    assert run(subwords=True) == 1
+    assert cbow_run(TrainConfig(engine="keras").for_engine("keras")) == 1  # skip-gram
+
+
 @pytest.mark.parametrize("shared", [0, 8])
 def test_keras_cbow_groups_topic_words(topic_corpus, shared):
     vocab = Vocabulary.build(topic_corpus)
@@ -272,7 +313,8 @@ def test_keras_cbow_groups_topic_words(topic_corpus, shared):
     config = TrainConfig(engine="keras", model="cbow", epochs=4, dim=16, window=4, lr=0.05,
                          batch_size=256, shared_negatives=shared, shared_group=64, sample=0,
                          seed=1)
-    center, _, history = train_keras(vocab.encode(topic_corpus), vocab, config, verbose=False)
+    center, _, history, _ = train_keras(vocab.encode(topic_corpus), vocab, config,
+                                        verbose=False)
     assert history[-1]["loss"] < history[0]["loss"]
     assert history[0]["pairs"] == sum(map(len, topic_corpus))  # one example per window
     kv = to_keyed_vectors(vocab.words[1:], center[1:])

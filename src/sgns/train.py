@@ -333,7 +333,8 @@ def train(
     start_epoch = resume.epochs_done if resume is not None else 0
     state = resume.state if resume is not None else None
     # The engine's modules (numba and its kernels, Keras) are imported before the clock starts:
-    # importing is not training (numba's compile is timed apart, ``compile_seconds``).
+    # importing is not training (numba's compile, and Keras' of its step, are timed apart:
+    # ``compile_seconds``).
     if engine == "native":
         from .native import train_native
     else:
@@ -349,7 +350,7 @@ def train(
                 and (checkpoint_final or start_epoch + 1 < config.epochs),
             )
         else:
-            center, context, _ = train_keras(
+            center, context, _, compile_seconds = train_keras(
                 encoded, vocab, config, callbacks, verbose, hook, state, start_epoch,
                 data_parallel, start_rows, shard_tables
             )
