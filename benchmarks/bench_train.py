@@ -5,8 +5,8 @@ Skip-gram (or, with --model cbow, CBOW: gensim's sg=0 with cbow_mean=1), window 
 Runs alternate between the trainers (gensim, native, keras, gensim, ...) with seeds 1..runs,
 and the table shows medians: training seconds (corpus already cleaned and in memory; numba's
 one-off compile excluded and shown apart, as is the Keras engine's compile of its step, which
-happens in every run: a line after the table gives it and the Keras times with it), words/s, and the quality figures (WordSim-353 and
-SimLex-999 Spearman, Google analogy accuracy), which are means over the seeds with their
+happens in every run: a line after the table gives it and the Keras times with it), words/s,
+and the quality figures (WordSim-353 and SimLex-999 Spearman, Google analogy accuracy), which are means over the seeds with their
 standard deviation. From one seed to the next SimLex moves by about 0.005 to 0.009 for every
 trainer, so a mean over 3 seeds is uncertain by about as much as half of a 0.01 quality
 margin; 8 seeds is the default.
