@@ -6,10 +6,10 @@ Runs alternate between the trainers (gensim, native, keras, gensim, ...) with se
 and the table shows medians: training seconds (corpus already cleaned and in memory; numba's
 one-off compile excluded and shown apart, as is the Keras engine's compile of its step, which
 happens in every run: a line after the table gives it and the Keras times with it), words/s,
-and the quality figures (WordSim-353 and SimLex-999 Spearman, Google analogy accuracy), which are means over the seeds with their
-standard deviation. From one seed to the next SimLex moves by about 0.005 to 0.009 for every
-trainer, so a mean over 3 seeds is uncertain by about as much as half of a 0.01 quality
-margin; 8 seeds is the default.
+and the quality figures (WordSim-353 and SimLex-999 Spearman, Google analogy accuracy), which
+are means over the seeds with their standard deviation. From one seed to the next SimLex moves
+by about 0.005 to 0.009 for every trainer, so a mean over 3 seeds is uncertain by about as
+much as half of a 0.01 quality margin; 8 seeds is the default.
 
 Each trainer runs at its own default learning rate (gensim's alpha 0.025 for both models;
 sgns' default for the model) unless --lr or --gensim-alpha say otherwise.
