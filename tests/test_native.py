@@ -7,6 +7,7 @@ from sgns.config import TrainConfig
 from sgns.grow import Start
 from sgns.native import alias_table, initial_tables, train_native, worker_ranges
 from sgns.native.kernels import (
+    gradient_and_loss,
     update_bag,
     update_bag6,
     update_pair_by_pair,
@@ -279,6 +280,64 @@ def test_cbow_update_is_word2vecs(seed, kernel, n_out):
     np.testing.assert_allclose(syn0, want0, atol=2e-3)
     np.testing.assert_allclose(syn1, want1, atol=2e-3)
     assert got == pytest.approx(loss, rel=0.01)
+
+
+@pytest.mark.parametrize(("length", "window", "negative"),
+                         [(40, 2, 1), (40, 3, 5), (75, 10, 7), (12, 4, 2), (1, 2, 1), (2, 1, 0)])
+def test_cbow_sentence_updates_rows_a_block_at_a_time(length, window, negative):
+    """Native CBOW over a sentence: blocks of CBOW_BLOCK centers; each window's mean of the
+    context rows as the block began, scored against the center and the negatives (their rows
+    written as they go, as in word2vec); every context row gets each window's whole gradient
+    (a word twice in a window, twice), added at the end of the block. Blocks cut anywhere in
+    the sentence, a window reaching across one, sentences shorter than a block: all the same
+    against this numpy reference (full windows; the noise is one word, so draws are known, and
+    it repeats)."""
+    from sgns.native.loop import AHEAD, CBOW_BLOCK, _aligned_rows, _cbow_sentence
+
+    rng = np.random.default_rng(length + window)
+    vocab, dim, noise_word, alpha = 14, 16, 13, np.float32(0.05)
+    syn0 = rng.normal(0, 0.5, (vocab, dim)).astype(np.float32)
+    syn1 = rng.normal(0, 0.5, (vocab, dim)).astype(np.float32)
+    sentence = rng.integers(1, 7, length).astype(np.int32)  # few words: many repeats
+    probabilities = np.zeros(vocab)
+    probabilities[noise_word] = 1.0
+    accept, alias = alias_table(probabilities)
+    want0, want1 = syn0.astype(float), syn1.astype(float)
+    want_loss = 0.0
+    for begin in range(0, length, CBOW_BLOCK):
+        rows = want0.copy()  # the context rows as the block began
+        for p in range(begin, min(length, begin + CBOW_BLOCK)):
+            context = [q for q in range(max(0, p - window), min(length, p + window + 1))
+                       if q != p]
+            if not context:
+                continue
+            hidden = rows[sentence[context]].mean(axis=0)
+            neu = np.zeros(dim)
+            outputs = [(sentence[p], 1.0)] + [(noise_word, 0.0)] * negative
+            # Up to 6 outputs are scored before any is written (the blocked kernel); more, one
+            # after the other. The orders differ here, where the noise word repeats.
+            before = want1.copy() if len(outputs) <= 6 else want1
+            for o, label in outputs:
+                # The kernel's own score-to-gradient lookup (its edges are tested apart), so
+                # that the tables' steps do not add up over the sentence's repeats.
+                g, pair_loss = gradient_and_loss(np.float32(hidden @ before[o]),
+                                                 np.float32(label), alpha)
+                want_loss += pair_loss
+                neu += g * before[o]
+                want1[o] += g * hidden
+            for q in context:
+                want0[sentence[q]] += neu
+    span = CBOW_BLOCK + 2 * window + 1
+    loss, examples, dots = _cbow_sentence(
+        syn0, syn1, sentence, length, window, False, negative, accept, alias,
+        np.array([7], np.uint64), alpha, np.empty((AHEAD + 1, negative + 1), np.int32),
+        *(np.empty(2 * window + negative, t) for t in (np.int32, np.float32, np.float32)),
+        _aligned_rows(span, dim), _aligned_rows(span, dim), np.empty(dim, np.float32),
+        np.empty(dim, np.float32), np.empty(6, np.float32))
+    np.testing.assert_allclose(syn0, want0, atol=2e-4)
+    np.testing.assert_allclose(syn1, want1, atol=2e-4)
+    assert examples == (length if length > 1 else 0) and dots == examples * (1 + negative)
+    assert loss == pytest.approx(want_loss, rel=1e-4, abs=1e-6)
 
 
 def test_cbow_trains_one_example_per_window(topic_corpus):

@@ -249,21 +249,13 @@ def update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, 
     return loss
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, in_scale,
-               hidden, neu):
-    """One bag of input rows against shared output rows (fastText's model): the hidden vector is
-    the mean of ``syn0[bag[:n_bag]]``; each output row is scored against it and updated from it,
-    in word2vec's order, its gradient counted ``weights[k]`` times (an output shared by that
-    many examples with this same hidden vector); the hidden vector's gradient, times
-    ``in_scale``, goes back to every input row of the bag. word2vec's CBOW (gensim's
-    ``cbow_mean=1``) and fastText use ``in_scale = 1``: every input row gets the whole
-    gradient. Returns the loss."""
-    dim = syn0.shape[1]
-    _sum_rows(syn0, bag, n_bag, hidden)
-    inv = np.float32(1.0) / np.float32(n_bag)
-    for i in range(dim):
-        hidden[i] *= inv
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def score_hidden(syn1, hidden, outputs, labels, weights, n_out, alpha, neu):
+    """A hidden vector against output rows, in word2vec's order: each row is scored against it
+    and updated from it, its gradient counted ``weights[k]`` times (an output shared by that
+    many examples with this same hidden vector); ``neu`` gets the hidden vector's gradient.
+    Returns the loss."""
+    dim = syn1.shape[1]
     neu[:] = 0.0
     loss = 0.0
     for k in range(n_out):
@@ -277,24 +269,19 @@ def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, i
         for i in range(dim):
             neu[i] += g * syn1[o, i]
             syn1[o, i] += g * hidden[i]
-    for i in range(dim):
-        neu[i] *= in_scale
-    _add_to_rows(syn0, bag, n_bag, neu)
     return loss
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, neu, grads):
-    """:func:`update_bag` for at most 6 output rows, each counted once, register-blocked
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def score_hidden6(syn1, hidden, outputs, labels, n_out, alpha, neu, grads):
+    """:func:`score_hidden` for at most 6 output rows, each counted once, register-blocked
     (word2vec's CBOW with up to 5 negatives): the 6 scores are taken in one pass over the
-    hidden vector, and the hidden vector's gradient in one pass over the 6 rows, before any of
-    them is written. word2vec scores the outputs one after the other, each against the rows as
-    the previous ones left them; distinct rows do not change each other, so the two orders
-    differ only when a negative is drawn twice. Slots past ``n_out`` read row ``outputs[0]``
-    and get no update; ``grads`` (6 floats) gets the outputs' gradients. Returns the loss."""
-    dim = syn0.shape[1]
-    _sum_rows(syn0, bag, n_bag, hidden)
-    inv = np.float32(1.0) / np.float32(n_bag)
+    hidden vector, and its gradient in one pass over the 6 rows, before any of them is written.
+    word2vec scores the outputs one after the other, each against the rows as the previous
+    ones left them; distinct rows do not change each other, so the two orders differ only when
+    a negative is drawn twice. Slots past ``n_out`` read row ``outputs[0]`` and get no update;
+    ``grads`` (6 floats) gets the outputs' gradients. Returns the loss."""
+    dim = syn1.shape[1]
     o0 = outputs[0]
     o1 = outputs[1] if n_out > 1 else o0
     o2 = outputs[2] if n_out > 2 else o0
@@ -303,8 +290,7 @@ def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, n
     o5 = outputs[5] if n_out > 5 else o0
     a0 = a1 = a2 = a3 = a4 = a5 = np.float32(0.0)
     for i in range(dim):
-        h = hidden[i] * inv
-        hidden[i] = h
+        h = hidden[i]
         a0 += h * syn1[o0, i]
         a1 += h * syn1[o1, i]
         a2 += h * syn1[o2, i]
@@ -326,5 +312,38 @@ def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, n
         g = grads[k]
         for i in range(dim):
             syn1[o, i] += g * hidden[i]
+    return loss
+
+
+@njit(cache=True, inline="always")
+def _mean_of_rows(table, bag, n_bag, hidden):
+    _sum_rows(table, bag, n_bag, hidden)
+    inv = np.float32(1.0) / np.float32(n_bag)
+    for i in range(table.shape[1]):
+        hidden[i] *= inv
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, in_scale,
+               hidden, neu):
+    """One bag of input rows against shared output rows (fastText's model): the hidden vector is
+    the mean of ``syn0[bag[:n_bag]]``, scored against the outputs by :func:`score_hidden`; the
+    hidden vector's gradient, times ``in_scale``, goes back to every input row of the bag.
+    word2vec's CBOW (gensim's ``cbow_mean=1``) and fastText use ``in_scale = 1``: every input
+    row gets the whole gradient. Returns the loss."""
+    _mean_of_rows(syn0, bag, n_bag, hidden)
+    loss = score_hidden(syn1, hidden, outputs, labels, weights, n_out, alpha, neu)
+    for i in range(syn0.shape[1]):
+        neu[i] *= in_scale
+    _add_to_rows(syn0, bag, n_bag, neu)
+    return loss
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, neu, grads):
+    """:func:`update_bag` for at most 6 output rows, each counted once, through
+    :func:`score_hidden6`. Returns the loss."""
+    _mean_of_rows(syn0, bag, n_bag, hidden)
+    loss = score_hidden6(syn1, hidden, outputs, labels, n_out, alpha, neu, grads)
     _add_to_rows(syn0, bag, n_bag, neu)
     return loss

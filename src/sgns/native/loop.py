@@ -27,6 +27,8 @@ from ..vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 from .kernels import (
     FASTMATH,
     prefetch_row,
+    score_hidden,
+    score_hidden6,
     update_bag,
     update_bag6,
     update_pair_by_pair,
@@ -46,6 +48,8 @@ WINDOW, PAIR, BAGS = 0, 1, 2
 # while the current one trains: random output rows are the memory latency that counts (2
 # measured a little better than 1 or 3, by hand).
 AHEAD = 2
+# Centers whose windows _cbow_sentence takes together (their context rows written at the end).
+CBOW_BLOCK = 32
 # Each worker's generator state lies in a cache line of its own (16 x 8 bytes apart): every
 # draw writes it, and side by side the workers' states would bounce one line between the cores
 # (false sharing).
@@ -114,6 +118,115 @@ def _prefetch_bag(table, bag_starts, bag_ids, word):
         prefetch_row(table, bag_ids[t])
 
 
+@njit(cache=True, inline="always")
+def _first_negatives(length, negative, accept, alias, state, negatives):
+    """The negatives of the sentence's first ``AHEAD`` centers, into the ring ``negatives``."""
+    for p in range(min(AHEAD, length)):
+        for k in range(negative):
+            negatives[p, k] = draw_alias(state, accept, alias)
+
+
+@njit(cache=True, inline="always")
+def _negatives_ahead(syn1, p, length, negative, accept, alias, state, negatives):
+    """Draws the negatives of the center ``AHEAD`` places on and prefetches their rows; returns
+    the ring slot that holds center ``p``'s."""
+    if p + AHEAD < length:
+        later = (p + AHEAD) % (AHEAD + 1)
+        for k in range(negative):
+            o = draw_alias(state, accept, alias)
+            negatives[later, k] = o
+            prefetch_row(syn1, o)
+    return p % (AHEAD + 1)
+
+
+@njit(cache=True, inline="always")
+def _cbow_outputs(center, drawn, negative, outputs, labels, weights):
+    """CBOW's outputs: the center word (label 1) and its drawn negatives (label 0), a draw of
+    the center itself skipped as word2vec skips it, each counted once. Returns how many."""
+    outputs[0] = center
+    labels[0] = 1.0
+    weights[0] = 1.0
+    n_out = 1
+    for k in range(negative):
+        if drawn[k] != center:
+            outputs[n_out] = drawn[k]
+            labels[n_out] = 0.0
+            weights[n_out] = 1.0
+            n_out += 1
+    return n_out
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, accept, alias, state,
+                   alpha, negatives, outputs, labels, weights, sums, spread, hidden, neu,
+                   grads6):
+    """word2vec's CBOW (each word its own input row) over one subsampled sentence, in blocks of
+    ``CBOW_BLOCK`` centers whose windows share their rows. A block's text, from ``window``
+    words before its first center to ``window`` after its last, is read once into running sums
+    (``sums[t]``: the rows of its first ``t`` words), so that each window's mean is a
+    difference of two sums less the center's row, 4 rows however long the window. The hidden
+    vector's gradient goes back to every context row as in word2vec, gathered the same way: a
+    difference array (``spread``) marks where each window's gradient starts and ends, and at the
+    end of the block one running sum over it gives each word of the text its total, added to
+    its row once. So 4 row reads and 4 row writes of the block's scratch a center, and about
+    ``1 + 2 * window / CBOW_BLOCK`` reads and writes of the table, against a read and a write
+    of every context row (about 10.5 with word2vec's shrunk windows of 10). The output rows are
+    written center by center as in word2vec; the context rows at the end of their block (as a
+    batch of ``CBOW_BLOCK`` windows would), so within a block the windows see the context rows
+    as the block began. Returns the loss, the examples (windows) and the dot products."""
+    dim = syn0.shape[1]
+    loss = 0.0
+    examples = dots = 0
+    _first_negatives(length, negative, accept, alias, state, negatives)
+    for begin in range(0, length, CBOW_BLOCK):
+        end = min(length, begin + CBOW_BLOCK)
+        first, last = max(0, begin - window), min(length, end + window)  # the block's text
+        span = last - first
+        sums[0, :] = 0.0
+        for t in range(span):
+            r = sentence[first + t]
+            for i in range(dim):
+                sums[t + 1, i] = sums[t, i] + syn0[r, i]
+        for p in range(begin, end):
+            now = _negatives_ahead(syn1, p, length, negative, accept, alias, state, negatives)
+            if p + AHEAD < length:
+                prefetch_row(syn1, sentence[p + AHEAD])
+            if p + CBOW_BLOCK + window < length:  # the next block's text, a word a center
+                prefetch_row(syn0, sentence[p + CBOW_BLOCK + window])
+            b = 1 + below(state, window) if shrink else window
+            lo, hi = max(0, p - b) - first, min(length, p + b + 1) - first
+            if hi - lo < 2:
+                continue
+            at = p - first
+            inv = np.float32(1.0) / np.float32(hi - lo - 1)
+            for i in range(dim):
+                hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
+            n_out = _cbow_outputs(sentence[p], negatives[now], negative, outputs, labels,
+                                  weights)
+            if n_out <= 6:
+                loss += score_hidden6(syn1, hidden, outputs, labels, n_out, alpha, neu, grads6)
+            else:
+                loss += score_hidden(syn1, hidden, outputs, labels, weights, n_out, alpha, neu)
+            for i in range(dim):  # the window's words: lo..hi, less the center at
+                g = neu[i]
+                spread[lo, i] += g
+                spread[hi, i] -= g
+                spread[at, i] -= g
+                spread[at + 1, i] += g
+            examples += 1
+            dots += n_out
+        running = hidden  # free until the next block's first window
+        running[:] = 0.0
+        for t in range(span):
+            r = sentence[first + t]
+            for i in range(dim):
+                running[i] += spread[t, i]
+                spread[t, i] = 0.0
+                syn0[r, i] += running[i]
+        spread[span, :] = 0.0
+    return loss, examples, dots
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model, accept, alias,
                   state, alpha, bag_starts, bag_ids, bag, negatives, outputs, labels, weights,
@@ -134,17 +247,9 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
     products."""
     loss = 0.0
     examples = dots = 0
-    for p in range(min(AHEAD, length)):
-        for k in range(negative):
-            negatives[p, k] = draw_alias(state, accept, alias)
+    _first_negatives(length, negative, accept, alias, state, negatives)
     for p in range(length):
-        now = p % (AHEAD + 1)
-        later = (p + AHEAD) % (AHEAD + 1)
-        if p + AHEAD < length:
-            for k in range(negative):
-                o = draw_alias(state, accept, alias)
-                negatives[later, k] = o
-                prefetch_row(syn1, o)
+        now = _negatives_ahead(syn1, p, length, negative, accept, alias, state, negatives)
         if model != CBOW and p + 1 < length:
             _prefetch_bag(syn0, bag_starts, bag_ids, sentence[p + 1])
         if model == CBOW and p + window + 1 < length:  # the word about to enter the window
@@ -157,16 +262,7 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
             continue
         center = sentence[p]
         if model == CBOW:
-            outputs[0] = center
-            labels[0] = 1.0
-            weights[0] = 1.0
-            n_out = 1
-            for k in range(negative):
-                if negatives[now, k] != center:
-                    outputs[n_out] = negatives[now, k]
-                    labels[n_out] = 0.0
-                    weights[n_out] = 1.0
-                    n_out += 1
+            n_out = _cbow_outputs(center, negatives[now], negative, outputs, labels, weights)
             n_bag = 0
             for q in range(first, end):
                 if q != p:
@@ -236,6 +332,8 @@ def _train_documents(
         largest_bag = max(largest_bag, bag_starts[w + 1] - bag_starts[w])
     bag = np.empty(2 * window * largest_bag, dtype=np.int32)
     labels_cbow = np.empty(2 * window + negative, dtype=np.float32)
+    sums = _aligned_rows(CBOW_BLOCK + 2 * window + 1, dim)
+    spread = _aligned_rows(CBOW_BLOCK + 2 * window + 1, dim)  # zero, and zeroed after use
     total = max(1, starts[end_doc] - starts[first_doc])
     seen = 0
     loss = 0.0
@@ -245,6 +343,15 @@ def _train_documents(
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
         length = _subsample(ids, starts[doc], starts[doc + 1], keep, state, sentence)
         seen += starts[doc + 1] - starts[doc]
+        if model == CBOW and update != BAGS:  # CBOW without subwords
+            sentence_loss, sentence_examples, sentence_dots = _cbow_sentence(
+                syn0, syn1, sentence, length, window, shrink, negative, accept, alias, state,
+                alpha, targets, outputs_cbow, labels_cbow, weights_cbow, sums, spread, hidden,
+                neu, grads6)
+            loss += sentence_loss
+            examples += sentence_examples
+            dots += sentence_dots
+            continue
         if model == CBOW or update == BAGS:
             sentence_loss, sentence_examples, sentence_dots = _bag_sentence(
                 syn0, syn1, sentence, length, window, shrink, negative, model, accept, alias,
