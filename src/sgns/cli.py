@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .cluster import DEFAULT_TIMEOUT
     from .config import (
         ACCELERATOR_BATCH,
+        CBOW_RUN,
         CPU_BATCH,
         DEFAULT_LR,
         ENGINES,
@@ -217,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "dim x 4 bytes, twice while training (the table and its checkpoint copy): "
                     f"800 MB for the table at 2M x 100 [default: {d.buckets}]")
     m.add_argument("--batch-size", type=int,
-                   help=f"keras engine: pairs per step [default: {ACCELERATOR_BATCH} for "
+                   help=f"keras engine: pairs per step (CBOW: windows; a multiple of "
+                   f"{CBOW_RUN}, with shared negatives, trains on runs of {CBOW_RUN} "
+                   f"consecutive windows, see the README) [default: {ACCELERATOR_BATCH} for "
                    f"skip-gram on a GPU or TPU, else {CPU_BATCH}]")
     m.add_argument("--optimizer", choices=OPTIMIZERS,
                    help=f"keras engine: sparse SGD or lazy Adam [default: {d.optimizer}]")

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 
 ENGINES = ("auto", "keras", "native")
 MODELS = ("skipgram", "cbow")
+# Consecutive windows a Keras CBOW step takes together (see sgns.model.CBOW). On 20 Newsgroups
+# (JAX, this CPU, seeds 1-3) runs of 64 took the epochs after the first from 1.46-1.50 s to
+# 0.73-1.05 s; runs of 32 scored no better (see the README's "CBOW against gensim").
+CBOW_RUN = 64
 # Starting learning rates by (engine, model), measured on 20 Newsgroups (README, "The
 # measurements behind the defaults"). The native ones are word2vec.c's. The Keras engine's CBOW
 # gives each context row its share of the gradient (see sgns.model.CBOW), so it needs a larger

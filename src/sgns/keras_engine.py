@@ -21,7 +21,7 @@ from keras import ops
 
 from .checkpoint import EpochEnd
 from .cluster import local_slice, process, to_host
-from .config import TrainConfig
+from .config import CBOW_RUN, TrainConfig
 from .errors import SgnsError
 from .grow import Start
 from .model import MODELS, SUBWORD_MODELS
@@ -38,11 +38,7 @@ from .vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 # devices (--data-parallel) from 11.5 s to under 8 s. PyTorch's models run 16 steps of a stacked
 # batch per call of Keras' loop (its notebook epoch went from 192 s to 140 s).
 STEPS_PER_CALL = {"tensorflow": 32, "jax": 16, "torch": 16}
-STACKED = ("jax", "torch")
-# Consecutive windows a Keras CBOW step takes together (see sgns.model.CBOW). On 20 Newsgroups
-# (JAX, this CPU, seeds 1-3) runs of 64 took the epochs after the first from 1.46-1.50 s to
-# 0.73-1.05 s; runs of 32 scored no better (see the README's "CBOW against gensim").
-CBOW_RUN = 64  # the backends whose models take stacked batches (the others: Keras')
+STACKED = ("jax", "torch")  # the backends whose models take stacked batches (the others: Keras')
 
 
 def examples_per_step(config: TrainConfig) -> int:
@@ -425,7 +421,7 @@ def _compile_step(model: keras.Model, batch) -> float:
     """Compile the training step (XLA on JAX, a graph on TensorFlow) on a batch of padding
     shaped like ``batch``, whose steps change nothing (see ``_TwoTables``), before any epoch's
     clock starts; returns the seconds it took. So that, as with the native engine's numba
-    compile, the compile is timed apart (``compile_seconds``): on JAX about 1.2 s for CBOW's
+    compile, the compile is timed apart (``compile_seconds``): on JAX about 1 s for CBOW's
     step here, which would otherwise fall on the first epoch."""
     calls = model.steps_per_execution  # TensorFlow's steps per call; the others stack theirs
     began = time.perf_counter()

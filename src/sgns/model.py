@@ -11,7 +11,8 @@ tables, which makes a step cost O(vocabulary) instead of O(batch). ``model.fit``
 training (callbacks, progress bar, history).
 
 A batch is ``((inputs, output), label, weight)``: ``(center, context)`` ids for skip-gram;
-for CBOW and the subword models, bags of input rows laid end to end with the example each
+``(window, center)`` for CBOW, where ``window`` is a padded matrix of context ids (0 is
+padding); for the subword models, bags of input rows laid end to end with the example each
 belongs to, and the outputs. Optionally each step also draws ``shared`` negatives from the
 noise distribution for each group of ``group`` rows, shared by the positive examples of that
 group (as sampled losses such as TensorFlow's ``nce_loss`` share them by batch) and weighted
@@ -676,8 +677,8 @@ def _run_layout(run: int, width: int):
     column = np.where(inside, owner * slots + np.arange(slots)[None], run * slots)
     layout = place.reshape(-1), column.astype(np.int32)
     if keras.backend.backend() == "torch":
-        # Made into tensors once: PyTorch would copy numpy to the device at every use, and on
-        # a GPU each copy waits for the queue (CBOW epochs 1.3-1.6 s instead of 0.6-0.7).
+        # Made into tensors once, not copied from numpy to the device at every use (on the
+        # GPU lent here, the epochs took as long either way).
         return tuple(ops.convert_to_tensor(a) for a in layout)
     return layout  # compiled into the step as constants
 

@@ -234,8 +234,9 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
     """One subsampled sentence through bags of input rows (``bag_ids[bag_starts[w]:
     bag_starts[w + 1]]`` are word w's rows: itself alone, or itself and its n-grams).
 
-    CBOW: one bag of all the window's rows per center word, against the center word and fresh
-    negatives (a draw equal to the center is skipped, as word2vec skips it).
+    CBOW with subwords (without them, :func:`_cbow_sentence`): one bag of all the window's rows
+    per center word, against the center word and fresh negatives (a draw equal to the center
+    is skipped, as word2vec skips it).
     Skip-gram with subwords, in fastText's direction: the center word's bag predicts each
     context word. Its mean is taken once per center word and scored against all the context
     words and the negatives, which are shared by the window and so count once per context word
