@@ -1,4 +1,4 @@
-"""The native engine before and after a change, in one process: the package at a git revision
+"""An engine before and after a change, in one process: the package at a git revision
 and the package in the working tree are imported side by side (as two renamed copies) and train
 the cleaned 20 Newsgroups corpus in turn, round after round. On these machines one process can
 run a third faster or slower than the next, which hides a change of 5 to 10% between separate
@@ -8,6 +8,11 @@ Prints the median and fastest seconds per epoch of each, and WordSim-353 and Sim
 over the first two rounds' seeds (the same seeds for both).
 
     python benchmarks/bench_ab.py --base REV [--model cbow] [--workers 1] [--rounds 3]
+    KERAS_BACKEND=torch python benchmarks/bench_ab.py --base REV --engine keras [--epochs 1]
+        [--preset notebook] [--documents 4000]
+
+With ``--engine keras`` both copies train on the backend that KERAS_BACKEND names, each
+building its own model, so that a change to the Keras step is timed the same way.
 """
 
 from __future__ import annotations
@@ -38,14 +43,31 @@ def package_copies(base: str, into: Path) -> tuple[str, str]:
     return "sgns_base", "sgns_head"
 
 
+def config(pkg, args, seed: int, epochs: int | None = None):
+    settings = dict(engine=args.engine, workers=args.workers, seed=seed)
+    if args.preset is None:
+        settings["model"] = args.model
+    if epochs or args.epochs:
+        settings["epochs"] = epochs or args.epochs
+    if args.preset is not None:
+        return pkg.preset(args.preset, **settings)
+    return pkg.TrainConfig(**settings)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="the git revision to compare against")
     parser.add_argument("--model", choices=("skipgram", "cbow"), default="skipgram")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--engine", choices=("native", "keras"), default="native")
+    parser.add_argument("--preset", default=None, help="a preset's settings (e.g. notebook)")
+    parser.add_argument("--epochs", type=int, default=None, help="[default: the recipe's]")
+    parser.add_argument("--documents", type=int, default=None,
+                        help="train on the first N documents [default: all]")
     args = parser.parse_args()
     corpus = newsgroups()
+    documents = corpus.documents[:args.documents]
     with tempfile.TemporaryDirectory() as tmp:
         names = package_copies(args.base, Path(tmp))
         sys.path.insert(0, tmp)
@@ -53,17 +75,15 @@ def main() -> None:
         seconds: dict[str, list[float]] = {name: [] for name in names}
         scores: dict[str, list[dict]] = {name: [] for name in names}
         for pkg in packages.values():  # compile, or load numba's cache, outside the clock
-            pkg.train(corpus.documents[:50], pkg.TrainConfig(engine="native", epochs=1,
-                                                             model=args.model), verbose=False)
+            pkg.train(corpus.documents[:50], config(pkg, args, seed=0, epochs=1), verbose=False)
         for r in range(args.rounds):
             for name, pkg in packages.items():
-                config = pkg.TrainConfig(engine="native", model=args.model,
-                                         workers=args.workers, seed=r + 1)
-                result = pkg.train(corpus.documents, config, verbose=False)
+                result = pkg.train(documents, config(pkg, args, seed=r + 1), verbose=False)
                 seconds[name] += [e["seconds"] for e in result.info["epochs"]]
                 if r < 2:
                     scores[name].append(quality(result.keyed_vectors()))
-    print(f"{args.model}, {args.workers} worker(s), {args.rounds} rounds, base {args.base}")
+    print(f"{args.engine}, {args.preset or args.model}, {args.workers} worker(s), "
+          f"{args.rounds} rounds, base {args.base}")
     print("| package | s/epoch (median) | fastest | WS353 | SimLex |")
     print("|---|---|---|---|---|")
     for name in names:

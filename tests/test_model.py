@@ -28,6 +28,52 @@ def test_the_backend_is_the_one_asked_for():
     assert keras.backend.backend() == os.environ.get("KERAS_BACKEND", "jax")
 
 
+def test_the_step_ops_are_keras_ops_or_give_what_they_give():
+    """On PyTorch the step calls torch directly for its frequent operations (sgns.torch_ops):
+    the same values and dtypes as ``keras.ops``, and ``keras.ops`` itself for what it does not
+    take (symbolic tensors, Python numbers, mixed dtypes). Elsewhere the step uses keras.ops."""
+    import sgns.model
+
+    if keras.backend.backend() != "torch":
+        assert sgns.model.ops is keras.ops
+        return
+    import torch
+
+    from sgns.torch_ops import TorchOps
+
+    ours, theirs = TorchOps(), keras.ops
+    assert sgns.model.ops.__class__ is TorchOps
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.normal(size=(4, 6)).astype("float32"))
+    y = torch.from_numpy(rng.normal(size=(6, 3)).astype("float32"))
+    ids = torch.from_numpy(rng.integers(0, 5, 12))  # int64
+    small = torch.from_numpy(rng.integers(0, 5, 12).astype("int32"))
+    cases = [
+        ("reshape", (x, (-1, 2, 3))), ("reshape", (ids, (3, -1))), ("shape", (x,)),
+        ("cast", (ids, "float32")), ("cast", (x, "int32")), ("cast", (small, "int64")),
+        ("sum", (x,)), ("sum", (x, -1)), ("sum", (ids, 0)), ("sum", (x, 1, True)),
+        ("einsum", ("ij,jk->ik", x, y)), ("einsum", ("ij,ij->i", x, x)),
+        ("sigmoid", (x,)), ("softplus", (x,)), ("sqrt", (torch.abs(x),)), ("ones_like", (x,)),
+        ("ones_like", (small,)), ("not_equal", (ids, 0)), ("minimum", (ids, 3)),
+        ("minimum", (x, 0.5)), ("where", (x > 0, x, -x)), ("where", (small > 2, small, small + 1)),
+        ("concatenate", ([ids, ids],)), ("concatenate", ([x, x], 1)),
+        ("concatenate", ([ids, small],)), ("copy", (x,)), ("maximum", (x, 1.0)),
+    ]
+    for name, args in cases:
+        got, want = getattr(ours, name)(*args), getattr(theirs, name)(*args)
+        if name == "shape":
+            assert got == want
+            continue
+        assert got.dtype == want.dtype, name
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want), err_msg=name)
+    copied = ours.copy(x)
+    copied += 1
+    assert not torch.equal(copied, x)
+    symbolic = keras.KerasTensor((2, 6))
+    assert ours.reshape(symbolic, (3, 4)).shape == (3, 4)
+    assert ours.sum(symbolic, axis=-1).shape == (2,)
+
+
 def test_summary_has_the_notebooks_tables():
     model = SkipGram(64277, 100)
     lines = []

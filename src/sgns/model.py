@@ -33,6 +33,9 @@ from .config import INITS, OPTIMIZERS
 from .errors import SgnsError
 from .tables import uniform_rows
 
+if keras.backend.backend() == "torch":  # the eager step without Keras' dispatch
+    from .torch_ops import ops  # noqa: F811
+
 
 class _TwoTables(keras.Model):
     """What the models share: the two tables, shared negatives, and the sparse steps (JAX
@@ -299,12 +302,12 @@ class _TwoTables(keras.Model):
             context_grads = ops.concatenate([grads for _, grads in context_updates])
             tables[1] = tables[1].at[context_rows].add(context_grads)
         else:
-            t = ops.cast(step + 1, "float32")
+            scale = _adam_scale(lr, ops.cast(step + 1, "float32"))
             moments = [nt[id(m)] for m in self._moments]
             for k, (rows, grads) in enumerate(((input_rows, input_grads), *context_updates)):
                 m_i, v_i = moments[2 * k], moments[2 * k + 1]
                 unique, step_rows, m_rows, v_rows = _lazy_adam(
-                    non_trainable[m_i], non_trainable[v_i], rows, grads, lr, t)
+                    non_trainable[m_i], non_trainable[v_i], rows, grads, scale)
                 tables[k] = tables[k].at[unique].add(-step_rows)
                 non_trainable[m_i] = non_trainable[m_i].at[unique].set(m_rows)
                 non_trainable[v_i] = non_trainable[v_i].at[unique].set(v_rows)
@@ -325,12 +328,15 @@ class _TwoTables(keras.Model):
         (inputs, context), label, weight = keras.utils.unpack_x_y_sample_weight(data)
         weight = ops.ones_like(label) if weight is None else weight
         context, label, weight = self._pairs(context, label, weight)
-        lr = self.current_learning_rate(self.steps.value)
-        center_table = self.input_embedding.embeddings
-        context_table = self.output_embedding.embeddings
+        # Each variable's backend handle, read once: on PyTorch every ``.value`` goes through
+        # Keras' scope checks (22 reads a step measured 7% of a notebook-preset step).
+        steps = self.steps.value
+        lr = self.current_learning_rate(steps)
+        center_table = self.input_embedding.embeddings.value
+        context_table = self.output_embedding.embeddings.value
         inputs = self._prepared(inputs)
-        c = self._hidden(center_table.value, inputs)
-        o = _gather(context_table.value, context)
+        c = self._hidden(center_table, inputs)
+        o = _gather(context_table, context)
         negatives, neg_ids = None, None
         weight_sum = ops.sum(weight)
         if self.shared:
@@ -338,7 +344,7 @@ class _TwoTables(keras.Model):
             groups, per_group = self._negative_shape(ops.shape(context)[0])
             uniform = keras.random.uniform((groups * per_group,), seed=self._rng)
             neg_ids = self._draw_negatives(self._noise_cdf.value, uniform)
-            negatives = ops.reshape(_gather(context_table.value, neg_ids),
+            negatives = ops.reshape(_gather(context_table, neg_ids),
                                     (groups, per_group, self.dim))
         sgd = self.sparse_optimizer == "sgd"
         grad_c, grad_o, grad_n, loss = self._gradients(c, o, label, weight, negatives,
@@ -350,12 +356,11 @@ class _TwoTables(keras.Model):
             if negatives is not None:
                 _scatter_add(context_table, neg_ids, ops.reshape(grad_n, (-1, self.dim)))
         else:
-            t = ops.cast(self.steps.value + 1, "float32")
+            scale = _adam_scale(lr, ops.cast(steps + 1, "float32"))
             updates = ((center_table, input_rows, input_grads), (context_table, context, grad_o))
             for k, (table, rows, grads) in enumerate(updates):
-                m, v = self._moments[2 * k], self._moments[2 * k + 1]
-                unique, step_rows, m_rows, v_rows = _lazy_adam(m.value, v.value, rows, grads,
-                                                               lr, t)
+                m, v = self._moments[2 * k].value, self._moments[2 * k + 1].value
+                unique, step_rows, m_rows, v_rows = _lazy_adam(m, v, rows, grads, scale)
                 _subtract_unique(table, unique, step_rows)
                 _scatter_set(m, unique, m_rows)
                 _scatter_set(v, unique, v_rows)
@@ -781,15 +786,25 @@ def _gather(table, ids):
     return ops.take(table, ids, axis=0)
 
 
-def _lazy_adam(m, v, rows, grads, lr, t, beta1=0.9, beta2=0.999, epsilon=1e-7):
+ADAM_BETAS = (0.9, 0.999)
+
+
+def _adam_scale(lr, t, betas=ADAM_BETAS):
+    """Adam's step size at step ``t`` (from 1), bias corrections included: worked out once a
+    step for both tables."""
+    beta1, beta2 = betas
+    return lr * ops.sqrt(1 - beta2**t) / (1 - beta1**t)
+
+
+def _lazy_adam(m, v, rows, grads, scale, betas=ADAM_BETAS, epsilon=1e-7):
     """Adam (Kingma & Ba, 2015) on the rows in the batch only, in ``keras.ops`` for every
-    backend: returns ``(unique, step, m_rows, v_rows)``, the rows, the amount to subtract from
-    them, and their new moments. Repeated rows have their gradients summed first. On JAX,
-    whose compiled steps need static shapes, the unique rows are padded to the batch's size
-    with row 0, the padding row, whose results are never used; TensorFlow's graphs and
-    PyTorch take them as they are, in any order (on the notebook preset's batches, 82% of the
-    center ids and 94% of the context ids are unique; dropping the padding and the sort
-    measured 10% and another 9% off TensorFlow's step).
+    backend, with ``scale`` from :func:`_adam_scale`: returns ``(unique, step, m_rows,
+    v_rows)``, the rows, the amount to subtract from them, and their new moments. Repeated rows
+    have their gradients summed first. On JAX, whose compiled steps need static shapes, the
+    unique rows are padded to the batch's size with row 0, the padding row, whose results are
+    never used; TensorFlow's graphs and PyTorch take them as they are, in any order (on the
+    notebook preset's batches, 82% of the center ids and 94% of the context ids are unique;
+    dropping the padding and the sort measured 10% and another 9% off TensorFlow's step).
     """
     if keras.backend.backend() == "jax":
         n = ops.shape(rows)[0]
@@ -798,18 +813,18 @@ def _lazy_adam(m, v, rows, grads, lr, t, beta1=0.9, beta2=0.999, epsilon=1e-7):
         unique, inverse = ops.unique(rows, sorted=False, return_inverse=True)
         n = ops.shape(unique)[0]
     summed = _segment_sum(grads, ops.reshape(inverse, (-1,)), n)
-    scale = lr * ops.sqrt(1 - beta2**t) / (1 - beta1**t)
+    beta1, beta2 = betas
     if keras.backend.backend() == "torch":
         # The same arithmetic in place: PyTorch runs it eagerly, one pass over memory per
         # operation, and these fused forms halve the passes (measured 0.53 -> 0.25 ms a call).
         import torch
 
-        rows = unique.long()
+        rows = unique.long()  # returned as the unique rows: the scatters then convert none
         m_rows = torch.index_select(m, 0, rows).mul_(beta1).add_(summed, alpha=1 - beta1)
         v_rows = torch.index_select(v, 0, rows).mul_(beta2).addcmul_(summed, summed,
                                                                      value=1 - beta2)
         step = torch.div(m_rows, v_rows.sqrt().add_(epsilon)).mul_(scale)
-        return unique, step, m_rows, v_rows
+        return rows, step, m_rows, v_rows
     m_rows = beta1 * ops.take(m, unique, axis=0) + (1 - beta1) * summed
     v_rows = beta2 * ops.take(v, unique, axis=0) + (1 - beta2) * summed**2
     return unique, scale * m_rows / (ops.sqrt(v_rows) + epsilon), m_rows, v_rows
@@ -827,45 +842,40 @@ def _segment_sum(values, segments, n):
     return ops.segment_sum(values, segments, num_segments=n)
 
 
-def _scatter_add(variable, rows, updates) -> None:
-    """``variable[rows] += updates`` in place, repeated rows accumulating."""
+def _scatter_add(table, rows, updates) -> None:
+    """``table[rows] += updates`` in place, repeated rows accumulating. ``table`` is a Keras
+    variable's ``.value``: a ``tf.Variable`` on TensorFlow, a tensor on PyTorch (whose step
+    runs without autograd)."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        variable.value.scatter_add(tf.IndexedSlices(updates, rows))
+        table.scatter_add(tf.IndexedSlices(updates, rows))
     elif backend == "torch":
-        import torch
-
-        with torch.no_grad():
-            variable.value.index_add_(0, rows.long(), updates)
+        table.index_add_(0, rows.long(), updates)
     else:
         raise SgnsError(f"the sparse step does not support the {backend} backend")
 
 
-def _subtract_unique(variable, rows, values) -> None:
-    """``variable[rows] -= values`` in place, for rows that repeat only as :func:`_lazy_adam`'s
-    padding (row 0, with nothing to subtract). TensorFlow's scatter-add measured six times
-    slower than its scatter-update on 1,024 rows: there the rows are gathered, changed and
-    written back (the notebook preset's step 5% faster)."""
-    if keras.backend.backend() == "tensorflow":
-        _scatter_set(variable, rows, ops.take(variable.value, rows, axis=0) - values)
-    else:
-        _scatter_add(variable, rows, -values)
+def _subtract_unique(table, rows, values) -> None:
+    """``table[rows] -= values`` in place (``table`` as :func:`_scatter_add` takes it), for rows
+    that repeat only as :func:`_lazy_adam`'s padding (row 0, with nothing to subtract): the rows
+    are gathered, changed and written back. A scatter-add measured six times slower than a
+    scatter-update on 1,024 rows on TensorFlow (the notebook preset's step 5% faster), and 79 us
+    against 51 us on PyTorch, whose scatter-add sorts its rows first."""
+    _scatter_set(table, rows, _gather(table, rows) - values)
 
 
-def _scatter_set(variable, rows, values) -> None:
-    """``variable[rows] = values`` in place. Rows repeat only as :func:`_lazy_adam`'s padding
-    (row 0, which never gets a gradient, so every copy carries its unchanged value)."""
+def _scatter_set(table, rows, values) -> None:
+    """``table[rows] = values`` in place (``table`` as :func:`_scatter_add` takes it). Rows repeat
+    only as :func:`_lazy_adam`'s padding (row 0, which never gets a gradient, so every copy carries
+    its unchanged value)."""
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        variable.value.scatter_update(tf.IndexedSlices(values, rows))
+        table.scatter_update(tf.IndexedSlices(values, rows))
     else:
-        import torch
-
-        with torch.no_grad():
-            variable.value.index_copy_(0, rows.long(), values)
+        table.index_copy_(0, rows.long(), values)
 
 
 MODELS = {"skipgram": SkipGram, "cbow": CBOW}
