@@ -112,3 +112,34 @@ def test_a_native_run_of_the_command_line_never_imports_keras(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "run" / "vectors.txt").is_file()
+
+
+@pytest.mark.parametrize("recipe,env_threads,expected", [
+    ("notebook", None, "cores - 1"),  # the stream draws the negatives: a core left to it
+    ("defaults", None, "0"),  # positives only: TensorFlow's own choice (0)
+    ("notebook", "2", "0"),  # $TF_NUM_INTRAOP_THREADS rules
+])
+def test_tensorflow_leaves_a_core_to_a_stream_that_draws_negatives(recipe, env_threads,
+                                                                   expected):
+    script = (
+        "import os, sgns\n"
+        "from sgns.train import tensorflow_threads\n"
+        "config = sgns.preset('notebook') if os.environ['RECIPE'] == 'notebook' "
+        "else sgns.TrainConfig()\n"
+        "tensorflow_threads(config)\n"
+        "import tensorflow as tf\n"
+        "print(tf.config.threading.get_intra_op_parallelism_threads(), "
+        "len(os.sched_getaffinity(0)))\n"
+        "tf.constant(1.0)\n"  # TensorFlow starts; a second call must not raise
+        "tensorflow_threads(config)\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "RECIPE": recipe}
+    env.pop("TF_NUM_INTRAOP_THREADS", None)
+    if env_threads:
+        env["TF_NUM_INTRAOP_THREADS"] = env_threads
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    threads, cores = map(int, done.stdout.split())
+    assert threads == (max(1, cores - 1) if expected == "cores - 1" else int(expected))
