@@ -143,6 +143,21 @@ def test_settings_that_do_not_apply_to_cbow(corpus_file, tmp_path, capsys):
     assert not out.exists()
 
 
+def test_cbow_run_from_the_command_line(corpus_file, tmp_path, capsys):
+    """--cbow-run: recorded in run.json when it trains; a one-line error (exit 2, no run
+    folder) for skip-gram and for runs that the negatives cannot take."""
+    out = tmp_path / "run"
+    _fails(["train", "--corpus", str(corpus_file), "--out", str(out), "--cbow-run", "8"],
+           capsys, "cbow_run is for CBOW without subwords")
+    _fails(["train", "--corpus", str(corpus_file), "--out", str(out), "--model", "cbow",
+            "--engine", "keras", "--cbow-run", "64", "--shared-negatives", "0"], capsys,
+           "cbow_run 64: runs of windows train with shared negatives")
+    assert not out.exists()
+    assert _train(corpus_file, out, "--model", "cbow", "--engine", "keras", "--cbow-run", "1",
+                  "--epochs", "1") == 0
+    assert json.loads((out / "run.json").read_text())["params"]["cbow_run"] == 1
+
+
 def test_missing_empty_and_emptied_corpora(tmp_path, capsys):
     out = tmp_path / "run"
     _fails(["train", "--corpus", str(tmp_path / "nope.txt"), "--out", str(out)], capsys,

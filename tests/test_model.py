@@ -351,6 +351,30 @@ def test_the_engine_feeds_cbow_runs_of_64_where_they_fit():
     assert cbow_run(TrainConfig(engine="keras").for_engine("keras")) == 1  # skip-gram
 
 
+def test_a_cbow_run_asked_for_is_taken_or_refused_in_one_line():
+    """``cbow_run`` (``--cbow-run``) overrides the engine's choice: 1 trains window by window
+    where runs of 64 would fit; a run that the batch or the negatives cannot take is an error,
+    as is a run for a model without windows of input rows."""
+    from sgns.errors import SgnsError
+    from sgns.keras_engine import cbow_run
+
+    def run(devices=1, **settings):
+        return cbow_run(TrainConfig(engine="keras", model="cbow", **settings)
+                        .for_engine("keras"), devices)
+
+    assert run(cbow_run=1) == 1 and run(cbow_run=8) == 8 and run(cbow_run=8, devices=4) == 8
+    assert run(cbow_run=1, shared_negatives=0) == 1
+    with pytest.raises(SgnsError, match="shared negatives"):
+        run(cbow_run=64, shared_negatives=0)
+    with pytest.raises(SgnsError, match="multiple of 128"):
+        run(cbow_run=64, devices=2, batch_size=4032)
+    for bad, message in ((dict(cbow_run=0), "cbow_run must be >= 1"),
+                         (dict(cbow_run=8, model="skipgram"), "cbow_run is for CBOW"),
+                         (dict(cbow_run=8, subwords=True), "cbow_run is for CBOW")):
+        with pytest.raises(SgnsError, match=message):
+            TrainConfig(**{"model": "cbow", **bad})
+
+
 @pytest.mark.parametrize("shared", [0, 8])
 def test_keras_cbow_groups_topic_words(topic_corpus, shared):
     vocab = Vocabulary.build(topic_corpus)

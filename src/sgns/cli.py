@@ -222,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
                    f"{CBOW_RUN}, with shared negatives, trains on runs of {CBOW_RUN} "
                    f"consecutive windows, see the README) [default: {ACCELERATOR_BATCH} for "
                    f"skip-gram on a GPU or TPU, else {CPU_BATCH}]")
+    m.add_argument("--cbow-run", type=int,
+                   help=f"keras engine, --model cbow: windows a step takes as runs of "
+                   f"consecutive ones of the text, each run's rows gathered once (faster on a "
+                   f"CPU); 1 trains window by window, a little better on SimLex-999 (see the "
+                   f"README) [default: {CBOW_RUN} where the batch splits into whole runs and "
+                   f"negatives are shared, else 1]")
     m.add_argument("--optimizer", choices=OPTIMIZERS,
                    help=f"keras engine: sparse SGD or lazy Adam [default: {d.optimizer}]")
     m.add_argument("--shared-negatives", type=int,
@@ -320,7 +326,7 @@ _CONFIG_FIELDS = (
     "engine", "model", "epochs", "dim", "window", "shrink_window", "negative", "noise", "sample",
     "min_count", "max_vocab", "count_limit", "lr", "min_lr", "schedule", "seed", "workers",
     "batch_size", "update", "optimizer", "shared_negatives", "shared_group", "init",
-    "subwords", "min_n", "max_n", "buckets",
+    "subwords", "min_n", "max_n", "buckets", "cbow_run",
 )
 
 

@@ -72,6 +72,9 @@ class TrainConfig:
     batch_size: int | None = None  # keras engine: pairs per step; None: CPU_BATCH or the GPU one
     shared_negatives: int = 16  # keras engine: negatives shared by each group of pairs; 0: per pair
     shared_group: int = 256  # keras engine: pairs per group sharing negatives
+    # keras engine, CBOW: windows a step takes as runs of consecutive ones of the text; None:
+    # CBOW_RUN where the batch splits into whole runs and negatives are shared, else 1.
+    cbow_run: int | None = None
     workers: int = 2  # native engine: threads
     update: str = "window"  # native engine: a center's window at once (HogBatch), or pair by pair
     subwords: bool = False  # fastText: a word's input is its row and its n-grams' rows, averaged
@@ -101,6 +104,9 @@ class TrainConfig:
             (self.batch_size is None or self.batch_size >= 1, "batch_size must be >= 1"),
             (self.shared_negatives >= 0, "shared_negatives must be >= 0"),
             (self.shared_group >= 1, "shared_group must be >= 1"),
+            (self.cbow_run is None or self.cbow_run >= 1, "cbow_run must be >= 1"),
+            (self.cbow_run is None or (self.model == "cbow" and not self.subwords),
+             "cbow_run is for CBOW without subwords (--model cbow)"),
             (self.workers >= 1, "workers must be >= 1"),
             (self.update in UPDATES, f"update must be one of {UPDATES}"),
             (self.seed >= 0, "seed must be >= 0"),

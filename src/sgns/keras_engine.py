@@ -58,8 +58,19 @@ def steps_per_call() -> int:
 
 def cbow_run(config: TrainConfig, devices: int = 1) -> int:
     """Windows a run of consecutive ones holds in the Keras CBOW step (see
-    :class:`sgns.model.CBOW`): ``CBOW_RUN`` where the batch splits into whole runs on every
-    device and the model draws the negatives (the stream's would repeat windows), else 1."""
+    :class:`sgns.model.CBOW`): ``config.cbow_run`` where given (a one-line error where it
+    cannot be), else ``CBOW_RUN`` where the batch splits into whole runs on every device and
+    the model draws the negatives (the stream's would repeat windows), else 1."""
+    if config.cbow_run is not None:
+        run = config.cbow_run
+        if run > 1 and not config.shared_negatives:
+            raise SgnsError(f"cbow_run {run}: runs of windows train with shared negatives "
+                            "(--shared-negatives at least 1), or use --cbow-run 1")
+        if config.batch_size % (run * devices):
+            raise SgnsError(f"cbow_run {run}: the batch ({config.batch_size} windows) must "
+                            f"split into whole runs on each of {devices} device(s): make "
+                            f"--batch-size a multiple of {run * devices}")
+        return run
     runs = (config.model == "cbow" and not config.subwords and config.shared_negatives
             and config.batch_size % (CBOW_RUN * devices) == 0)
     return CBOW_RUN if runs else 1
