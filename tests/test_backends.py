@@ -143,3 +143,16 @@ def test_tensorflow_leaves_a_core_to_a_stream_that_draws_negatives(recipe, env_t
     assert done.returncode == 0, done.stderr[-2000:]
     threads, cores = map(int, done.stdout.split())
     assert threads == (max(1, cores - 1) if expected == "cores - 1" else int(expected))
+
+
+def test_tensorflow_threads_on_a_missing_tensorflow_is_a_one_line_error(monkeypatch):
+    from sgns.config import preset
+    from sgns.errors import SgnsError
+    from sgns.train import tensorflow_threads
+
+    for name in [m for m in sys.modules if m == "keras" or m.startswith("keras.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    with pytest.raises(SgnsError, match="Keras cannot start its tensorflow backend"):
+        tensorflow_threads(preset("notebook"))

@@ -166,6 +166,7 @@ def tensorflow_threads(config: TrainConfig) -> None:
     (its threads are then fixed). Called before the backend's first operation."""
     if keras_backend_name() != "tensorflow" or config.shared_negatives:
         return
+    import_keras()  # a one-line error where TensorFlow cannot start
     import tensorflow as tf
 
     if os.environ.get("TF_NUM_INTRAOP_THREADS") or tf.config.list_physical_devices("GPU"):
