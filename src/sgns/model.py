@@ -329,7 +329,8 @@ class _TwoTables(keras.Model):
         weight = ops.ones_like(label) if weight is None else weight
         context, label, weight = self._pairs(context, label, weight)
         # Each variable's backend handle, read once: on PyTorch every ``.value`` goes through
-        # Keras' scope checks (22 reads a step measured 7% of a notebook-preset step).
+        # Keras' scope checks (22 reads a step took about 7% of a notebook-preset step in a
+        # profile).
         steps = self.steps.value
         lr = self.current_learning_rate(steps)
         center_table = self.input_embedding.embeddings.value
