@@ -172,14 +172,16 @@ def tensorflow_threads(config: TrainConfig) -> None:
     if os.environ.get("TF_NUM_INTRAOP_THREADS") or tf.config.list_physical_devices("GPU"):
         return
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(max(1, len(_cores()) - 1))
+        tf.config.threading.set_intra_op_parallelism_threads(max(1, _cores() - 1))
     except RuntimeError:  # TensorFlow already runs: its threads cannot change
         pass
 
 
-def _cores() -> set[int]:
-    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(
-        range(os.cpu_count() or 1))
+def _cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def keras_backend_name() -> str:
