@@ -158,9 +158,12 @@ class _TwoTables(keras.Model):
         super().compile(**kwargs)
 
     def current_learning_rate(self, step):
+        """The schedule's rate at ``step`` as a float32 tensor, or a constant rate as a Python
+        float (which every backend multiplies as float32; converting it took about 30 us a
+        step on PyTorch)."""
         if callable(self.learning_rate):
             return ops.cast(self.learning_rate(step), "float32")
-        return ops.convert_to_tensor(self.learning_rate, "float32")
+        return float(self.learning_rate)
 
     # -- the update, in backend-neutral ops ------------------------------------------------------
     def _prepared(self, inputs):
@@ -367,11 +370,14 @@ class _TwoTables(keras.Model):
                 _scatter_set(v, unique, v_rows)
         # A step of padding only (the end of a stacked call) counts for nothing.
         taken = weight_sum > 0
-        self.steps.assign_add(ops.cast(taken, "int32"))
+        # The counters are added to in place through their handles: Keras' ``assign_add``
+        # converts and checks its argument, and these three took about 10% of a PyTorch
+        # notebook-preset step that way (cProfile).
+        _add_in_place(steps, ops.cast(taken, "int32"))
         if self.shared:
             self._rng.state.assign(ops.where(taken, self._rng.state.value, key))
-        self.loss_tracker.update_state(ops.sum(loss), weight_sum)
-        return {"loss": self.loss_tracker.result()}
+        _add_in_place(self.loss_tracker.total.value, ops.cast(ops.sum(loss), "float32"))
+        _add_in_place(self.loss_tracker.weight.value, ops.cast(weight_sum, "float32"))
 
     def train_step(self, *args):
         backend = keras.backend.backend()
@@ -388,10 +394,11 @@ class _TwoTables(keras.Model):
         """TensorFlow and PyTorch: one step, or the steps of a stacked batch one after the
         other in one call of Keras' loop (``steps_per_call``)."""
         if self.steps_per_call == 1:
-            return self._eager_train_step(data)
-        for k in range(self.steps_per_call):
-            logs = self._eager_train_step(keras.tree.map_structure(lambda a, k=k: a[:, k], data))
-        return logs
+            self._eager_train_step(data)
+        else:
+            for k in range(self.steps_per_call):
+                self._eager_train_step(_step_of(data, k))
+        return {"loss": self.loss_tracker.result()}  # once a call: Keras reads it per call
 
 
 class SkipGram(_TwoTables):
@@ -794,6 +801,11 @@ def _adam_scale(lr, t, betas=ADAM_BETAS):
     """Adam's step size at step ``t`` (from 1), bias corrections included: worked out once a
     step for both tables."""
     beta1, beta2 = betas
+    if keras.backend.backend() == "torch":  # a Python operator on a tensor costs ~9 us there
+        import torch
+
+        return torch.sqrt(torch.rsub(torch.pow(beta2, t), 1)).mul_(lr).div_(
+            torch.rsub(torch.pow(beta1, t), 1))
     return lr * ops.sqrt(1 - beta2**t) / (1 - beta1**t)
 
 
@@ -807,6 +819,22 @@ def _lazy_adam(m, v, rows, grads, scale, betas=ADAM_BETAS, epsilon=1e-7):
     notebook preset's batches, 82% of the center ids and 94% of the context ids are unique;
     dropping the padding and the sort measured 10% and another 9% off TensorFlow's step).
     """
+    beta1, beta2 = betas
+    if keras.backend.backend() == "torch":
+        # The same arithmetic in place: PyTorch runs it eagerly, one pass over memory per
+        # operation, and these fused forms halve the passes (measured 0.53 -> 0.25 ms a call);
+        # torch's own unique on int64 ids, since Keras' wrapper cost ~25 us a call and every
+        # lookup and scatter after it wants int64.
+        import torch
+
+        unique, inverse = torch.unique(rows.long(), sorted=False, return_inverse=True)
+        summed = _segment_sum(grads, inverse, unique.shape[0])
+        # m + (1 - beta1) (g - m) = beta1 m + (1 - beta1) g, in one pass
+        m_rows = torch.index_select(m, 0, unique).lerp_(summed, 1 - beta1)
+        v_rows = torch.index_select(v, 0, unique).mul_(beta2).addcmul_(summed, summed,
+                                                                       value=1 - beta2)
+        step = torch.div(m_rows, v_rows.sqrt().add_(epsilon)).mul_(scale)
+        return unique, step, m_rows, v_rows
     if keras.backend.backend() == "jax":
         n = ops.shape(rows)[0]
         unique, inverse = ops.unique(rows, return_inverse=True, size=n, fill_value=0)
@@ -814,18 +842,6 @@ def _lazy_adam(m, v, rows, grads, scale, betas=ADAM_BETAS, epsilon=1e-7):
         unique, inverse = ops.unique(rows, sorted=False, return_inverse=True)
         n = ops.shape(unique)[0]
     summed = _segment_sum(grads, ops.reshape(inverse, (-1,)), n)
-    beta1, beta2 = betas
-    if keras.backend.backend() == "torch":
-        # The same arithmetic in place: PyTorch runs it eagerly, one pass over memory per
-        # operation, and these fused forms halve the passes (measured 0.53 -> 0.25 ms a call).
-        import torch
-
-        rows = unique.long()  # returned as the unique rows: the scatters then convert none
-        m_rows = torch.index_select(m, 0, rows).mul_(beta1).add_(summed, alpha=1 - beta1)
-        v_rows = torch.index_select(v, 0, rows).mul_(beta2).addcmul_(summed, summed,
-                                                                     value=1 - beta2)
-        step = torch.div(m_rows, v_rows.sqrt().add_(epsilon)).mul_(scale)
-        return rows, step, m_rows, v_rows
     m_rows = beta1 * ops.take(m, unique, axis=0) + (1 - beta1) * summed
     v_rows = beta2 * ops.take(v, unique, axis=0) + (1 - beta2) * summed**2
     return unique, scale * m_rows / (ops.sqrt(v_rows) + epsilon), m_rows, v_rows
@@ -841,6 +857,22 @@ def _segment_sum(values, segments, n):
         total = torch.zeros((n, *values.shape[1:]), dtype=values.dtype, device=values.device)
         return total.index_add_(0, segments.long(), values)
     return ops.segment_sum(values, segments, num_segments=n)
+
+
+def _step_of(data, k: int):
+    """Step ``k`` of a stacked batch (arrays ``(batch, steps, ...)`` in nested tuples, or None):
+    ``keras.tree.map_structure`` did the same in about 20 us a step more on PyTorch."""
+    if isinstance(data, tuple | list):
+        return tuple(_step_of(part, k) for part in data)
+    return None if data is None else data[:, k]
+
+
+def _add_in_place(handle, amount) -> None:
+    """``handle += amount`` on a variable's backend handle (as :func:`_scatter_add` takes it)."""
+    if keras.backend.backend() == "tensorflow":
+        handle.assign_add(amount)
+    else:
+        handle.add_(amount)
 
 
 def _scatter_add(table, rows, updates) -> None:
