@@ -8,6 +8,8 @@
 #                                                 # defaults, and --preset notebook --epochs 1
 #     RUNS=bags bash benchmarks/bench_keras_cli.sh       # --model cbow and --subwords on JAX
 #                                                 # and PyTorch (RUNS=cbow: CBOW only)
+#     RUNS=torch bash benchmarks/bench_keras_cli.sh      # skip-gram and --model cbow on
+#                                                 # PyTorch only
 #
 # Offline: set SGNS_20NEWS_ARCHIVE to the 20 Newsgroups archive.
 set -u
@@ -45,6 +47,11 @@ if [ "${RUNS:-gpu}" = backends ]; then
 fi
 if [ "${RUNS:-gpu}" = cbow ]; then
   one cbow-jax jax --model cbow
+  one cbow-torch torch --model cbow
+  exit 0
+fi
+if [ "${RUNS:-gpu}" = torch ]; then
+  one skipgram-torch torch
   one cbow-torch torch --model cbow
   exit 0
 fi

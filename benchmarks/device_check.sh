@@ -5,7 +5,10 @@
 # 20 Newsgroups archive in .devdata/. Each part has its own time limit, so that one stuck
 # backend leaves the others' figures.
 #
-#     bash benchmarks/device_check.sh [all|device|cli]     # default: all
+#     bash benchmarks/device_check.sh [all|device|cli|torch]     # default: all
+#
+# torch: bench_device.py on both backends, then the command line's PyTorch runs only (after a
+# change to PyTorch's step alone).
 set -u
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
   --target /tmp/site .whl/*.whl || exit 1
@@ -16,7 +19,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 KERAS_BACKEND=jax python3 -c "import jax, torch, keras; print('jax', jax.__version__, jax.devices(), \
 'torch', torch.__version__, torch.cuda.is_available(), 'keras', keras.__version__)"
 what=${1:-all}
-if [ "$what" = all ] || [ "$what" = device ]; then
+if [ "$what" != cli ]; then
   timeout 280 python3 benchmarks/bench_device.py --backends jax torch --timeout 150 \
     2>&1 | tee "$LOGS/device.log"
 fi
@@ -24,4 +27,8 @@ if [ "$what" = all ] || [ "$what" = cli ]; then
   mkdir -p /tmp/cli
   # skip-gram on JAX and PyTorch, JAX at --batch-size 4096, CBOW on both, subwords on JAX
   OUT=/tmp/cli timeout 250 bash benchmarks/bench_keras_cli.sh 2>&1 | tee "$LOGS/cli.log"
+fi
+if [ "$what" = torch ]; then
+  mkdir -p /tmp/cli
+  OUT=/tmp/cli RUNS=torch timeout 120 bash benchmarks/bench_keras_cli.sh 2>&1 | tee "$LOGS/cli.log"
 fi
