@@ -1,7 +1,8 @@
 """The Keras engine on each installed Keras backend, on whatever device Keras sees there: words
 per second, pairs per second, step time, seconds per epoch and quality, on the cleaned 20
-Newsgroups corpus. Also how many pairs per second the CPU-side pair stream makes alone, which
-bounds what it can feed a device.
+Newsgroups corpus. Also how many pairs per second the CPU-side pair stream makes alone, with 1,
+2 and 4 threads making its examples, which bounds what it can feed a device, and how many
+threads the engine gives it on this machine.
 
 Each backend trains in its own process (Keras picks its backend at import); with --rounds 2
 or more the backends alternate and the medians are printed. Recipes: the defaults ("word2vec",
@@ -56,8 +57,11 @@ def worker(preset_name: str, batch_size: int | None) -> None:
     }))
 
 
-def stream_rate(seconds: float = 10.0) -> float:
-    """Positive pairs per second that the default recipe's pair stream makes, alone."""
+def stream_rates(thread_counts, seconds: float = 10.0) -> dict[int, float]:
+    """Positive pairs per second that the default recipe's pair stream makes, alone, with
+    each count of threads making the chunks' examples."""
+    import dataclasses
+
     import sgns
     from common import newsgroups
     from sgns.keras_engine import padded_batches, pair_config
@@ -65,14 +69,19 @@ def stream_rate(seconds: float = 10.0) -> float:
 
     corpus = newsgroups()
     vocab = sgns.Vocabulary.build(corpus.documents)
+    encoded = vocab.encode(corpus.documents)
     config = sgns.TrainConfig(engine="keras").for_engine("keras")
-    stream = PairStream(vocab.encode(corpus.documents), vocab.counts, pair_config(config), seed=1)
-    made, start, epoch = 0, time.perf_counter(), 0
-    while time.perf_counter() - start < seconds:
-        for _ in padded_batches([stream.epoch(epoch)], config.batch_size):
-            made += config.batch_size
-        epoch += 1
-    return made / (time.perf_counter() - start)
+    rates = {}
+    for threads in thread_counts:
+        pairs = dataclasses.replace(pair_config(config), threads=threads)
+        stream = PairStream(encoded, vocab.counts, pairs, seed=1)
+        made, start, epoch = 0, time.perf_counter(), 0
+        while time.perf_counter() - start < seconds:
+            for _ in padded_batches([stream.epoch(epoch)], config.batch_size):
+                made += config.batch_size
+            epoch += 1
+        rates[threads] = made / (time.perf_counter() - start)
+    return rates
 
 
 def main() -> None:
@@ -109,7 +118,12 @@ def main() -> None:
                     continue
                 runs.setdefault((preset_name, backend), []).append(
                     json.loads(done.stdout.strip().splitlines()[-1]))
-    print(f"pair stream alone: {stream_rate():,.0f} pairs/s (default recipe, one CPU thread)")
+    from sgns.keras_engine import stream_threads
+
+    for threads, rate in stream_rates((1, 2, 4)).items():
+        print(f"pair stream alone: {rate:,.0f} pairs/s (default recipe, "
+              f"{threads} thread{'s' * (threads > 1)} making examples)")
+    print(f"threads the engine uses here: {stream_threads()}")
     print("| recipe | batch | backend | device | train s | s/epoch | vs jax | words/s | pairs/s | "
           "ms/step | WS353 | SimLex |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

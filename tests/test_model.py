@@ -511,3 +511,20 @@ def test_the_reported_loss_is_the_weighted_mean_over_the_epochs_pairs():
         weight += float(w.sum())
     history = model.fit((b for b in batches), steps_per_epoch=2, epochs=1, verbose=0)
     assert history.history["loss"][-1] == pytest.approx(total / weight, rel=1e-5)
+
+
+@pytest.mark.parametrize("accelerated,cores,expected", [
+    (False, 16, 1), (False, 2, 1), (True, 16, 4), (True, 3, 2), (True, 1, 1)])
+def test_the_pair_stream_gets_threads_where_a_device_trains(monkeypatch, accelerated, cores,
+                                                             expected):
+    """One thread makes the examples on a CPU (its cores train); up to 4 where Keras sees a
+    GPU or TPU, a core left over; the engine's pair config carries the count."""
+    import importlib
+
+    from sgns.keras_engine import pair_config, stream_threads
+
+    train_module = importlib.import_module("sgns.train")  # sgns.train is also the function
+    monkeypatch.setattr(train_module, "keras_accelerated", lambda: accelerated)
+    monkeypatch.setattr(train_module, "_cores", lambda: cores)
+    assert stream_threads() == expected
+    assert pair_config(TrainConfig(engine="keras").for_engine("keras")).threads == expected

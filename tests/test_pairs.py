@@ -109,8 +109,31 @@ def test_same_seed_same_batches_other_seed_other_order(small):
     assert not np.array_equal(np.concatenate(a), np.concatenate(c))
 
 
+@pytest.mark.parametrize("settings", [
+    dict(window=4, negative=2.5, noise="unigram", sample=1e-3, shrink_window=True),
+    dict(window=3, negative=0.0),  # the Keras engine's default: the model draws the negatives
+    dict(window=3, negative=1.5, model="cbow"),
+    dict(window=2, negative=0.0, model="cbow", run=8),
+])
+def test_threads_make_the_same_batches_as_one(small, settings):
+    """Chunks built in a pool of threads, ahead and out of order, give the batches that one
+    thread gives, in the same order (the draws stay in chunk order)."""
+    vocab, corpus = small
+    epochs = []
+    for threads in (1, 3):
+        config = PairConfig(**settings, batch_size=64, chunk_tokens=40, threads=threads)
+        stream = PairStream(corpus, vocab.counts, config, seed=7)
+        epochs.append([batch for e in range(2) for batch in stream.epoch(e)])
+        assert len(stream.epoch(0).chunks) > 3  # several chunks, so threads run ahead
+    one, three = epochs
+    assert len(one) == len(three) > 4
+    for a, b in zip(one, three, strict=True):
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)
+
+
 @pytest.mark.parametrize("bad", [dict(window=0), dict(negative=-1), dict(sample=-0.1),
-                                 dict(batch_size=0), dict(noise="zipf")])
+                                 dict(batch_size=0), dict(noise="zipf"), dict(threads=0)])
 def test_bad_pair_config(bad):
     with pytest.raises(SgnsError):
         PairConfig(**bad)

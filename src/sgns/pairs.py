@@ -11,7 +11,9 @@ last one of the epoch.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +70,10 @@ class PairConfig:
     # CBOW: windows shuffled in runs of this many consecutive ones, each chunk's last run
     # filled with empty windows (center 0); 1 shuffles them one by one. See EpochPairs.
     run: int = 1
+    # Threads that make the chunks' examples (numpy, which lets go of the GIL for its array
+    # work); the examples do not depend on it. More than one pays where a device consumes
+    # faster than one CPU thread makes (a GPU).
+    threads: int = 1
 
     def __post_init__(self) -> None:
         if self.window < 1:
@@ -84,6 +90,8 @@ class PairConfig:
             raise SgnsError(f"model must be skipgram or cbow, got {self.model!r}")
         if self.run < 1:
             raise SgnsError(f"run must be >= 1, got {self.run}")
+        if self.threads < 1:
+            raise SgnsError(f"threads must be >= 1, got {self.threads}")
         if self.run > 1 and (self.model != "cbow" or self.negative or self.batch_size % self.run):
             raise SgnsError("runs of windows are for CBOW without the stream's negatives, "
                             f"in batches of whole runs (run {self.run}, batch {self.batch_size})")
@@ -151,9 +159,7 @@ class EpochPairs:
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         batch = self.stream.config.batch_size
         rest: tuple[np.ndarray, ...] | None = None
-        make = self._chunk_windows if self.stream.config.model == "cbow" else self._chunk_pairs
-        for k in range(len(self.chunks)):
-            center, context, label = make(k)
+        for center, context, label in self._chunks():
             if rest is not None:  # carry the previous chunk's remainder so batches stay full
                 fresh = (center, context, label)
                 center, context, label = (np.concatenate(p) for p in zip(rest, fresh, strict=True))
@@ -164,7 +170,44 @@ class EpochPairs:
         if rest is not None and len(rest[0]):
             yield rest
 
-    def _chunk_pairs(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _chunks(self) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Each chunk's examples, in order. The random draws are taken here, chunk after chunk
+        from the epoch's generator (a chunk's draws depend only on its count of positives,
+        known from the plan), and the examples built from them, with ``threads`` > 1 in a pool
+        that works up to that many chunks ahead: the same examples however many threads."""
+        make = self._chunk_windows if self.stream.config.model == "cbow" else self._chunk_pairs
+        threads = self.stream.config.threads
+        if threads == 1:
+            for k in range(len(self.chunks)):
+                yield make(k, self._draws(k))
+            return
+        with ThreadPoolExecutor(threads, thread_name_prefix="sgns-pairs") as pool:
+            ahead: deque = deque()
+            for k in range(len(self.chunks)):
+                ahead.append(pool.submit(make, k, self._draws(k)))
+                if len(ahead) > threads:
+                    yield ahead.popleft().result()
+            while ahead:
+                yield ahead.popleft().result()
+
+    def _draws(self, k: int) -> dict[str, np.ndarray]:
+        """Chunk ``k``'s random draws, in the order the examples use them: with runs of
+        windows, the runs' order; else the positives that the negatives reuse beyond whole
+        copies, the noise words and the shuffle of positives and negatives together."""
+        cfg, rng = self.stream.config, self.rng
+        n_pos = self.n_positive_per_chunk[k]
+        if cfg.model == "cbow" and cfg.run > 1:
+            return {"runs": rng.permutation(-(-n_pos // cfg.run))}
+        n_neg = int(n_pos * cfg.negative)
+        draws = {}
+        if n_neg:
+            draws["extra"] = rng.choice(n_pos, n_neg % n_pos, replace=False)
+            draws["noise"] = self._draw_noise(n_neg)
+        draws["perm"] = rng.permutation(n_pos + n_neg)
+        return draws
+
+    def _chunk_pairs(self, k: int, draws: dict[str, np.ndarray]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cfg = self.stream.config
         ids, doc_of, b = self.kept_ids[k], self.kept_docs[k], self.windows[k]
         centers, contexts = [], []
@@ -174,9 +217,10 @@ class EpochPairs:
             backward = same_doc & (b[d:] >= d)  # center i + d, context i
             centers += [ids[:-d][forward], ids[d:][backward]]
             contexts += [ids[d:][forward], ids[:-d][backward]]
-        return self._with_negatives(np.concatenate(centers), np.concatenate(contexts))
+        return self._with_negatives(np.concatenate(centers), np.concatenate(contexts), draws)
 
-    def _chunk_windows(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _chunk_windows(self, k: int, draws: dict[str, np.ndarray]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CBOW's examples: for each kept token with a non-empty window, the ``2 * window``
         context ids (columns 2(d-1) and 2d-1 hold the words d places left and right; 0 where
         the shrunk window or the document ends) and the token itself.
@@ -197,30 +241,27 @@ class EpochPairs:
         window, center = window[has_context], ids[has_context].astype(np.int32)
         run = cfg.run
         if run == 1:
-            return self._with_negatives(window, center)
+            return self._with_negatives(window, center, draws)
         pad = -len(center) % run
         window = np.concatenate([window, np.zeros((pad, window.shape[1]), np.int32)])
         center = np.concatenate([center, np.zeros(pad, np.int32)])
-        runs = self.rng.permutation(len(center) // run)
-        order = (runs[:, None] * run + np.arange(run)).reshape(-1)
+        order = (draws["runs"][:, None] * run + np.arange(run)).reshape(-1)
         return window[order], center[order], (center[order] != 0).astype(np.float32)
 
-    def _with_negatives(self, inputs: np.ndarray, outputs: np.ndarray
+    def _with_negatives(self, inputs: np.ndarray, outputs: np.ndarray,
+                        draws: dict[str, np.ndarray]
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Positive examples, plus ``negative`` per positive (the inputs of random positives
-        with a noise word as output), shuffled together."""
-        cfg, rng = self.stream.config, self.rng
+        with a noise word as output), shuffled together, with the chunk's draws."""
         n_pos = len(outputs)
-        n_neg = int(n_pos * cfg.negative)
-        if n_neg:
-            whole, extra = divmod(n_neg, n_pos)
-            reused = np.concatenate([np.tile(np.arange(n_pos), whole),
-                                     rng.choice(n_pos, extra, replace=False)])
+        if "noise" in draws:
+            whole = len(draws["noise"]) // n_pos
+            reused = np.concatenate([np.tile(np.arange(n_pos), whole), draws["extra"]])
             inputs = np.concatenate([inputs, inputs[reused]])
-            outputs = np.concatenate([outputs, self._draw_noise(n_neg)])
-        label = np.zeros(n_pos + n_neg, dtype=np.float32)
+            outputs = np.concatenate([outputs, draws["noise"]])
+        label = np.zeros(len(outputs), dtype=np.float32)
         label[:n_pos] = 1.0
-        perm = rng.permutation(len(outputs))
+        perm = draws["perm"]
         return inputs[perm], outputs[perm], label[perm]
 
     def _draw_noise(self, n: int) -> np.ndarray:
