@@ -262,6 +262,8 @@ class EpochPairs:
         label = np.zeros(len(outputs), dtype=np.float32)
         label[:n_pos] = 1.0
         perm = draws["perm"]
+        if len(perm) != len(outputs):  # the plan's count must be the chunk's: never silently cut
+            raise RuntimeError(f"planned {len(perm)} examples, made {len(outputs)}")
         return inputs[perm], outputs[perm], label[perm]
 
     def _draw_noise(self, n: int) -> np.ndarray:
