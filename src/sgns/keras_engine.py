@@ -163,15 +163,15 @@ class _ChunkPlans:
     """One epoch's pairs over a corpus streamed from disk, planned a chunk at a time. A plan is
     dropped once its batches are made; only the epoch's totals are kept, known at its end."""
 
-    def __init__(self, corpus, vocab, config, epoch: int, run: int = 1) -> None:
-        self.corpus, self.vocab, self.config, self.epoch = corpus, vocab, config, epoch
-        self.run = run  # CBOW's (see cbow_run)
+    def __init__(self, corpus, vocab, pairs: PairConfig, seed: int, epoch: int) -> None:
+        self.corpus, self.vocab, self.pairs, self.epoch = corpus, vocab, pairs, epoch
+        self.seed = seed
         self.n_positive = self.n_tokens = 0
 
     def __iter__(self):
         for c, chunk in enumerate(self.corpus.chunks()):
-            stream = PairStream(chunk, self.vocab.counts, pair_config(self.config, self.run),
-                                seed=self.config.seed + 1_000_003 * c)
+            stream = PairStream(chunk, self.vocab.counts, self.pairs,
+                                seed=self.seed + 1_000_003 * c)
             plan = stream.epoch(self.epoch)
             self.n_positive += plan.n_positive
             self.n_tokens += plan.n_tokens
@@ -360,7 +360,8 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
     in_memory = isinstance(corpus, EncodedCorpus)
     first_chunk = corpus if in_memory else next(corpus.chunks())
     run = cbow_run(config, devices)
-    stream = PairStream(first_chunk, vocab.counts, pair_config(config, run), seed=config.seed)
+    pairs = pair_config(config, run)  # once: its thread count asks Keras for the devices
+    stream = PairStream(first_chunk, vocab.counts, pairs, seed=config.seed)
     first = stream.epoch(0)
     # Streamed from disk, an epoch's length is known only once it is over: the schedule's
     # length is estimated from the first chunk.
@@ -392,7 +393,7 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
             steps = None if bags is not None else -(-epoch.n_batches // stack)
             expected = epoch.n_pairs
         else:
-            source = totals = _ChunkPlans(corpus, vocab, config, epoch_index, run)
+            source = totals = _ChunkPlans(corpus, vocab, pairs, config.seed, epoch_index)
             steps, expected = None, per_epoch * examples_per_step(config)
         batches = padded_batches(source, examples_per_step(config), bags=bags, share=share,
                                  stack=stack)

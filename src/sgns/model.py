@@ -810,14 +810,15 @@ def _adam_scale(lr, t, betas=ADAM_BETAS):
 
 
 def _lazy_adam(m, v, rows, grads, scale, betas=ADAM_BETAS, epsilon=1e-7):
-    """Adam (Kingma & Ba, 2015) on the rows in the batch only, in ``keras.ops`` for every
-    backend, with ``scale`` from :func:`_adam_scale`: returns ``(unique, step, m_rows,
-    v_rows)``, the rows, the amount to subtract from them, and their new moments. Repeated rows
-    have their gradients summed first. On JAX, whose compiled steps need static shapes, the
-    unique rows are padded to the batch's size with row 0, the padding row, whose results are
-    never used; TensorFlow's graphs and PyTorch take them as they are, in any order (on the
-    notebook preset's batches, 82% of the center ids and 94% of the context ids are unique;
-    dropping the padding and the sort measured 10% and another 9% off TensorFlow's step).
+    """Adam (Kingma & Ba, 2015) on the rows in the batch only, in ``keras.ops`` (on PyTorch,
+    torch's in-place forms of the same arithmetic), with ``scale`` from :func:`_adam_scale`:
+    returns ``(unique, step, m_rows, v_rows)``, the rows, the amount to subtract from them, and
+    their new moments. Repeated rows have their gradients summed first. On JAX, whose compiled
+    steps need static shapes, the unique rows are padded to the batch's size with row 0, the
+    padding row, whose results are never used; TensorFlow's graphs and PyTorch take them as they
+    are, in any order (on the notebook preset's batches, 82% of the center ids and 94% of the
+    context ids are unique; dropping the padding and the sort measured 10% and another 9% off
+    TensorFlow's step).
     """
     beta1, beta2 = betas
     if keras.backend.backend() == "torch":
