@@ -15,6 +15,7 @@ from sgns.native.kernels import (
     update_window6,
 )
 from sgns.native.loop import _alpha
+from sgns.native.sampling import split_alias_table
 from sgns.pairs import noise_distribution
 from sgns.vectors import to_keyed_vectors
 from sgns.vocab import Vocabulary
@@ -25,11 +26,10 @@ def test_alias_table_draws_exactly_the_noise_distribution(seed):
     rng = np.random.default_rng(seed)
     counts = np.r_[0, rng.integers(1, 1000, size=200)]
     p = noise_distribution(counts, "unigram")
-    accept, alias = alias_table(p)
+    accept, alias = split_alias_table(alias_table(p))
     n = len(p)
     # P(k) = (accept[k] + sum of (1 - accept[j]) over the j whose alias is k) / n
-    drawn = accept.astype(float) + np.bincount(alias, weights=1 - accept.astype(float),
-                                               minlength=n)
+    drawn = accept + np.bincount(alias, weights=1 - accept, minlength=n)
     np.testing.assert_allclose(drawn / n, p, atol=1e-6)
     assert accept[0] == 0 or alias[0] != 0  # the padding id is never drawn
 
@@ -292,7 +292,7 @@ def test_cbow_sentence_updates_rows_a_block_at_a_time(length, window, negative):
     the sentence, a window reaching across one, sentences shorter than a block: all the same
     against this numpy reference (full windows; the noise is one word, so draws are known, and
     it repeats)."""
-    from sgns.native.loop import AHEAD, CBOW_BLOCK, _aligned_rows, _cbow_sentence
+    from sgns.native.loop import CBOW_BLOCK, DRAWN, _aligned_rows, _cbow_sentence
 
     rng = np.random.default_rng(length + window)
     vocab, dim, noise_word, alpha = 14, 16, 13, np.float32(0.05)
@@ -301,7 +301,7 @@ def test_cbow_sentence_updates_rows_a_block_at_a_time(length, window, negative):
     sentence = rng.integers(1, 7, length).astype(np.int32)  # few words: many repeats
     probabilities = np.zeros(vocab)
     probabilities[noise_word] = 1.0
-    accept, alias = alias_table(probabilities)
+    noise = alias_table(probabilities)
     want0, want1 = syn0.astype(float), syn1.astype(float)
     want_loss = 0.0
     for begin in range(0, length, CBOW_BLOCK):
@@ -329,8 +329,8 @@ def test_cbow_sentence_updates_rows_a_block_at_a_time(length, window, negative):
                 want0[sentence[q]] += neu
     span = CBOW_BLOCK + 2 * window + 1
     loss, examples, dots = _cbow_sentence(
-        syn0, syn1, sentence, length, window, False, negative, accept, alias,
-        np.array([7], np.uint64), alpha, np.empty((AHEAD + 1, negative + 1), np.int32),
+        syn0, syn1, sentence, length, window, False, negative, noise,
+        np.array([7], np.uint64), alpha, np.empty(2 * DRAWN * negative, np.int32),
         *(np.empty(2 * window + negative, t) for t in (np.int32, np.float32, np.float32)),
         _aligned_rows(span, dim), _aligned_rows(span, dim), np.empty(dim, np.float32),
         np.empty(dim, np.float32), np.empty(6, np.float32))

@@ -20,7 +20,8 @@ from sgns.native.kernels import (
     update_window,
     update_window6,
 )
-from sgns.native.sampling import below, draw_alias
+from sgns.native.loop import DRAWN, _draw_ahead, _negatives_of
+from sgns.native.sampling import below, draw_alias, draw_many, split_alias_table
 
 REPO = Path(__file__).resolve().parents[1]
 ALPHA = np.float32(0.025)
@@ -147,24 +148,71 @@ def test_each_kernel_at_the_table_edges(kernel, n_out):
 
 
 @njit
-def _draws(accept, alias, n, seed):
+def _draws(table, n, seed):
     state = np.array([seed], np.uint64)
     out = np.empty(n, np.int64)
     for i in range(n):
-        out[i] = draw_alias(state, accept, alias)
+        out[i] = draw_alias(state, table)
     return out
+
+
+@njit
+def _draws_at_once(table, n, seed):
+    state = np.array([seed], np.uint64)
+    out = np.empty(n, np.int32)
+    draw_many(state, table, out, 0, n)
+    return out, state[0]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 1000])
 def test_alias_draws_stay_inside_the_table(size):
     p = np.random.default_rng(size).random(size) + 1e-12
     p[0] = 0.0 if size > 1 else 1.0
-    accept, alias = alias_table(p)
+    table = alias_table(p)
+    _, alias = split_alias_table(table)
     assert alias.min() >= 0 and alias.max() < size
-    drawn = _draws(accept, alias, 20_000, size)
+    drawn = _draws(table, 20_000, size)
     assert drawn.min() >= 0 and drawn.max() < size
     if size > 1:
         assert not (drawn == 0).any()  # probability 0 is never drawn
+
+
+def test_alias_draws_follow_the_distribution_and_draw_many_repeats_them():
+    """Draws in a run (draw_many) are the same ids as one at a time, and leave the generator
+    where as many single draws would; their shares match the noise distribution (within 5
+    standard errors), words of tiny probability included."""
+    p = np.r_[0.0, np.geomspace(1.0, 1e-4, 40)]
+    p /= p.sum()
+    table = alias_table(p)
+    one_by_one = _draws(table, 400_000, 3)
+    at_once, counter = _draws_at_once(table, 400_000, 3)
+    np.testing.assert_array_equal(at_once, one_by_one)
+    assert int(counter) == (3 + 400_000 * 0x9E3779B97F4A7C15) % 2**64
+    share = np.bincount(one_by_one, minlength=p.size) / one_by_one.size
+    assert np.all(np.abs(share - p) <= 5 * np.sqrt(p * (1 - p) / one_by_one.size) + 1e-12)
+
+
+@njit
+def _negatives_by_center(length, negative, table, seed):
+    """Each center's negatives as the sentence loops take them from _draw_ahead's ring."""
+    state = np.array([seed], np.uint64)
+    drawn = np.full(2 * DRAWN * negative, -1, np.int32)
+    out = np.empty((length, negative), np.int32)
+    for p in range(length):
+        _draw_ahead(p, length, negative, table, state, drawn)
+        out[p] = _negatives_of(p, negative, drawn)
+    return out
+
+
+@pytest.mark.parametrize("length", [1, DRAWN - 1, DRAWN, 2 * DRAWN, 2 * DRAWN + 1, 5 * DRAWN + 3])
+def test_each_center_gets_its_own_negatives_from_the_ring(length):
+    """The ring of drawn negatives, at and around its batches' edges: center p gets the p-th
+    group of a straight run of draws, none repeated from another center, none left unset."""
+    negative = 5
+    table = alias_table(np.r_[0.0, np.ones(50_000)])  # so that repeats would show
+    got = _negatives_by_center(length, negative, table, 11)
+    want, _ = _draws_at_once(table, length * negative, 11)
+    np.testing.assert_array_equal(got, want.reshape(length, negative))
 
 
 @njit

@@ -35,7 +35,7 @@ from .kernels import (
     update_window,
     update_window6,
 )
-from .sampling import alias_table, below, draw_alias, uniform
+from .sampling import alias_table, below, draw_many, uniform
 
 SLICES_PER_EPOCH = 20
 # The models, as the compiled loop knows them.
@@ -44,10 +44,11 @@ MODEL_CODES = {"skipgram": SKIPGRAM, "cbow": CBOW}
 # How a skip-gram window is written: HogBatch (update_window6), word2vec's pair by pair, or
 # the center word's bag of rows (itself and its n-grams) against the whole window (subwords).
 WINDOW, PAIR, BAGS = 0, 1, 2
-# The targets of the center word this many places ahead are drawn and their rows prefetched
-# while the current one trains: random output rows are the memory latency that counts (2
-# measured a little better than 1 or 3, by hand).
+# The output rows of the center word this many places ahead are prefetched while the current
+# one trains (2 measured a little better than 1 or 3, by hand).
 AHEAD = 2
+# Negatives are drawn this many centers' worth at a time, into a ring of twice as many.
+DRAWN = 128
 # Centers whose windows _cbow_sentence takes together (their context rows written at the end).
 CBOW_BLOCK = 32
 # Each worker's generator state lies in a cache line of its own (16 x 8 bytes apart): every
@@ -97,16 +98,15 @@ def _window(sentence, length, p, b, contexts):
 
 
 @njit(cache=True, inline="always")
-def _targets(center, negative, accept, alias, state, outputs, labels):
-    """The center word (label 1) and ``negative`` draws from the noise table (label 0) into
-    ``outputs``; as word2vec, a draw of the center word itself is skipped. Returns how many."""
+def _targets(center, drawn, negative, outputs, labels):
+    """The center word (label 1) and its ``negative`` drawn ids (label 0) into ``outputs``; as
+    word2vec, a draw of the center word itself is skipped. Returns how many."""
     outputs[0] = center
     labels[0] = 1.0
     n_out = 1
-    for _ in range(negative):
-        k = draw_alias(state, accept, alias)
-        if k != center:
-            outputs[n_out] = k
+    for k in range(negative):
+        if drawn[k] != center:
+            outputs[n_out] = drawn[k]
             labels[n_out] = 0.0
             n_out += 1
     return n_out
@@ -119,24 +119,34 @@ def _prefetch_bag(table, bag_starts, bag_ids, word):
 
 
 @njit(cache=True, inline="always")
-def _first_negatives(length, negative, accept, alias, state, negatives):
-    """The negatives of the sentence's first ``AHEAD`` centers, into the ring ``negatives``."""
-    for p in range(min(AHEAD, length)):
-        for k in range(negative):
-            negatives[p, k] = draw_alias(state, accept, alias)
+def _draw_ahead(p, length, negative, noise, state, drawn):
+    """At every ``DRAWN``-th center ``p``, the negatives of the centers up to ``2 * DRAWN`` on,
+    drawn in one run of :func:`draw_many` into the ring ``drawn`` (:func:`_negatives_of`
+    finds a center's): at the sentence's start its first two batches, later the batch after
+    the next (the one whose slots the centers just trained have freed)."""
+    if p % DRAWN == 0:
+        lo = 0 if p == 0 else p + DRAWN
+        hi = min(length, p + 2 * DRAWN)
+        if lo < hi:
+            slot = lo % (2 * DRAWN)
+            draw_many(state, noise, drawn, slot * negative, (slot + hi - lo) * negative)
 
 
 @njit(cache=True, inline="always")
-def _negatives_ahead(syn1, p, length, negative, accept, alias, state, negatives):
-    """Draws the negatives of the center ``AHEAD`` places on and prefetches their rows; returns
-    the ring slot that holds center ``p``'s."""
+def _negatives_of(p, negative, drawn):
+    slot = p % (2 * DRAWN)
+    return drawn[slot * negative:(slot + 1) * negative]
+
+
+@njit(cache=True, inline="always")
+def _prefetch_targets(syn1, sentence, p, length, negative, drawn):
+    """Center ``p + AHEAD``'s output rows (the word itself and its negatives), brought into
+    cache while center ``p`` trains: random output rows are the memory latency that counts."""
     if p + AHEAD < length:
-        later = (p + AHEAD) % (AHEAD + 1)
+        prefetch_row(syn1, sentence[p + AHEAD])
+        ahead = _negatives_of(p + AHEAD, negative, drawn)
         for k in range(negative):
-            o = draw_alias(state, accept, alias)
-            negatives[later, k] = o
-            prefetch_row(syn1, o)
-    return p % (AHEAD + 1)
+            prefetch_row(syn1, ahead[k])
 
 
 @njit(cache=True, inline="always")
@@ -157,9 +167,8 @@ def _cbow_outputs(center, drawn, negative, outputs, labels, weights):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, accept, alias, state,
-                   alpha, negatives, outputs, labels, weights, sums, spread, hidden, neu,
-                   grads6):
+def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, noise, state, alpha,
+                   drawn, outputs, labels, weights, sums, spread, hidden, neu, grads6):
     """word2vec's CBOW (each word its own input row) over one subsampled sentence, in blocks of
     ``CBOW_BLOCK`` centers whose windows share their rows. A block's text, from ``window``
     words before its first center to ``window`` after its last, is read once into running sums
@@ -177,7 +186,6 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, accep
     dim = syn0.shape[1]
     loss = 0.0
     examples = dots = 0
-    _first_negatives(length, negative, accept, alias, state, negatives)
     for begin in range(0, length, CBOW_BLOCK):
         end = min(length, begin + CBOW_BLOCK)
         first, last = max(0, begin - window), min(length, end + window)  # the block's text
@@ -188,9 +196,8 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, accep
             for i in range(dim):
                 sums[t + 1, i] = sums[t, i] + syn0[r, i]
         for p in range(begin, end):
-            now = _negatives_ahead(syn1, p, length, negative, accept, alias, state, negatives)
-            if p + AHEAD < length:
-                prefetch_row(syn1, sentence[p + AHEAD])
+            _draw_ahead(p, length, negative, noise, state, drawn)
+            _prefetch_targets(syn1, sentence, p, length, negative, drawn)
             if p + CBOW_BLOCK + window < length:  # the next block's text, a word a center
                 prefetch_row(syn0, sentence[p + CBOW_BLOCK + window])
             b = 1 + below(state, window) if shrink else window
@@ -201,8 +208,8 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, accep
             inv = np.float32(1.0) / np.float32(hi - lo - 1)
             for i in range(dim):
                 hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
-            n_out = _cbow_outputs(sentence[p], negatives[now], negative, outputs, labels,
-                                  weights)
+            n_out = _cbow_outputs(sentence[p], _negatives_of(p, negative, drawn), negative,
+                                  outputs, labels, weights)
             if n_out <= 6:
                 loss += score_hidden6(syn1, hidden, outputs, labels, n_out, alpha, neu, grads6)
             else:
@@ -228,9 +235,9 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, accep
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model, accept, alias,
-                  state, alpha, bag_starts, bag_ids, bag, negatives, outputs, labels, weights,
-                  hidden, neu, grads6):
+def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model, noise, state,
+                  alpha, bag_starts, bag_ids, bag, drawn, outputs, labels, weights, hidden, neu,
+                  grads6):
     """One subsampled sentence through bags of input rows (``bag_ids[bag_starts[w]:
     bag_starts[w + 1]]`` are word w's rows: itself alone, or itself and its n-grams).
 
@@ -248,22 +255,21 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
     products."""
     loss = 0.0
     examples = dots = 0
-    _first_negatives(length, negative, accept, alias, state, negatives)
     for p in range(length):
-        now = _negatives_ahead(syn1, p, length, negative, accept, alias, state, negatives)
+        _draw_ahead(p, length, negative, noise, state, drawn)
+        _prefetch_targets(syn1, sentence, p, length, negative, drawn)
         if model != CBOW and p + 1 < length:
             _prefetch_bag(syn0, bag_starts, bag_ids, sentence[p + 1])
         if model == CBOW and p + window + 1 < length:  # the word about to enter the window
             _prefetch_bag(syn0, bag_starts, bag_ids, sentence[p + window + 1])
-        if p + AHEAD < length:
-            prefetch_row(syn1, sentence[p + AHEAD])
         b = 1 + below(state, window) if shrink else window
         first, end = max(0, p - b), min(length, p + b + 1)
         if end - first < 2:
             continue
         center = sentence[p]
+        negatives = _negatives_of(p, negative, drawn)
         if model == CBOW:
-            n_out = _cbow_outputs(center, negatives[now], negative, outputs, labels, weights)
+            n_out = _cbow_outputs(center, negatives, negative, outputs, labels, weights)
             n_bag = 0
             for q in range(first, end):
                 if q != p:
@@ -289,7 +295,7 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
                     m += 1
             n_out = m
             for k in range(negative):
-                outputs[n_out] = negatives[now, k]
+                outputs[n_out] = negatives[k]
                 labels[n_out] = 0.0
                 weights[n_out] = np.float32(m)
                 n_out += 1
@@ -303,8 +309,8 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
 
 @njit(cache=True, fastmath=FASTMATH)
 def _train_documents(
-    syn0, syn1, ids, starts, first_doc, end_doc, keep, accept, alias, window, shrink,
-    negative, model, update, bag_starts, bag_ids, alpha_start, alpha_end, state, stats,
+    syn0, syn1, ids, starts, first_doc, end_doc, keep, noise, window, shrink, negative, model,
+    update, bag_starts, bag_ids, alpha_start, alpha_end, state, stats,
 ):
     """Train on documents ``first_doc:end_doc``. ``stats`` gets loss sum, examples (skip-gram
     pairs or CBOW windows), dot products and tokens seen."""
@@ -314,10 +320,9 @@ def _train_documents(
         max_len = max(max_len, starts[doc + 1] - starts[doc])
     sentence = np.empty(max_len, dtype=np.int32)
     contexts = np.empty(2 * window, dtype=np.int32)
-    # A ring of AHEAD + 1 sets of targets (center word and negatives), drawn ahead.
-    targets = np.empty((AHEAD + 1, negative + 1), dtype=np.int32)
-    target_labels = np.empty((AHEAD + 1, negative + 1), dtype=np.float32)
-    n_targets = np.zeros(AHEAD + 1, dtype=np.int64)
+    drawn = np.empty(2 * DRAWN * negative, dtype=np.int32)  # the ring of _draw_ahead
+    targets = np.empty(negative + 1, dtype=np.int32)
+    target_labels = np.empty(negative + 1, dtype=np.float32)
     scores = np.empty((2 * window, max(6, negative + 1)), dtype=np.float32)
     # The kernels' row-sized scratch starts on cache lines, as the tables do.
     grad_out = _aligned_rows(max(6, negative + 1), dim)
@@ -346,49 +351,42 @@ def _train_documents(
         seen += starts[doc + 1] - starts[doc]
         if model == CBOW and update != BAGS:  # CBOW without subwords
             sentence_loss, sentence_examples, sentence_dots = _cbow_sentence(
-                syn0, syn1, sentence, length, window, shrink, negative, accept, alias, state,
-                alpha, targets, outputs_cbow, labels_cbow, weights_cbow, sums, spread, hidden,
-                neu, grads6)
+                syn0, syn1, sentence, length, window, shrink, negative, noise, state, alpha,
+                drawn, outputs_cbow, labels_cbow, weights_cbow, sums, spread, hidden, neu,
+                grads6)
             loss += sentence_loss
             examples += sentence_examples
             dots += sentence_dots
             continue
         if model == CBOW or update == BAGS:
             sentence_loss, sentence_examples, sentence_dots = _bag_sentence(
-                syn0, syn1, sentence, length, window, shrink, negative, model, accept, alias,
-                state, alpha, bag_starts, bag_ids, bag, targets, outputs_cbow, labels_cbow,
+                syn0, syn1, sentence, length, window, shrink, negative, model, noise, state,
+                alpha, bag_starts, bag_ids, bag, drawn, outputs_cbow, labels_cbow,
                 weights_cbow, hidden, neu, grads6)
             loss += sentence_loss
             examples += sentence_examples
             dots += sentence_dots
             continue
-        for p in range(min(AHEAD, length)):
-            n_targets[p] = _targets(sentence[p], negative, accept, alias, state, targets[p],
-                                    target_labels[p])
         for p in range(length):
-            now = p % (AHEAD + 1)
-            if p + AHEAD < length:
-                later = (p + AHEAD) % (AHEAD + 1)
-                n_targets[later] = _targets(sentence[p + AHEAD], negative, accept, alias, state,
-                                            targets[later], target_labels[later])
-                for k in range(n_targets[later]):
-                    prefetch_row(syn1, targets[later, k])
+            _draw_ahead(p, length, negative, noise, state, drawn)
+            _prefetch_targets(syn1, sentence, p, length, negative, drawn)
             if p + window + 1 < length:  # the word about to enter the window
                 prefetch_row(syn0, sentence[p + window + 1])
-            outputs, labels, n_out = targets[now], target_labels[now], n_targets[now]
             b = 1 + below(state, window) if shrink else window
             m = _window(sentence, length, p, b, contexts)
             if m == 0:
                 continue
+            n_out = _targets(sentence[p], _negatives_of(p, negative, drawn), negative, targets,
+                             target_labels)
             if update == PAIR:
-                loss += update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out,
-                                            alpha, neu)
+                loss += update_pair_by_pair(syn0, syn1, contexts, m, targets, target_labels,
+                                            n_out, alpha, neu)
             elif n_out <= 6:
-                loss += update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
-                                       scores, grad_out, out6, in_rows)
+                loss += update_window6(syn0, syn1, contexts, m, targets, target_labels, n_out,
+                                       alpha, scores, grad_out, out6, in_rows)
             else:
-                loss += update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
-                                      scores, grad_out)
+                loss += update_window(syn0, syn1, contexts, m, targets, target_labels, n_out,
+                                      alpha, scores, grad_out)
             examples += m
             dots += m * n_out
     stats[0] += loss
@@ -399,14 +397,14 @@ def _train_documents(
 
 @njit(cache=True, parallel=True)
 def _train_slice(
-    syn0, syn1, ids, starts, ranges, keep, accept, alias, window, shrink, negative, model,
-    update, bag_starts, bag_ids, alpha_start, alpha_end, states, stats,
+    syn0, syn1, ids, starts, ranges, keep, noise, window, shrink, negative, model, update,
+    bag_starts, bag_ids, alpha_start, alpha_end, states, stats,
 ):
     for w in prange(ranges.shape[0]):
         _train_documents(
-            syn0, syn1, ids, starts, ranges[w, 0], ranges[w, 1], keep, accept, alias, window,
-            shrink, negative, model, update, bag_starts, bag_ids, alpha_start, alpha_end,
-            states[w], stats[w],
+            syn0, syn1, ids, starts, ranges[w, 0], ranges[w, 1], keep, noise, window, shrink,
+            negative, model, update, bag_starts, bag_ids, alpha_start, alpha_end, states[w],
+            stats[w],
         )
 
 
@@ -496,10 +494,10 @@ def compile_kernels() -> float:
     syn0, syn1 = initial_tables(4, 2, 0)
     ids = np.array([1, 2, 3, 1], dtype=np.int32)
     starts = np.array([0, 4], dtype=np.int64)
-    accept, alias = alias_table(np.array([0.0, 0.5, 0.25, 0.25]))
+    noise = alias_table(np.array([0.0, 0.5, 0.25, 0.25]))
     _train_slice(
         syn0, syn1, ids, starts, np.array([[0, 1]], dtype=np.int64), np.ones(4, np.float32),
-        accept, alias, 2, True, 1, SKIPGRAM, WINDOW, *identity_bags(4), 0.025, 0.025,
+        noise, 2, True, 1, SKIPGRAM, WINDOW, *identity_bags(4), 0.025, 0.025,
         np.zeros((1, 1), np.uint64), np.zeros((1, 4)),
     )
     return time.perf_counter() - start
@@ -539,7 +537,7 @@ def train_native(
     else:
         syn0, syn1 = starting_tables(vocab.size, config, width, input_rows, start)
     keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
-    accept, alias = alias_table(noise_distribution(vocab.counts, config.noise))
+    noise = alias_table(noise_distribution(vocab.counts, config.noise))
     negative = int(round(config.negative))
     model = MODEL_CODES[config.model]
     update = BAGS if config.subwords else PAIR if config.update == "pair" else WINDOW
@@ -581,7 +579,7 @@ def train_native(
                     states = np.zeros((config.workers, STATE_STRIDE), dtype=np.uint64)
                     states[:, 0] = seeds.generate_state(config.workers, np.uint64)
                     _train_slice(
-                        syn0, syn1, chunk.ids, chunk.starts, ranges[s], keep, accept, alias,
+                        syn0, syn1, chunk.ids, chunk.starts, ranges[s], keep, noise,
                         config.window, config.shrink_window, negative, model, update,
                         bag_starts, bag_ids, _alpha(config, (epoch + done / total) / config.epochs),
                         _alpha(config, (epoch + (done + piece) / total) / config.epochs),

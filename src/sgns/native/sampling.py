@@ -16,7 +16,12 @@ def next_random(state):
     """splitmix64 (Steele et al., 2014): a 64-bit random number; ``state`` is a 1-element array.
     Every operand stays uint64: numba turns uint64 mixed with int64 into float64."""
     state[0] += _GOLDEN
-    z = state[0]
+    return _mix(state[0])
+
+
+@njit(cache=True, inline="always")
+def _mix(z):
+    """splitmix64's output function of its counter ``z``."""
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
     return z ^ (z >> np.uint64(31))
@@ -43,27 +48,52 @@ def below(state, n):
     return _scaled(next_random(state) >> np.uint64(32), n)
 
 
+# An alias table is one uint64 per cell: the alias in the low 32 bits, and in the high 32 the
+# threshold below which a 31-bit coin keeps the cell (its acceptance times 2**31). One load per
+# draw, and an integer compare that the draw turns into a select rather than a branch: the
+# coin's branch mispredicted about one draw in four, and with two arrays a draw touched two
+# cache lines.
+COIN_BITS = 31
+
+
 @njit(cache=True, inline="always")
-def draw_alias(state, accept, alias):
-    """One id from an alias table: always in [0, len(accept)). One 64-bit draw serves both
-    choices, its top 32 bits the cell and its low 24 bits the coin: one draw and no division
-    per negative, where there were two draws and a 64-bit division."""
-    z = next_random(state)
-    k = _scaled(z >> np.uint64(32), accept.shape[0])
-    coin = np.float32(z & np.uint64(0xFFFFFF)) * np.float32(1.0 / 16777216.0)
-    if coin >= accept[k]:
-        k = alias[k]
-    return k
+def _alias_pick(z, table):
+    """The id that the 64 random bits ``z`` pick: the cell from the top 32 bits, the coin from
+    the low 31."""
+    k = _scaled(z >> np.uint64(32), table.shape[0])
+    cell = table[k]
+    alias = np.int64(cell & np.uint64(0xFFFFFFFF))
+    return k if (z & np.uint64((1 << COIN_BITS) - 1)) < (cell >> np.uint64(32)) else alias
+
+
+@njit(cache=True, inline="always")
+def draw_alias(state, table):
+    """One id from an alias table: always in [0, len(table))."""
+    return _alias_pick(next_random(state), table)
+
+
+@njit(cache=True, inline="always")
+def draw_many(state, table, out, begin, end):
+    """``out[begin:end]`` = draws from the alias table, the same ids as that many
+    :func:`draw_alias` calls. The generator's counter stays in a register and no draw waits
+    for the one before, so the table's loads overlap: drawing a center's negatives one at a
+    time between its products measured half the CBOW kernel's time."""
+    counter = state[0]
+    for t in range(begin, end):
+        counter += _GOLDEN
+        out[t] = _alias_pick(_mix(counter), table)
+    state[0] = counter
 
 
 @njit(cache=True)
 def alias_table(p):
-    """Vose's alias method (Walker 1977; Vose 1991): ``(accept, alias)`` such that drawing k
+    """Vose's alias method (Walker 1977; Vose 1991): a table such that drawing a cell k
     uniformly, then keeping k with probability ``accept[k]`` or else taking ``alias[k]``, draws
-    k with probability ``p[k]``. Every alias is an index of ``p``."""
+    k with probability ``p[k]`` (to 2**-31). Every alias is an index of ``p``; a word of
+    probability 0 is never kept. :func:`split_alias_table` gives ``(accept, alias)`` back."""
     n = p.shape[0]
     scaled = p * n / p.sum()
-    accept = np.ones(n, dtype=np.float32)
+    accept = np.ones(n, dtype=np.float64)
     alias = np.arange(n).astype(np.int32)
     small = np.empty(n, dtype=np.int64)
     large = np.empty(n, dtype=np.int64)
@@ -86,4 +116,14 @@ def alias_table(p):
             nl -= 1
             small[ns] = l_
             ns += 1
-    return accept, alias
+    threshold = np.empty(n, dtype=np.uint64)
+    for k in range(n):
+        threshold[k] = np.uint64(min(max(accept[k], 0.0), 1.0) * (1 << COIN_BITS) + 0.5)
+    return (threshold << np.uint64(32)) | alias.astype(np.uint64)
+
+
+def split_alias_table(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(accept, alias)`` of a table from :func:`alias_table`: each cell's chance to keep
+    itself, and the id it gives otherwise."""
+    accept = (table >> np.uint64(32)).astype(np.float64) / (1 << COIN_BITS)
+    return accept, (table & np.uint64(0xFFFFFFFF)).astype(np.int64)
