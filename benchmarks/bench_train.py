@@ -15,7 +15,7 @@ Each trainer runs at its own default learning rate (gensim's alpha 0.025 for bot
 sgns' default for the model) unless --lr or --gensim-alpha say otherwise.
 
     python benchmarks/bench_train.py [--runs 8] [--engines native native-pair keras]
-    python benchmarks/bench_train.py --model cbow --engines native keras [--lr 0.05]
+    python benchmarks/bench_train.py --model cbow --engines native native-share1 keras
 """
 
 from __future__ import annotations
@@ -41,10 +41,14 @@ def run_gensim(corpus, seed: int, workers: int, model: str = "skipgram",
 
 def run_sgns(corpus, engine: str, seed: int, workers: int, model: str = "skipgram",
              lr: float | None = None) -> tuple[float, object, dict]:
-    # "native-pair": the native engine with word2vec's pair-by-pair update order.
-    engine, _, update = engine.partition("-")
+    # "native-pair": the native engine with word2vec's pair-by-pair update order;
+    # "native-share1": CBOW with fresh negatives for every center (--cbow-share 1), as word2vec.
+    engine, _, variant = engine.partition("-")
+    settings = {"update": "pair"} if variant == "pair" else {}
+    if variant.startswith("share"):
+        settings["cbow_share"] = int(variant.removeprefix("share"))
     config = sgns.TrainConfig(engine=engine, seed=seed, workers=workers, model=model, lr=lr,
-                              update=update or "window")
+                              **settings)
     result = sgns.train(corpus, config, verbose=False)
     return result.info["train_seconds"], result.keyed_vectors(), result.info
 
@@ -59,7 +63,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--engines", nargs="+", default=["native", "native-pair", "keras"],
-                        help="sgns engines; native-pair is --engine native --update pair")
+                        help="sgns engines; native-pair is --engine native --update pair, "
+                        "native-shareN --engine native --cbow-share N")
     parser.add_argument("--model", choices=("skipgram", "cbow"), default="skipgram")
     parser.add_argument("--lr", type=float, default=None,
                         help="sgns' learning rate [default: the model's default]")

@@ -11,6 +11,7 @@ import pytest
 from gensim.models import KeyedVectors
 
 from sgns.cli import build_parser, main
+from sgns.config import CBOW_SHARE
 
 SMALL = ["the quick brown foxes jumped over lazy dogs again and again"] * 3 + [
     "engines wheels brakes pistons clutch gearbox engines wheels brakes",
@@ -156,6 +157,22 @@ def test_cbow_run_from_the_command_line(corpus_file, tmp_path, capsys):
     assert _train(corpus_file, out, "--model", "cbow", "--engine", "keras", "--cbow-run", "1",
                   "--epochs", "1") == 0
     assert json.loads((out / "run.json").read_text())["params"]["cbow_run"] == 1
+
+
+def test_cbow_share_from_the_command_line(corpus_file, tmp_path, capsys):
+    """--cbow-share: the native CBOW's default filled in and recorded in run.json, a value
+    given recorded as given; a one-line error (exit 2, no run folder) for skip-gram and for 0."""
+    out = tmp_path / "run"
+    _fails(["train", "--corpus", str(corpus_file), "--out", str(out), "--cbow-share", "2"],
+           capsys, "cbow_share is for CBOW (--model cbow)")
+    _fails(["train", "--corpus", str(corpus_file), "--out", str(out), "--model", "cbow",
+            "--cbow-share", "0"], capsys, "cbow_share must be >= 1")
+    assert not out.exists()
+    assert _train(corpus_file, out, "--model", "cbow", "--engine", "native") == 0
+    assert json.loads((out / "run.json").read_text())["params"]["cbow_share"] == CBOW_SHARE
+    assert _train(corpus_file, tmp_path / "one", "--model", "cbow", "--engine", "native",
+                  "--cbow-share", "1") == 0
+    assert json.loads((tmp_path / "one" / "run.json").read_text())["params"]["cbow_share"] == 1
 
 
 def test_missing_empty_and_emptied_corpora(tmp_path, capsys):

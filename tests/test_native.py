@@ -329,7 +329,7 @@ def test_cbow_sentence_updates_rows_a_block_at_a_time(length, window, negative):
                 want0[sentence[q]] += neu
     span = CBOW_BLOCK + 2 * window + 1
     loss, examples, dots = _cbow_sentence(
-        syn0, syn1, sentence, length, window, False, negative, noise,
+        syn0, syn1, sentence, length, window, False, negative, 1, noise,
         np.array([7], np.uint64), alpha, np.empty(2 * DRAWN * negative, np.int32),
         *(np.empty(2 * window + negative, t) for t in (np.int32, np.float32, np.float32)),
         _aligned_rows(span, dim), _aligned_rows(span, dim), np.empty(dim, np.float32),

@@ -20,7 +20,7 @@ from sgns.native.kernels import (
     update_window,
     update_window6,
 )
-from sgns.native.loop import DRAWN, _draw_ahead, _negatives_of
+from sgns.native.loop import DRAWN, _center_negatives
 from sgns.native.sampling import below, draw_alias, draw_many, split_alias_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -193,26 +193,32 @@ def test_alias_draws_follow_the_distribution_and_draw_many_repeats_them():
 
 
 @njit
-def _negatives_by_center(length, negative, table, seed):
-    """Each center's negatives as the sentence loops take them from _draw_ahead's ring."""
+def _negatives_by_center(length, negative, share, table, seed):
+    """Each center's negatives as the sentence loops take them (the ring of draws)."""
     state = np.array([seed], np.uint64)
     drawn = np.full(2 * DRAWN * negative, -1, np.int32)
+    sentence = np.ones(length, np.int32)
+    syn1 = np.zeros((2, 16), np.float32)
     out = np.empty((length, negative), np.int32)
     for p in range(length):
-        _draw_ahead(p, length, negative, table, state, drawn)
-        out[p] = _negatives_of(p, negative, drawn)
+        out[p] = _center_negatives(syn1, sentence, p, length, negative, share, table, state,
+                                   drawn)
     return out
 
 
+@pytest.mark.parametrize("share", [1, 3])
 @pytest.mark.parametrize("length", [1, DRAWN - 1, DRAWN, 2 * DRAWN, 2 * DRAWN + 1, 5 * DRAWN + 3])
-def test_each_center_gets_its_own_negatives_from_the_ring(length):
-    """The ring of drawn negatives, at and around its batches' edges: center p gets the p-th
-    group of a straight run of draws, none repeated from another center, none left unset."""
+def test_each_center_gets_its_own_negatives_from_the_ring(length, share):
+    """The ring of drawn negatives, at and around its batches' edges: the centers of group g
+    (``share`` consecutive centers) get the g-th set of a straight run of draws, none repeated
+    from another group, none left unset."""
     negative = 5
     table = alias_table(np.r_[0.0, np.ones(50_000)])  # so that repeats would show
-    got = _negatives_by_center(length, negative, table, 11)
-    want, _ = _draws_at_once(table, length * negative, 11)
-    np.testing.assert_array_equal(got, want.reshape(length, negative))
+    got = _negatives_by_center(length, negative, share, table, 11)
+    groups = -(-length // share)
+    want, _ = _draws_at_once(table, groups * negative, 11)
+    want = np.repeat(want.reshape(groups, negative), share, axis=0)[:length]
+    np.testing.assert_array_equal(got, want)
 
 
 @njit

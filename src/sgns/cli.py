@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .config import (
         ACCELERATOR_BATCH,
         CBOW_RUN,
+        CBOW_SHARE,
         CPU_BATCH,
         DEFAULT_LR,
         ENGINES,
@@ -201,6 +202,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "window from the rows as they were, then writes them (HogBatch, fastest); "
                    "'pair' writes them one context word at a time, as word2vec and gensim do "
                    f"(about a third slower; see the README) [default: {d.update}]")
+    m.add_argument("--cbow-share", type=int,
+                   help="native engine, --model cbow: consecutive center words that share one "
+                   "draw of negatives (their rows are then in cache for all but the first; see "
+                   "the README); 1 draws fresh negatives for every center, as word2vec and "
+                   f"gensim do [default: {CBOW_SHARE}]")
     sw = t.add_argument_group("subwords (fastText)")
     sw.add_argument("--subwords", action="store_const", const=True, default=None,
                     help="fastText's subword model (skip-gram or CBOW, both engines): a word's "
@@ -326,7 +332,7 @@ _CONFIG_FIELDS = (
     "engine", "model", "epochs", "dim", "window", "shrink_window", "negative", "noise", "sample",
     "min_count", "max_vocab", "count_limit", "lr", "min_lr", "schedule", "seed", "workers",
     "batch_size", "update", "optimizer", "shared_negatives", "shared_group", "init",
-    "subwords", "min_n", "max_n", "buckets", "cbow_run",
+    "subwords", "min_n", "max_n", "buckets", "cbow_run", "cbow_share",
 )
 
 

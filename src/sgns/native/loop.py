@@ -119,34 +119,42 @@ def _prefetch_bag(table, bag_starts, bag_ids, word):
 
 
 @njit(cache=True, inline="always")
-def _draw_ahead(p, length, negative, noise, state, drawn):
-    """At every ``DRAWN``-th center ``p``, the negatives of the centers up to ``2 * DRAWN`` on,
-    drawn in one run of :func:`draw_many` into the ring ``drawn`` (:func:`_negatives_of`
-    finds a center's): at the sentence's start its first two batches, later the batch after
-    the next (the one whose slots the centers just trained have freed)."""
-    if p % DRAWN == 0:
-        lo = 0 if p == 0 else p + DRAWN
-        hi = min(length, p + 2 * DRAWN)
+def _draw_ahead(g, groups, negative, noise, state, drawn):
+    """At every ``DRAWN``-th draw ``g`` (of ``groups`` in the sentence), the negatives of the
+    draws up to ``2 * DRAWN`` on, in one run of :func:`draw_many` into the ring ``drawn``
+    (:func:`_negatives_of` finds a draw's): at the sentence's start its first two batches,
+    later the batch after the next (the one whose slots the centers just trained have freed)."""
+    if g % DRAWN == 0:
+        lo = 0 if g == 0 else g + DRAWN
+        hi = min(groups, g + 2 * DRAWN)
         if lo < hi:
             slot = lo % (2 * DRAWN)
             draw_many(state, noise, drawn, slot * negative, (slot + hi - lo) * negative)
 
 
 @njit(cache=True, inline="always")
-def _negatives_of(p, negative, drawn):
-    slot = p % (2 * DRAWN)
+def _negatives_of(g, negative, drawn):
+    slot = g % (2 * DRAWN)
     return drawn[slot * negative:(slot + 1) * negative]
 
 
 @njit(cache=True, inline="always")
-def _prefetch_targets(syn1, sentence, p, length, negative, drawn):
-    """Center ``p + AHEAD``'s output rows (the word itself and its negatives), brought into
-    cache while center ``p`` trains: random output rows are the memory latency that counts."""
-    if p + AHEAD < length:
-        prefetch_row(syn1, sentence[p + AHEAD])
-        ahead = _negatives_of(p + AHEAD, negative, drawn)
-        for k in range(negative):
-            prefetch_row(syn1, ahead[k])
+def _center_negatives(syn1, sentence, p, length, negative, share, noise, state, drawn):
+    """Center ``p``'s negatives, one draw of ``negative`` ids serving ``share`` consecutive
+    centers (1: a draw each, as word2vec). The draws are made ahead by :func:`_draw_ahead`,
+    and center ``p + AHEAD``'s output rows are prefetched while ``p`` trains (random output
+    rows are the memory latency that counts): the word's own row, and its negatives' where its
+    draw is new (a shared draw's rows were just written by the centers before it)."""
+    if p % share == 0:
+        _draw_ahead(p // share, (length + share - 1) // share, negative, noise, state, drawn)
+    ahead = p + AHEAD
+    if ahead < length:
+        prefetch_row(syn1, sentence[ahead])
+        if ahead % share == 0:
+            rows = _negatives_of(ahead // share, negative, drawn)
+            for k in range(negative):
+                prefetch_row(syn1, rows[k])
+    return _negatives_of(p // share, negative, drawn)
 
 
 @njit(cache=True, inline="always")
@@ -167,8 +175,8 @@ def _cbow_outputs(center, drawn, negative, outputs, labels, weights):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, noise, state, alpha,
-                   drawn, outputs, labels, weights, sums, spread, hidden, neu, grads6):
+def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, share, noise, state,
+                   alpha, drawn, outputs, labels, weights, sums, spread, hidden, neu, grads6):
     """word2vec's CBOW (each word its own input row) over one subsampled sentence, in blocks of
     ``CBOW_BLOCK`` centers whose windows share their rows. A block's text, from ``window``
     words before its first center to ``window`` after its last, is read once into running sums
@@ -196,8 +204,8 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, noise
             for i in range(dim):
                 sums[t + 1, i] = sums[t, i] + syn0[r, i]
         for p in range(begin, end):
-            _draw_ahead(p, length, negative, noise, state, drawn)
-            _prefetch_targets(syn1, sentence, p, length, negative, drawn)
+            negatives = _center_negatives(syn1, sentence, p, length, negative, share, noise,
+                                          state, drawn)
             if p + CBOW_BLOCK + window < length:  # the next block's text, a word a center
                 prefetch_row(syn0, sentence[p + CBOW_BLOCK + window])
             b = 1 + below(state, window) if shrink else window
@@ -208,8 +216,7 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, noise
             inv = np.float32(1.0) / np.float32(hi - lo - 1)
             for i in range(dim):
                 hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
-            n_out = _cbow_outputs(sentence[p], _negatives_of(p, negative, drawn), negative,
-                                  outputs, labels, weights)
+            n_out = _cbow_outputs(sentence[p], negatives, negative, outputs, labels, weights)
             if n_out <= 6:
                 loss += score_hidden6(syn1, hidden, outputs, labels, n_out, alpha, neu, grads6)
             else:
@@ -235,9 +242,9 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, noise
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model, noise, state,
-                  alpha, bag_starts, bag_ids, bag, drawn, outputs, labels, weights, hidden, neu,
-                  grads6):
+def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, share, model, noise,
+                  state, alpha, bag_starts, bag_ids, bag, drawn, outputs, labels, weights, hidden,
+                  neu, grads6):
     """One subsampled sentence through bags of input rows (``bag_ids[bag_starts[w]:
     bag_starts[w + 1]]`` are word w's rows: itself alone, or itself and its n-grams).
 
@@ -256,8 +263,9 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
     loss = 0.0
     examples = dots = 0
     for p in range(length):
-        _draw_ahead(p, length, negative, noise, state, drawn)
-        _prefetch_targets(syn1, sentence, p, length, negative, drawn)
+        # Skip-gram's negatives are shared by the window already: a draw per center.
+        negatives = _center_negatives(syn1, sentence, p, length, negative,
+                                      share if model == CBOW else 1, noise, state, drawn)
         if model != CBOW and p + 1 < length:
             _prefetch_bag(syn0, bag_starts, bag_ids, sentence[p + 1])
         if model == CBOW and p + window + 1 < length:  # the word about to enter the window
@@ -267,7 +275,6 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
         if end - first < 2:
             continue
         center = sentence[p]
-        negatives = _negatives_of(p, negative, drawn)
         if model == CBOW:
             n_out = _cbow_outputs(center, negatives, negative, outputs, labels, weights)
             n_bag = 0
@@ -309,8 +316,8 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, model,
 
 @njit(cache=True, fastmath=FASTMATH)
 def _train_documents(
-    syn0, syn1, ids, starts, first_doc, end_doc, keep, noise, window, shrink, negative, model,
-    update, bag_starts, bag_ids, alpha_start, alpha_end, state, stats,
+    syn0, syn1, ids, starts, first_doc, end_doc, keep, noise, window, shrink, negative, share,
+    model, update, bag_starts, bag_ids, alpha_start, alpha_end, state, stats,
 ):
     """Train on documents ``first_doc:end_doc``. ``stats`` gets loss sum, examples (skip-gram
     pairs or CBOW windows), dot products and tokens seen."""
@@ -351,8 +358,8 @@ def _train_documents(
         seen += starts[doc + 1] - starts[doc]
         if model == CBOW and update != BAGS:  # CBOW without subwords
             sentence_loss, sentence_examples, sentence_dots = _cbow_sentence(
-                syn0, syn1, sentence, length, window, shrink, negative, noise, state, alpha,
-                drawn, outputs_cbow, labels_cbow, weights_cbow, sums, spread, hidden, neu,
+                syn0, syn1, sentence, length, window, shrink, negative, share, noise, state,
+                alpha, drawn, outputs_cbow, labels_cbow, weights_cbow, sums, spread, hidden, neu,
                 grads6)
             loss += sentence_loss
             examples += sentence_examples
@@ -360,24 +367,23 @@ def _train_documents(
             continue
         if model == CBOW or update == BAGS:
             sentence_loss, sentence_examples, sentence_dots = _bag_sentence(
-                syn0, syn1, sentence, length, window, shrink, negative, model, noise, state,
-                alpha, bag_starts, bag_ids, bag, drawn, outputs_cbow, labels_cbow,
+                syn0, syn1, sentence, length, window, shrink, negative, share, model, noise,
+                state, alpha, bag_starts, bag_ids, bag, drawn, outputs_cbow, labels_cbow,
                 weights_cbow, hidden, neu, grads6)
             loss += sentence_loss
             examples += sentence_examples
             dots += sentence_dots
             continue
         for p in range(length):
-            _draw_ahead(p, length, negative, noise, state, drawn)
-            _prefetch_targets(syn1, sentence, p, length, negative, drawn)
+            negatives = _center_negatives(syn1, sentence, p, length, negative, 1, noise, state,
+                                          drawn)
             if p + window + 1 < length:  # the word about to enter the window
                 prefetch_row(syn0, sentence[p + window + 1])
             b = 1 + below(state, window) if shrink else window
             m = _window(sentence, length, p, b, contexts)
             if m == 0:
                 continue
-            n_out = _targets(sentence[p], _negatives_of(p, negative, drawn), negative, targets,
-                             target_labels)
+            n_out = _targets(sentence[p], negatives, negative, targets, target_labels)
             if update == PAIR:
                 loss += update_pair_by_pair(syn0, syn1, contexts, m, targets, target_labels,
                                             n_out, alpha, neu)
@@ -397,13 +403,13 @@ def _train_documents(
 
 @njit(cache=True, parallel=True)
 def _train_slice(
-    syn0, syn1, ids, starts, ranges, keep, noise, window, shrink, negative, model, update,
-    bag_starts, bag_ids, alpha_start, alpha_end, states, stats,
+    syn0, syn1, ids, starts, ranges, keep, noise, window, shrink, negative, share, model,
+    update, bag_starts, bag_ids, alpha_start, alpha_end, states, stats,
 ):
     for w in prange(ranges.shape[0]):
         _train_documents(
             syn0, syn1, ids, starts, ranges[w, 0], ranges[w, 1], keep, noise, window, shrink,
-            negative, model, update, bag_starts, bag_ids, alpha_start, alpha_end, states[w],
+            negative, share, model, update, bag_starts, bag_ids, alpha_start, alpha_end, states[w],
             stats[w],
         )
 
@@ -497,7 +503,7 @@ def compile_kernels() -> float:
     noise = alias_table(np.array([0.0, 0.5, 0.25, 0.25]))
     _train_slice(
         syn0, syn1, ids, starts, np.array([[0, 1]], dtype=np.int64), np.ones(4, np.float32),
-        noise, 2, True, 1, SKIPGRAM, WINDOW, *identity_bags(4), 0.025, 0.025,
+        noise, 2, True, 1, 1, SKIPGRAM, WINDOW, *identity_bags(4), 0.025, 0.025,
         np.zeros((1, 1), np.uint64), np.zeros((1, 4)),
     )
     return time.perf_counter() - start
@@ -539,6 +545,7 @@ def train_native(
     keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
     noise = alias_table(noise_distribution(vocab.counts, config.noise))
     negative = int(round(config.negative))
+    share = config.cbow_share or 1  # consecutive centers per draw of negatives (CBOW)
     model = MODEL_CODES[config.model]
     update = BAGS if config.subwords else PAIR if config.update == "pair" else WINDOW
 
@@ -580,8 +587,9 @@ def train_native(
                     states[:, 0] = seeds.generate_state(config.workers, np.uint64)
                     _train_slice(
                         syn0, syn1, chunk.ids, chunk.starts, ranges[s], keep, noise,
-                        config.window, config.shrink_window, negative, model, update,
-                        bag_starts, bag_ids, _alpha(config, (epoch + done / total) / config.epochs),
+                        config.window, config.shrink_window, negative, share, model,
+                        update, bag_starts, bag_ids,
+                        _alpha(config, (epoch + done / total) / config.epochs),
                         _alpha(config, (epoch + (done + piece) / total) / config.epochs),
                         states, stats,
                     )
