@@ -190,7 +190,9 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, share
     of every context row (about 10.5 with word2vec's shrunk windows of 10). The output rows are
     written center by center as in word2vec; the context rows at the end of their block (as a
     batch of ``CBOW_BLOCK`` windows would), so within a block the windows see the context rows
-    as the block began. Returns the loss, the examples (windows) and the dot products."""
+    as the block began. One draw of negatives serves ``share`` consecutive centers
+    (:func:`_center_negatives`). Returns the loss, the examples (windows) and the dot
+    products."""
     dim = syn0.shape[1]
     loss = 0.0
     examples = dots = 0
@@ -249,15 +251,15 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, share,
     bag_starts[w + 1]]`` are word w's rows: itself alone, or itself and its n-grams).
 
     CBOW with subwords (without them, :func:`_cbow_sentence`): one bag of all the window's rows
-    per center word, against the center word and fresh negatives (a draw equal to the center
-    is skipped, as word2vec skips it).
+    per center word, against the center word and its negatives, one draw serving ``share``
+    consecutive centers (a negative equal to the center is skipped, as word2vec skips it).
     Skip-gram with subwords, in fastText's direction: the center word's bag predicts each
     context word. Its mean is taken once per center word and scored against all the context
     words and the negatives, which are shared by the window and so count once per context word
     (HogBatch for one input: the same updates as the window's pairs, from the rows as they
     were, at a fraction of the cost of one bag per pair).
-    The negatives of the center ``AHEAD`` places on are drawn and their rows prefetched while
-    this one trains (one place ahead measured about 5% slower for CBOW on one worker).
+    The output rows of the center ``AHEAD`` places on are prefetched while this one trains
+    (one place ahead measured about 5% slower for CBOW on one worker).
     Returns the loss, the examples (windows for CBOW, pairs for skip-gram) and the dot
     products."""
     loss = 0.0
