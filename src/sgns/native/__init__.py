@@ -10,9 +10,11 @@ decay, input table uniform in +-0.5/dim and output table zeros. What makes it fa
   context rows stream past; with up to 5 negatives (the default) the products are
   register-blocked.
 - Negatives come from an alias table in O(1) (Walker 1977; Vose 1991) instead of a binary search
-  or a 100M-entry table.
+  or a 100M-entry table, drawn in runs ahead of the centers that use them.
 - CBOW averages the window into one hidden vector, scores it against the center and its
-  negatives, and adds the hidden vector's gradient to every context row, as word2vec does.
+  negatives, and adds the hidden vector's gradient to every context row, as word2vec does; a
+  draw of negatives serves a few consecutive centers (``cbow_share``), whose output rows are
+  then in cache.
 
 The package holds the random draws and alias table (``sampling``), the per-example update
 kernels and the sigmoid lookup (``kernels``), and the thread loop over documents and epochs
