@@ -6,9 +6,10 @@ Each sgns run is its own process (`python -m sgns train --quiet --no-plots`); it
 the engine's setup, but not reading and cleaning the corpus nor numba's compile (shown apart).
 The table also shows the sum of the epochs' own seconds, to show what checkpoints and setup
 cost. gensim trains on the same cleaned corpus in this process: Word2Vec(sg=1, negative=5,
-window=10, vector_size=100, epochs=5, workers=2, sample=1e-3, min_count=1).
+window=10, vector_size=100, epochs=5, workers=2, sample=1e-3, min_count=1). With --model cbow:
+`sgns train --model cbow` against Word2Vec(sg=0, cbow_mean=1, ...).
 
-    python benchmarks/bench_cli.py [--runs 3]
+    python benchmarks/bench_cli.py [--runs 3] [--model cbow]
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from bench_train import run_gensim
 from common import median, newsgroups
 
 
-def run_cli(out: Path) -> dict:
+def run_cli(out: Path, model: str = "skipgram") -> dict:
     argv = [sys.executable, "-m", "sgns", "train", "--out", str(out), "--overwrite", "--quiet",
-            "--no-plots"]
+            "--no-plots", "--model", model]
     done = subprocess.run(argv, capture_output=True, text=True, env=os.environ.copy())
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
@@ -39,18 +40,19 @@ def run_cli(out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--model", choices=("skipgram", "cbow"), default="skipgram")
     args = parser.parse_args()
     corpus = newsgroups()
     gensim_seconds, runs = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(1, args.runs + 1):
-            gensim_seconds.append(run_gensim(corpus, seed, 2)[0])
-            runs.append(run_cli(Path(tmp) / "run"))
+            gensim_seconds.append(run_gensim(corpus, seed, 2, args.model)[0])
+            runs.append(run_cli(Path(tmp) / "run", args.model))
             print(f"run {seed}: gensim {gensim_seconds[-1]:.2f} s, sgns train "
                   f"{runs[-1]['train']:.2f} s (epochs {runs[-1]['epochs']:.2f} s)", flush=True)
     base = median(gensim_seconds)
     train, epochs = median([r["train"] for r in runs]), median([r["epochs"] for r in runs])
-    print(f"\n{args.runs} runs each, alternating; numba compile or cache load "
+    print(f"\n{args.model}, {args.runs} runs each, alternating; numba compile or cache load "
           f"{median([r['compile'] for r in runs]):.2f} s per process (not in the times)")
     print("| trainer | seconds (median) | time vs gensim | sum of epochs | train / epochs |")
     print("|---|---|---|---|---|")

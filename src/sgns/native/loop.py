@@ -98,21 +98,6 @@ def _window(sentence, length, p, b, contexts):
 
 
 @njit(cache=True, inline="always")
-def _targets(center, drawn, negative, outputs, labels):
-    """The center word (label 1) and its ``negative`` drawn ids (label 0) into ``outputs``; as
-    word2vec, a draw of the center word itself is skipped. Returns how many."""
-    outputs[0] = center
-    labels[0] = 1.0
-    n_out = 1
-    for k in range(negative):
-        if drawn[k] != center:
-            outputs[n_out] = drawn[k]
-            labels[n_out] = 0.0
-            n_out += 1
-    return n_out
-
-
-@njit(cache=True, inline="always")
 def _prefetch_bag(table, bag_starts, bag_ids, word):
     for t in range(bag_starts[word], bag_starts[word + 1]):
         prefetch_row(table, bag_ids[t])
@@ -158,9 +143,9 @@ def _center_negatives(syn1, sentence, p, length, negative, share, noise, state, 
 
 
 @njit(cache=True, inline="always")
-def _cbow_outputs(center, drawn, negative, outputs, labels, weights):
-    """CBOW's outputs: the center word (label 1) and its drawn negatives (label 0), a draw of
-    the center itself skipped as word2vec skips it, each counted once. Returns how many."""
+def _targets(center, drawn, negative, outputs, labels, weights):
+    """A center's outputs: the word itself (label 1) and its drawn negatives (label 0), a draw
+    of the center itself skipped as word2vec skips it, each counted once. Returns how many."""
     outputs[0] = center
     labels[0] = 1.0
     weights[0] = 1.0
@@ -218,7 +203,7 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, share
             inv = np.float32(1.0) / np.float32(hi - lo - 1)
             for i in range(dim):
                 hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
-            n_out = _cbow_outputs(sentence[p], negatives, negative, outputs, labels, weights)
+            n_out = _targets(sentence[p], negatives, negative, outputs, labels, weights)
             if n_out <= 6:
                 loss += score_hidden6(syn1, hidden, outputs, labels, n_out, alpha, neu, grads6)
             else:
@@ -278,7 +263,7 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, share,
             continue
         center = sentence[p]
         if model == CBOW:
-            n_out = _cbow_outputs(center, negatives, negative, outputs, labels, weights)
+            n_out = _targets(center, negatives, negative, outputs, labels, weights)
             n_bag = 0
             for q in range(first, end):
                 if q != p:
@@ -330,8 +315,6 @@ def _train_documents(
     sentence = np.empty(max_len, dtype=np.int32)
     contexts = np.empty(2 * window, dtype=np.int32)
     drawn = np.empty(2 * DRAWN * negative, dtype=np.int32)  # the ring of _draw_ahead
-    targets = np.empty(negative + 1, dtype=np.int32)
-    target_labels = np.empty(negative + 1, dtype=np.float32)
     scores = np.empty((2 * window, max(6, negative + 1)), dtype=np.float32)
     # The kernels' row-sized scratch starts on cache lines, as the tables do.
     grad_out = _aligned_rows(max(6, negative + 1), dim)
@@ -340,13 +323,15 @@ def _train_documents(
     neu = _aligned_rows(1, dim)[0]
     grads6 = np.empty(6, dtype=np.float32)
     out6 = _aligned_rows(6, dim)
-    outputs_cbow = np.empty(2 * window + negative, dtype=np.int32)
-    weights_cbow = np.empty(2 * window + negative, dtype=np.float32)
+    # A center's output rows, labels and weights (a window's context words and negatives at
+    # most, for skip-gram with subwords).
+    outputs = np.empty(2 * window + negative, dtype=np.int32)
+    labels = np.empty(2 * window + negative, dtype=np.float32)
+    weights = np.empty(2 * window + negative, dtype=np.float32)
     largest_bag = 0
     for w in range(bag_starts.shape[0] - 1):
         largest_bag = max(largest_bag, bag_starts[w + 1] - bag_starts[w])
     bag = np.empty(2 * window * largest_bag, dtype=np.int32)
-    labels_cbow = np.empty(2 * window + negative, dtype=np.float32)
     sums = _aligned_rows(CBOW_BLOCK + 2 * window + 1, dim)
     spread = _aligned_rows(CBOW_BLOCK + 2 * window + 1, dim)  # zero, and zeroed after use
     total = max(1, starts[end_doc] - starts[first_doc])
@@ -361,7 +346,7 @@ def _train_documents(
         if model == CBOW and update != BAGS:  # CBOW without subwords
             sentence_loss, sentence_examples, sentence_dots = _cbow_sentence(
                 syn0, syn1, sentence, length, window, shrink, negative, share, noise, state,
-                alpha, drawn, outputs_cbow, labels_cbow, weights_cbow, sums, spread, hidden, neu,
+                alpha, drawn, outputs, labels, weights, sums, spread, hidden, neu,
                 grads6)
             loss += sentence_loss
             examples += sentence_examples
@@ -370,8 +355,8 @@ def _train_documents(
         if model == CBOW or update == BAGS:
             sentence_loss, sentence_examples, sentence_dots = _bag_sentence(
                 syn0, syn1, sentence, length, window, shrink, negative, share, model, noise,
-                state, alpha, bag_starts, bag_ids, bag, drawn, outputs_cbow, labels_cbow,
-                weights_cbow, hidden, neu, grads6)
+                state, alpha, bag_starts, bag_ids, bag, drawn, outputs, labels,
+                weights, hidden, neu, grads6)
             loss += sentence_loss
             examples += sentence_examples
             dots += sentence_dots
@@ -385,15 +370,15 @@ def _train_documents(
             m = _window(sentence, length, p, b, contexts)
             if m == 0:
                 continue
-            n_out = _targets(sentence[p], negatives, negative, targets, target_labels)
+            n_out = _targets(sentence[p], negatives, negative, outputs, labels, weights)
             if update == PAIR:
-                loss += update_pair_by_pair(syn0, syn1, contexts, m, targets, target_labels,
+                loss += update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels,
                                             n_out, alpha, neu)
             elif n_out <= 6:
-                loss += update_window6(syn0, syn1, contexts, m, targets, target_labels, n_out,
+                loss += update_window6(syn0, syn1, contexts, m, outputs, labels, n_out,
                                        alpha, scores, grad_out, out6, in_rows)
             else:
-                loss += update_window(syn0, syn1, contexts, m, targets, target_labels, n_out,
+                loss += update_window(syn0, syn1, contexts, m, outputs, labels, n_out,
                                       alpha, scores, grad_out)
             examples += m
             dots += m * n_out
