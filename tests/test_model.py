@@ -335,6 +335,33 @@ def test_the_step_is_compiled_on_padding_that_changes_nothing(topic_corpus, mode
         np.testing.assert_array_equal(a, b)
 
 
+def test_tensorflow_is_fed_without_tf_data_autotuning(topic_corpus):
+    """README (Keras backends): on TensorFlow the batches reach ``fit`` through a tf.data
+    pipeline with the autotuner off (with it, whole epochs ran at half speed at random), the
+    same batches in the same order; the other backends take the generator itself."""
+    from sgns.keras_engine import _fed, padded_batches, pair_config
+    from sgns.pairs import PairStream
+
+    vocab = Vocabulary.build(topic_corpus)
+    config = TrainConfig(engine="keras", batch_size=64, dim=8, seed=1).for_engine("keras")
+    stream = PairStream(vocab.encode(topic_corpus), vocab.counts, pair_config(config), seed=1)
+    want = list(padded_batches([stream.epoch(0)], 64))
+    assert len(want) > 2
+    fed = _fed(iter(want), want[0])
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        assert isinstance(fed, tf.data.Dataset)
+        assert fed.options().autotune.enabled is False
+        got = [keras.tree.map_structure(lambda t: t.numpy(), b) for b in fed]
+    else:
+        assert not hasattr(fed, "options")
+        got = list(fed)
+    assert len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        keras.tree.map_structure(np.testing.assert_array_equal, a, b)
+
+
 def test_the_engine_feeds_cbow_runs_of_64_where_they_fit():
     """README (Engines): runs of 64 consecutive windows with the model's shared negatives and
     a batch of whole runs on every device; window by window otherwise."""

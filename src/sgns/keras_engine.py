@@ -384,6 +384,7 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
         _assign_start(model, start)
     history = []
     compile_seconds = 0.0
+    first_batch = None  # the shapes of every batch
     for epoch_index in range(start_epoch, config.epochs):
         if in_memory:
             epoch = first if epoch_index == 0 else stream.epoch(epoch_index)
@@ -402,6 +403,8 @@ def _train(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, star
             # batch; then that batch goes first (in a generator: Keras takes no other iterator).
             compile_seconds = _compile_step(model, first_batch)
             batches = (b for part in ([first_batch], batches) for b in part)
+        if first_batch is not None:
+            batches = _fed(batches, first_batch)
         with EpochBar(epoch_index, config.epochs, total=expected, unit="pair",
                       enabled=verbose) as bar:
             began = time.perf_counter()
@@ -449,9 +452,29 @@ def _compile_step(model: keras.Model, batch) -> float:
     calls = model.steps_per_execution  # TensorFlow's steps per call; the others stack theirs
     began = time.perf_counter()
     padding = _zeros_like(batch)
-    model.fit((padding for _ in range(calls)), steps_per_epoch=calls, epochs=1, verbose=0,
-              shuffle=False)
+    model.fit(_fed((padding for _ in range(calls)), batch), steps_per_epoch=calls, epochs=1,
+              verbose=0, shuffle=False)
     return time.perf_counter() - began
+
+
+def _fed(batches: Iterator[tuple], like: tuple):
+    """What ``fit`` takes the batches as: the generator itself, or on TensorFlow a
+    ``tf.data`` pipeline over it without tf.data's autotuning. Keras' own pipeline for a
+    generator prefetches with ``AUTOTUNE``, and with it whole epochs of the default recipe ran
+    at half speed at random (20.6 s against 10-11 s, in 9 of 15 epochs on 2 cores; none of 15
+    with a fixed prefetch and the autotuner off, alternating runs: README, "Keras backends").
+    ``padded_batches`` already makes the batches ahead in a thread of its own. ``like`` is a
+    batch with the shapes and dtypes of all of them."""
+    if keras.backend.backend() != "tensorflow":
+        return batches
+    import tensorflow as tf
+
+    signature = keras.tree.map_structure(
+        lambda a: tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)), like)
+    dataset = tf.data.Dataset.from_generator(lambda: batches, output_signature=signature)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(2).with_options(options)
 
 
 def _stacked(batches: list):
