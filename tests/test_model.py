@@ -336,9 +336,10 @@ def test_the_step_is_compiled_on_padding_that_changes_nothing(topic_corpus, mode
 
 
 def test_tensorflow_is_fed_without_tf_data_autotuning(topic_corpus):
-    """README (Keras backends): on TensorFlow the batches reach ``fit`` through a tf.data
-    pipeline with the autotuner off (with it, whole epochs ran at half speed at random), the
-    same batches in the same order; the other backends take the generator itself."""
+    """README ("The Keras engine on each backend"): on TensorFlow the batches reach ``fit``
+    through a tf.data pipeline with the autotuner off (with it, whole epochs ran at half speed
+    at random), the same batches in the same order; the other backends take the generator
+    itself."""
     from sgns.keras_engine import _fed, padded_batches, pair_config
     from sgns.pairs import PairStream
 

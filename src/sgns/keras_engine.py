@@ -462,9 +462,9 @@ def _fed(batches: Iterator[tuple], like: tuple):
     ``tf.data`` pipeline over it without tf.data's autotuning. Keras' own pipeline for a
     generator prefetches with ``AUTOTUNE``, and with it whole epochs of the default recipe ran
     at half speed at random (20.6 s against 10-11 s, in 8 of 15 epochs on 2 cores; none of 15
-    with a fixed prefetch and the autotuner off, alternating runs: README, "Keras backends").
-    ``padded_batches`` already makes the batches ahead in a thread of its own. ``like`` is a
-    batch with the shapes and dtypes of all of them."""
+    with a fixed prefetch and the autotuner off, alternating runs: README, "The Keras engine
+    on each backend"). ``padded_batches`` already makes the batches ahead in a thread of its
+    own. ``like`` is a batch with the shapes and dtypes of all of them."""
     if keras.backend.backend() != "tensorflow":
         return batches
     import tensorflow as tf
