@@ -1,0 +1,103 @@
+"""Where two native workers lose time to each other, on the cleaned 20 Newsgroups, one epoch's
+slices at a fixed learning rate:
+
+- the split: each worker's half of every slice timed alone (one thread), against the two
+  halves together (two threads): how even the halves are, and how much slower each worker runs
+  beside the other;
+- the shared rows: the two workers on the shared tables, or each on its own copy of the output
+  table, of the input table, or of both (false or true sharing of rows would show as a faster
+  run with copies).
+
+    python benchmarks/bench_contention.py [--model cbow] [--rounds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from common import median, newsgroups
+from sgns.config import CBOW_SHARE
+from sgns.native import loop, sampling
+from sgns.pairs import keep_probabilities, noise_distribution
+from sgns.vocab import Vocabulary
+
+SLICES = loop.SLICES_PER_EPOCH
+COPIES = ("shared", "own output table", "own input table", "own both")
+
+
+@njit(parallel=True)
+def _two_workers(copies, syn0, syn1, syn0s, syn1s, ids, starts, ranges, keep, noise, share,
+                 model, bag_starts, bag_ids, states, stats):
+    for w in prange(2):
+        own_input, own_output = copies in (2, 3), copies in (1, 3)
+        loop._train_documents(
+            syn0s[w] if own_input else syn0, syn1s[w] if own_output else syn1, ids, starts,
+            ranges[w, 0], ranges[w, 1], keep, noise, 10, True, 5, share, model, loop.WINDOW,
+            bag_starts, bag_ids, 0.025, 0.025, states[w], stats[w])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=("skipgram", "cbow"), default="cbow")
+    parser.add_argument("--rounds", type=int, default=4)
+    args = parser.parse_args()
+    corpus = newsgroups()
+    vocab = Vocabulary.build(corpus.documents, min_count=1)
+    encoded = vocab.encode(corpus.documents)
+    keep = keep_probabilities(vocab.counts, 1e-3).astype(np.float32)
+    noise = sampling.alias_table(noise_distribution(vocab.counts, "unigram"))
+    width = loop.row_width(100)
+    syn0, syn1 = loop.initial_tables(vocab.size, 100, 1, width)
+    syn0s, syn1s = np.stack([syn0, syn0]), np.stack([syn1, syn1])
+    share = CBOW_SHARE if args.model == "cbow" else 1
+    model = loop.MODEL_CODES[args.model]
+    bag_starts, bag_ids = loop.identity_bags(vocab.size)
+    ranges = loop.worker_ranges(encoded.starts, 2, SLICES)
+
+    def states(n):
+        out = np.zeros((n, loop.STATE_STRIDE), np.uint64)
+        out[:, 0] = np.arange(1, n + 1) * 12345
+        return out
+
+    def alone(r):  # one worker's half of a slice, on one thread
+        numba.set_num_threads(1)
+        began = time.perf_counter()
+        loop._train_slice(syn0, syn1, encoded.ids, encoded.starts, r, keep, noise, 10, True, 5,
+                          share, model, loop.WINDOW, bag_starts, bag_ids, 0.025, 0.025,
+                          states(1), np.zeros((1, 4)))
+        return time.perf_counter() - began
+
+    def together(copies, r):
+        numba.set_num_threads(2)
+        began = time.perf_counter()
+        _two_workers(copies, syn0, syn1, syn0s, syn1s, encoded.ids, encoded.starts, r, keep,
+                     noise, share, model, bag_starts, bag_ids, states(2), np.zeros((2, 4)))
+        return time.perf_counter() - began
+
+    alone(ranges[0][:1])
+    together(0, ranges[0])  # compiles
+    split = {"each half alone, summed": [], "the longer half, summed": [], "together": []}
+    copies = {name: [] for name in COPIES}
+    for _ in range(args.rounds):
+        halves = np.array([[alone(r[:1]), alone(r[1:])] for r in ranges])
+        split["each half alone, summed"].append(halves.sum())
+        split["the longer half, summed"].append(halves.max(axis=1).sum())
+        split["together"].append(sum(together(0, r) for r in ranges))
+        for k, name in enumerate(COPIES):
+            copies[name].append(sum(together(k, r) for r in ranges))
+    print(f"{args.model}, 2 workers, one epoch's {SLICES} slices, {args.rounds} rounds (medians)")
+    print("| run | seconds |\n|---|---|")
+    for name, values in (*split.items(), *copies.items()):
+        print(f"| {name} | {median(values):.3f} |")
+    longer, both = median(split["the longer half, summed"]), median(split["together"])
+    print(f"\nhalves even to {median(split['each half alone, summed']) / 2 / longer:.3f} "
+          f"(mean over longer); together {both / longer:.2f} times the longer half alone")
+
+
+if __name__ == "__main__":
+    main()
