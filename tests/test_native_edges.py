@@ -2,16 +2,19 @@
 table, at +-inf and NaN, inside the fast-math kernels as well as on its own; and the kernel tests
 once more under numba's bounds checking, in a process of their own."""
 
+import inspect
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from llvmlite import binding as llvm
 from numba import njit
 
-from sgns.native import LOSS_CAP, MAX_EXP, alias_table, gradient_and_loss
+from sgns.native import LOSS_CAP, MAX_EXP, alias_table, gradient_and_loss, kernels
 from sgns.native.kernels import (
     FASTMATH,
     update_bag,
@@ -145,6 +148,39 @@ def test_each_kernel_at_the_table_edges(kernel, n_out):
         want = (labels - sigmoid) * ALPHA
         np.testing.assert_allclose(syn0[1, 0] - before0[1, 0], want.sum(),
                                    atol=0.004 * ALPHA * n_out)
+
+
+def _fma_registers(function) -> set[str]:
+    """The vector registers (xmm, ymm, zmm) that ``function``'s compiled FMAs use."""
+    asm = function.inspect_asm(function.signatures[0])
+    return set(re.findall(r"vfmadd\w+\s[^\n]*%(xmm|ymm|zmm)\d+\n", asm))
+
+
+@pytest.mark.skipif("+avx512f" not in llvm.get_host_cpu_features().flatten(),
+                    reason="512-bit vectors need AVX-512")
+def test_kernels_ask_for_512_bit_vectors():
+    """On an AVX-512 CPU the window kernel's products are 512-bit FMAs (``wide_vectors``); the
+    same kernel without its call to ``wide_vectors`` gets LLVM's 256-bit default."""
+    source = inspect.getsource(update_window6.py_func).split("\n", 1)[1]  # less the decorator
+    assert "    wide_vectors()\n" in source
+    namespace = dict(vars(kernels))
+    exec(source.replace("    wide_vectors()\n", ""), namespace)
+    default = njit(fastmath=FASTMATH)(namespace["update_window6"])
+    wide = njit(fastmath=FASTMATH)(update_window6.py_func)  # compiled afresh, to inspect
+    results = []
+    for function in (wide, default):
+        syn0, syn1, contexts, outputs, labels = _one_pair_problem(0.5, 3)
+        syn0[1, 1:] = syn1[2:5, 1:] = 0.25
+        dim = syn0.shape[1]
+        loss = function(syn0, syn1, contexts, 1, outputs, labels, 3, ALPHA,
+                        np.empty((1, 6), np.float32), np.empty((6, dim), np.float32),
+                        np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
+        results.append((loss, syn0, syn1))
+    assert "zmm" in _fma_registers(wide)
+    assert "zmm" not in _fma_registers(default)
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    for a, b in zip(results[0][1:], results[1][1:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
 @njit

@@ -33,6 +33,36 @@ SOFTPLUS_TABLE = np.log1p(np.exp(-_GRID)).astype(np.float32)  # -log(sigmoid(x))
 LOSS_CAP = 1e4
 
 
+class _WideVectorAttributes(ir.FunctionAttributes):
+    # llvmlite writes a function's attributes as given but accepts only the names it lists;
+    # LLVM's string attribute is one more name here.
+    _known = ir.FunctionAttributes._known | {'"prefer-vector-width"="512"'}
+
+
+@intrinsic
+def wide_vectors(typingctx):
+    """Let LLVM vectorise the calling compiled function with 512-bit vectors where the CPU
+    has them (AVX-512): for Intel CPUs since Skylake-SP, LLVM prefers 256-bit vectors unless a
+    function asks otherwise (clang's ``-mprefer-vector-width=512``), so a 112-float row took 14
+    vector operations instead of 7. Measured on an AVX-512 Xeon (Emerald Rapids), one worker:
+    CBOW 6-8% and skip-gram 6-7% faster an epoch. Where the CPU has no 512-bit vectors the
+    attribute changes nothing. Call it first in every compiled function whose loops are hot
+    (a kernel inlined into its caller marks the caller)."""
+
+    def codegen(context, builder, sig, args):
+        function = builder.function
+        attributes = _WideVectorAttributes()
+        for name in function.attributes:
+            attributes.add(name)
+        attributes.alignstack = function.attributes.alignstack
+        attributes.personality = function.attributes.personality
+        attributes.add('"prefer-vector-width"="512"')
+        function.attributes = attributes
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
 @njit(cache=True, inline="always")
 def gradient_and_loss(f, label, alpha):
     """For a score ``f``: the update's scale ``(label - sigmoid(f)) * alpha``, never larger than
@@ -136,6 +166,7 @@ def update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores
     """Skip-gram, HogBatch (Ji et al., 2016): the window as small matrix products, scores =
     In . Out^T (m x n_out), then the output-row gradients from the old input rows, then both
     tables are written. Returns the window's loss."""
+    wide_vectors()
     dim = syn0.shape[1]
     loss = 0.0
     for j in range(m):
@@ -170,6 +201,7 @@ def update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, score
     its share to the 6 output gradients (``grad_out``, at least 6 rows): two passes over each
     context row in all, in loops LLVM vectorises. The gradients come from the rows as they
     were, also for a word that occurs twice in the window (hence the copy)."""
+    wide_vectors()
     dim = syn0.shape[1]
     for k in range(6):
         if k < n_out:
@@ -229,6 +261,7 @@ def update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, 
     """Skip-gram in word2vec's order: one context word at a time, each pair's output rows
     written before the next pair is scored (the negatives are still shared by the window).
     Returns the loss."""
+    wide_vectors()
     dim = syn0.shape[1]
     loss = 0.0
     for j in range(m):
@@ -331,6 +364,7 @@ def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, i
     hidden vector's gradient, times ``in_scale``, goes back to every input row of the bag.
     word2vec's CBOW (gensim's ``cbow_mean=1``) and fastText use ``in_scale = 1``: every input
     row gets the whole gradient. Returns the loss."""
+    wide_vectors()
     _mean_of_rows(syn0, bag, n_bag, hidden)
     loss = score_hidden(syn1, hidden, outputs, labels, weights, n_out, alpha, neu)
     for i in range(syn0.shape[1]):
@@ -343,6 +377,7 @@ def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, i
 def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, neu, grads):
     """:func:`update_bag` for at most 6 output rows, each counted once, through
     :func:`score_hidden6`. Returns the loss."""
+    wide_vectors()
     _mean_of_rows(syn0, bag, n_bag, hidden)
     loss = score_hidden6(syn1, hidden, outputs, labels, n_out, alpha, neu, grads)
     _add_to_rows(syn0, bag, n_bag, neu)

@@ -34,6 +34,7 @@ from .kernels import (
     update_pair_by_pair,
     update_window,
     update_window6,
+    wide_vectors,
 )
 from .sampling import alias_table, below, draw_many, uniform
 
@@ -178,6 +179,7 @@ def _cbow_sentence(syn0, syn1, sentence, length, window, shrink, negative, share
     as the block began. One draw of negatives serves ``share`` consecutive centers
     (:func:`_center_negatives`). Returns the loss, the examples (windows) and the dot
     products."""
+    wide_vectors()
     dim = syn0.shape[1]
     loss = 0.0
     examples = dots = 0
@@ -247,6 +249,7 @@ def _bag_sentence(syn0, syn1, sentence, length, window, shrink, negative, share,
     (one place ahead measured about 5% slower for CBOW on one worker).
     Returns the loss, the examples (windows for CBOW, pairs for skip-gram) and the dot
     products."""
+    wide_vectors()
     loss = 0.0
     examples = dots = 0
     for p in range(length):
@@ -308,6 +311,7 @@ def _train_documents(
 ):
     """Train on documents ``first_doc:end_doc``. ``stats`` gets loss sum, examples (skip-gram
     pairs or CBOW windows), dot products and tokens seen."""
+    wide_vectors()
     dim = syn0.shape[1]
     max_len = 0
     for doc in range(first_doc, end_doc):
