@@ -23,7 +23,7 @@ from sgns.native.kernels import (
     update_window,
     update_window6,
 )
-from sgns.native.loop import DRAWN, _center_negatives
+from sgns.native.loop import DRAWN, _center_negatives, _no_interleaving
 from sgns.native.sampling import below, draw_alias, draw_many, split_alias_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -181,6 +181,30 @@ def test_kernels_ask_for_512_bit_vectors():
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
     for a, b in zip(results[0][1:], results[1][1:], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def _dot(a, b):
+    total = np.float32(0.0)
+    for i in range(a.shape[0]):
+        total += a[i] * b[i]
+    return total
+
+
+def _vector_fmas(function) -> int:
+    asm = function.inspect_asm(function.signatures[0])
+    return len(re.findall(r"vfmadd\w+\s[^\n]*%[yz]mm\d+\n", asm))
+
+
+def test_kernels_compile_without_interleaved_loops_and_leave_llvm_as_it_was():
+    """Inside ``_no_interleaving`` a row loop is one vector a step (no scalar remainder for
+    the padded rows); after it, LLVM interleaves again, for code that is not the engine's."""
+    x = np.arange(112, dtype=np.float32)
+    with _no_interleaving():
+        plain = njit(fastmath=FASTMATH)(_dot)
+        assert plain(x, x) == np.dot(x, x)
+    interleaved = njit(fastmath=FASTMATH)(_dot)
+    assert interleaved(x, x) == np.dot(x, x)
+    assert 1 <= _vector_fmas(plain) < _vector_fmas(interleaved)
 
 
 @njit
