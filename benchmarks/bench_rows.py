@@ -1,10 +1,9 @@
-"""How LLVM's code for a row loop costs per row width: 6 dot products of a row (the shape of the
-skip-gram kernel's first pass) and one row update, over rows of a small table that stays in
-cache, compiled as the native engine compiles its kernels (512-bit vectors, loops not
-interleaved) and with LLVM's interleaving left on. Prints nanoseconds a row, the fastest of 7
-runs each, alternating.
+"""What LLVM's loop interleaving costs the skip-gram kernel, by row width: ``update_window6``
+(a window of 11 context rows against 6 output rows) on a small table that stays in cache,
+compiled afresh as the engine compiles it (loops not interleaved) and with LLVM's default
+(interleaved). Prints nanoseconds a context row, the fastest of 7 runs each, alternating.
 
-    python benchmarks/bench_rows.py [--widths 96 100 112 128] [--rows 2000000]
+    python benchmarks/bench_rows.py [--widths 96 112 128] [--windows 100000]
 """
 
 from __future__ import annotations
@@ -15,74 +14,68 @@ import time
 import numpy as np
 from numba import njit
 
-from sgns.native.kernels import FASTMATH, wide_vectors
-from sgns.native.loop import _no_interleaving
+from sgns.native.kernels import FASTMATH, update_window6
+from sgns.native.loop import _aligned_rows, _no_interleaving
+
+CONTEXTS = 11  # word2vec's shrunk windows of 10 hold about 11 context words
 
 
-def _six_dots(table, rows, out6):
-    wide_vectors()
-    total = np.float32(0.0)
-    for j in range(rows.shape[0]):
-        r = rows[j]
-        a0 = a1 = a2 = a3 = a4 = a5 = np.float32(0.0)
-        for i in range(table.shape[1]):
-            x = table[r, i]
-            a0 += x * out6[0, i]
-            a1 += x * out6[1, i]
-            a2 += x * out6[2, i]
-            a3 += x * out6[3, i]
-            a4 += x * out6[4, i]
-            a5 += x * out6[5, i]
-        total += a0 + a1 + a2 + a3 + a4 + a5
-    return total
+def _windows(kernel):
+    @njit(fastmath=FASTMATH)
+    def train(syn0, syn1, contexts, outputs, labels, scratch, windows):
+        scores, grad_out, out6, in_rows = scratch
+        loss = 0.0
+        for _ in range(windows):
+            loss += kernel(syn0, syn1, contexts, contexts.shape[0], outputs, labels, 6,
+                           np.float32(1e-4), scores, grad_out, out6, in_rows)
+        return loss
+    return train
 
 
-def _row_update(table, rows, vector):
-    wide_vectors()
-    for j in range(rows.shape[0]):
-        r = rows[j]
-        for i in range(table.shape[1]):
-            table[r, i] += np.float32(1e-6) * vector[i]
+def problem(width: int):
+    rng = np.random.default_rng(0)
+    syn0 = _aligned_rows(64, width)
+    syn1 = _aligned_rows(64, width)
+    syn0[:] = (rng.random((64, width), dtype=np.float32) - 0.5) / 100
+    syn1[:] = (rng.random((64, width), dtype=np.float32) - 0.5) / 100
+    contexts = rng.integers(0, 32, CONTEXTS).astype(np.int32)
+    outputs = np.arange(40, 46, dtype=np.int32)
+    labels = np.array([1, 0, 0, 0, 0, 0], np.float32)
+    scratch = (np.empty((CONTEXTS, 6), np.float32), _aligned_rows(6, width),
+               _aligned_rows(6, width), _aligned_rows(CONTEXTS, width))
+    return syn0, syn1, contexts, outputs, labels, scratch
 
 
 def compiled(interleaved: bool):
-    """Fresh compiles of both loops (numba compiles at the first call, inside the context)."""
-    dots, update = njit(fastmath=FASTMATH)(_six_dots), njit(fastmath=FASTMATH)(_row_update)
-    table, rows = np.ones((4, 16), np.float32), np.zeros(2, np.int32)
+    """The kernel and its loop compiled afresh (at the first call, inside the context)."""
+    train = _windows(njit(fastmath=FASTMATH)(update_window6.py_func))
     if interleaved:
-        dots(table, rows, table), update(table, rows, table[0])
+        train(*problem(16), 1)
     else:
         with _no_interleaving():
-            dots(table, rows, table), update(table, rows, table[0])
-    return dots, update
+            train(*problem(16), 1)
+    return train
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--widths", type=int, nargs="+", default=[96, 100, 112, 128])
-    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--widths", type=int, nargs="+", default=[96, 112, 128])
+    parser.add_argument("--windows", type=int, default=100_000)
     args = parser.parse_args()
-    kinds = {"not interleaved (the engine)": compiled(False), "interleaved (LLVM's default)":
-             compiled(True)}
-    rng = np.random.default_rng(0)
-    print("| row width | loops | 6 dot products, ns a row | row update, ns a row |")
-    print("|---|---|---|---|")
+    kinds = {"not interleaved (the engine)": compiled(False),
+             "interleaved (LLVM's default)": compiled(True)}
+    print("| row width | loops | update_window6, ns a context row |")
+    print("|---|---|---|")
     for width in args.widths:
-        table = rng.random((256, width), dtype=np.float32)
-        out6 = rng.random((6, width), dtype=np.float32)
-        rows = rng.integers(0, 256, args.rows).astype(np.int32)
-        best = {kind: [np.inf, np.inf] for kind in kinds}
+        data = problem(width)
+        best = dict.fromkeys(kinds, np.inf)
         for _ in range(7):
-            for kind, (dots, update) in kinds.items():
+            for kind, train in kinds.items():
                 start = time.perf_counter()
-                dots(table, rows, out6)
-                middle = time.perf_counter()
-                update(table, rows, out6[0])
-                end = time.perf_counter()
-                best[kind] = [min(best[kind][0], middle - start), min(best[kind][1], end - middle)]
-        for kind, (dot_seconds, update_seconds) in best.items():
-            print(f"| {width} | {kind} | {dot_seconds / args.rows * 1e9:.1f} "
-                  f"| {update_seconds / args.rows * 1e9:.1f} |")
+                train(*data, args.windows)
+                best[kind] = min(best[kind], time.perf_counter() - start)
+        for kind, seconds in best.items():
+            print(f"| {width} | {kind} | {seconds / args.windows / CONTEXTS * 1e9:.1f} |")
 
 
 if __name__ == "__main__":
