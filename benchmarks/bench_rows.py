@@ -22,12 +22,12 @@ CONTEXTS = 11  # word2vec's shrunk windows of 10 hold about 11 context words
 
 def _windows(kernel):
     @njit(fastmath=FASTMATH)
-    def train(syn0, syn1, contexts, outputs, labels, scratch, windows):
-        scores, grad_out, out6, in_rows = scratch
+    def train(syn0, syn1, contexts, outputs, scratch, windows):
+        lanes, grad_out, out6, in_rows = scratch
         loss = 0.0
         for _ in range(windows):
-            loss += kernel(syn0, syn1, contexts, contexts.shape[0], outputs, labels, 6,
-                           np.float32(1e-4), scores, grad_out, out6, in_rows)
+            loss += kernel(syn0, syn1, contexts, contexts.shape[0], outputs, 6,
+                           np.float32(1e-4), lanes, grad_out, out6, in_rows)
         return loss
     return train
 
@@ -40,10 +40,9 @@ def problem(width: int):
     syn1[:] = (rng.random((64, width), dtype=np.float32) - 0.5) / 100
     contexts = rng.integers(0, 32, CONTEXTS).astype(np.int32)
     outputs = np.arange(40, 46, dtype=np.int32)
-    labels = np.array([1, 0, 0, 0, 0, 0], np.float32)
-    scratch = (np.empty((CONTEXTS, 6), np.float32), _aligned_rows(6, width),
+    scratch = (np.empty(CONTEXTS * 8, np.float32), _aligned_rows(6, width),
                _aligned_rows(6, width), _aligned_rows(CONTEXTS, width))
-    return syn0, syn1, contexts, outputs, labels, scratch
+    return syn0, syn1, contexts, outputs, scratch
 
 
 def compiled(interleaved: bool):

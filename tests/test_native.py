@@ -178,9 +178,9 @@ def _hogbatch(kernel, problem):
     if kernel == "general":
         return update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
                               np.empty((6, n_out), np.float32), np.empty((n_out, 16), np.float32))
-    return update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
-                           np.empty((6, 6), np.float32), np.empty((6, 16), np.float32),
-                           np.empty((6, 16), np.float32), np.empty((6, 16), np.float32))
+    return update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha,
+                          np.empty(6 * 8, np.float32), np.empty((6, 16), np.float32),
+                          np.empty((6, 16), np.float32), np.empty((6, 16), np.float32))
 
 
 def _nll(f, label):

@@ -1,6 +1,7 @@
-"""The native kernels at their edges: every table lookup at and around both ends of the sigmoid
-table, at +-inf and NaN, inside the fast-math kernels as well as on its own; and the kernel tests
-once more under numba's bounds checking, in a process of their own."""
+"""The native kernels at their edges: the score-to-gradient function at and around the sigmoid's
+saturation at +-MAX_EXP (where the table it replaced was read one past its end), at +-inf and
+NaN, inside the fast-math kernels, in vectors and on its own; and the kernel tests once more
+under numba's bounds checking, in a process of their own."""
 
 import inspect
 import os
@@ -22,6 +23,7 @@ from sgns.native.kernels import (
     update_pair_by_pair,
     update_window,
     update_window6,
+    window_gradients,
 )
 from sgns.native.loop import DRAWN, _center_negatives, _no_interleaving
 from sgns.native.sampling import below, draw_alias, draw_many, split_alias_table
@@ -32,7 +34,7 @@ ALPHA = np.float32(0.025)
 
 @njit(fastmath=FASTMATH)
 def _lookups(scores, label, alpha):
-    """The lookup as the kernels inline it: compiled with the kernels' fast-math flags."""
+    """The function as the kernels inline it: compiled with the kernels' fast-math flags."""
     g = np.empty(scores.size, np.float32)
     loss = np.empty(scores.size, np.float32)
     for i in range(scores.size):
@@ -81,15 +83,56 @@ def test_every_score_gives_a_finite_loss_and_a_bounded_gradient(label, compiled_
     assert np.isfinite(g).all() and np.isfinite(loss).all()
     assert (np.abs(g) <= ALPHA).all()
     assert (loss >= 0).all() and (loss <= LOSS_CAP).all()
-    # Where the score is a number, the lookup is the sigmoid to the table's resolution
-    # (12 / 1024 wide cells: sigmoid moves by at most 0.003 across one).
-    ok = np.isfinite(scores)
-    with np.errstate(over="ignore"):
-        sigmoid = 1 / (1 + np.exp(-scores[ok].astype(np.float64)))
-    np.testing.assert_allclose(g[ok], (label - sigmoid) * ALPHA, atol=0.0035 * ALPHA)
+    # Inside +-MAX_EXP: the sigmoid within 2e-5 and the loss within 1e-4 (the table they
+    # replaced was 0.003 coarse); beyond, saturated: sigmoid 0 or 1, the loss the score's
+    # size on the wrong side and 0 on the right one.
+    with np.errstate(invalid="ignore"):  # signalling NaNs among the bit patterns
+        f = scores.astype(np.float64)
+    inside = np.abs(f) < MAX_EXP
+    sigmoid = 1 / (1 + np.exp(-f[inside]))
+    np.testing.assert_allclose(g[inside], (label - sigmoid) * ALPHA, rtol=0, atol=2e-5 * ALPHA)
+    exact_loss = -np.log(sigmoid) if label else -np.log(1 - sigmoid)
+    np.testing.assert_allclose(loss[inside], exact_loss, rtol=0, atol=1e-4)
+    beyond = np.abs(f) >= MAX_EXP
+    saturated = (f[beyond] > 0).astype(np.float64)
+    np.testing.assert_array_equal(g[beyond], ((label - saturated) * ALPHA).astype(np.float32))
+    wrong_side = np.maximum(-f[beyond] if label else f[beyond], 0)
+    np.testing.assert_allclose(loss[beyond], np.minimum(wrong_side, LOSS_CAP), rtol=1e-6)
     # NaN gives no update and the largest loss, so the divergence guard sees broken tables.
     nan = np.isnan(scores)
     assert (g[nan] == 0).all() and (loss[nan] == LOSS_CAP).all()
+
+
+@njit(fastmath=FASTMATH)
+def _window_gradients(lanes, m, n_out, alpha):
+    kernels.wide_vectors()
+    return window_gradients(lanes, m, n_out, alpha)
+
+
+@pytest.mark.parametrize("n_out", [1, 4, 6])
+def test_window_gradients_are_the_function_on_every_lane(n_out):
+    """The skip-gram kernel's vector loop over a window's scores gives each lane what
+    gradient_and_loss gives it (label 1 in lane 0 of each context row, 0 after), zero in the
+    padding lanes, and the sum of the live lanes' losses; edge scores, +-inf and NaN included,
+    in every lane position, and over 2 to 10 context rows (whole vectors and remainders)."""
+    edges = _edge_scores()
+    for m in (2, 3, 10):
+        for shift in range(0, edges.size, 8 * m - 1):
+            lanes = np.roll(np.resize(edges, 8 * m), shift).astype(np.float32)
+            want_g = np.zeros(8 * m, np.float32)
+            want_loss = 0.0
+            for i, f in enumerate(lanes):
+                if i % 8 < n_out:
+                    g, loss = gradient_and_loss(f, np.float32(i % 8 == 0), ALPHA)
+                    want_g[i] = g
+                    want_loss += loss
+            got = lanes.copy()
+            loss = _window_gradients(got, m, n_out, ALPHA)
+            # The same to a few float32 steps of the sigmoid (fused or separate products).
+            np.testing.assert_allclose(got, want_g, rtol=0, atol=4e-7 * ALPHA)
+            assert loss == pytest.approx(want_loss, rel=1e-5)
+    asm = _window_gradients.inspect_asm(_window_gradients.signatures[0])
+    assert re.search(r"cmp\w*ps\s", asm), "the scores' NaN checks are not in vectors"
 
 
 def _one_pair_problem(score: float, n_out: int = 1):
@@ -112,8 +155,8 @@ def _run_kernel(kernel, syn0, syn1, contexts, outputs, labels):
         return update_window(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
                              np.empty((1, n_out), np.float32), np.empty((n_out, dim), np.float32))
     if kernel == "window6":
-        return update_window6(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
-                              np.empty((1, 6), np.float32), np.empty((6, dim), np.float32),
+        return update_window6(syn0, syn1, contexts, 1, outputs, n_out, ALPHA,
+                              np.empty(8, np.float32), np.empty((6, dim), np.float32),
                               np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
     if kernel == "pair":
         return update_pair_by_pair(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
@@ -129,7 +172,7 @@ def _run_kernel(kernel, syn0, syn1, contexts, outputs, labels):
 
 @pytest.mark.parametrize("kernel", ["window", "window6", "pair", "bag", "bag6"])
 @pytest.mark.parametrize("n_out", [1, 3])
-def test_each_kernel_at_the_table_edges(kernel, n_out):
+def test_each_kernel_at_the_edges(kernel, n_out):
     for score in _edge_scores():
         syn0, syn1, contexts, outputs, labels = _one_pair_problem(score, n_out)
         before0, before1 = syn0.copy(), syn1.copy()
@@ -138,13 +181,13 @@ def test_each_kernel_at_the_table_edges(kernel, n_out):
         if not np.isfinite(score):
             continue
         # Each output row moves by g * score and the context row by the sum of g over the
-        # outputs, with |g| <= alpha: a read past the table gave g = -5 alpha.
+        # outputs, with |g| <= alpha: a read past the sigmoid table once gave g = -5 alpha.
         g_out = syn1[outputs, 0] - before1[outputs, 0]
         assert (np.abs(g_out) <= ALPHA * abs(score) * 1.0001 + 1e-30).all(), (kernel, score)
         assert abs(syn0[1, 0] - before0[1, 0]) <= n_out * ALPHA * 1.0001, (kernel, score)
         if abs(score) > 1e3:
             continue  # a float32 that large does not move by alpha
-        sigmoid = 1 / (1 + np.exp(-np.float64(score)))
+        sigmoid = 1 / (1 + np.exp(-np.float64(score)))  # saturation moves it by < 0.0025
         want = (labels - sigmoid) * ALPHA
         np.testing.assert_allclose(syn0[1, 0] - before0[1, 0], want.sum(),
                                    atol=0.004 * ALPHA * n_out)
@@ -172,9 +215,9 @@ def test_kernels_ask_for_512_bit_vectors():
         syn0, syn1, contexts, outputs, labels = _one_pair_problem(0.5, 3)
         syn0[1, 1:] = syn1[2:5, 1:] = 0.25
         dim = syn0.shape[1]
-        loss = function(syn0, syn1, contexts, 1, outputs, labels, 3, ALPHA,
-                        np.empty((1, 6), np.float32), np.empty((6, dim), np.float32),
-                        np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
+        loss = function(syn0, syn1, contexts, 1, outputs, 3, ALPHA, np.empty(8, np.float32),
+                        np.empty((6, dim), np.float32), np.empty((6, dim), np.float32),
+                        np.empty((1, dim), np.float32))
         results.append((loss, syn0, syn1))
     assert "zmm" in _fma_registers(wide)
     assert "zmm" not in _fma_registers(default)

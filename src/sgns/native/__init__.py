@@ -21,11 +21,11 @@ kernels and the sigmoid lookup (``kernels``), and the thread loop over documents
 (``loop``).
 """
 
-from .kernels import LOSS_CAP, MAX_EXP, TABLE_SIZE, gradient_and_loss
+from .kernels import LOSS_CAP, MAX_EXP, gradient_and_loss
 from .loop import compile_kernels, initial_tables, train_native, worker_ranges
 from .sampling import alias_table
 
 __all__ = [
-    "LOSS_CAP", "MAX_EXP", "TABLE_SIZE", "alias_table", "compile_kernels", "gradient_and_loss",
+    "LOSS_CAP", "MAX_EXP", "alias_table", "compile_kernels", "gradient_and_loss",
     "initial_tables", "train_native", "worker_ranges",
 ]

@@ -21,13 +21,27 @@ from numba.extending import intrinsic
 # Reassociation lets LLVM vectorise the dot products; nnan/ninf are left out on purpose (above).
 FASTMATH = {"reassoc", "contract", "arcp", "nsz", "afn"}
 
-# Sigmoid and loss by table lookup over [-MAX_EXP, MAX_EXP], as word2vec.c does: an exp and a log
-# per dot product would cost more than the dot product itself.
+# Beyond +-MAX_EXP a score counts as saturated, as in word2vec.c: sigmoid 0 or 1, no update.
 MAX_EXP = 6.0
-TABLE_SIZE = 1024
-_GRID = (np.arange(TABLE_SIZE) + 0.5) / TABLE_SIZE * 2 * MAX_EXP - MAX_EXP
-SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
-SOFTPLUS_TABLE = np.log1p(np.exp(-_GRID)).astype(np.float32)  # -log(sigmoid(x))
+
+
+def _fit(function, degree: int) -> tuple:
+    """Polynomial coefficients, highest power first, in ``t = a / 3 - 1`` for ``a`` in
+    ``[0, MAX_EXP]``: a Chebyshev least-squares fit (numpy's ``chebfit`` on a fine grid, near
+    the minimax polynomial) turned into powers of ``t`` for Horner's rule, as float32."""
+    a = np.linspace(0.0, MAX_EXP, 4097)
+    chebyshev = np.polynomial.chebyshev.chebfit(a * (2 / MAX_EXP) - 1, function(a), degree)
+    powers = np.polynomial.chebyshev.cheb2poly(chebyshev)
+    return tuple(np.float32(c) for c in powers[::-1])
+
+
+# The sigmoid and the loss as polynomials, not tables (word2vec.c's 1000-cell table): no index
+# to go out of range, 100 times closer to the exact values (sigmoid within 1e-5, loss within
+# 3e-5; the table's cells were 0.003 apart), and the same arithmetic on every lane of a vector,
+# so a window's scores are turned into gradients 16 at a time. sigmoid(a) and log(1 + exp(-a))
+# for a = |score|; both are smooth on [0, MAX_EXP], their nearest singularities at +-i*pi.
+SIGMOID_POLY = _fit(lambda a: 1 / (1 + np.exp(-a)), 10)
+SOFTPLUS_POLY = _fit(lambda a: np.log1p(np.exp(-a)), 9)
 # A pair's loss is capped here, and a NaN score counts as this loss: far above the divergence
 # guard's limit, so broken tables still stop training, yet every epoch's loss stays a number.
 LOSS_CAP = 1e4
@@ -65,29 +79,38 @@ def wide_vectors(typingctx):
 
 
 @njit(cache=True, inline="always")
+def _horner(t, coefficients):
+    value = np.float32(0.0)
+    for c in coefficients:
+        value = value * t + c
+    return value
+
+
+@njit(cache=True, inline="always")
 def gradient_and_loss(f, label, alpha):
     """For a score ``f``: the update's scale ``(label - sigmoid(f)) * alpha``, never larger than
     ``alpha``, and the pair's loss, -log(sigmoid(f)) for the positive (label 1) and
     -log(1 - sigmoid(f)) for a negative (label 0), capped at ``LOSS_CAP``.
 
-    In float32, ``f + MAX_EXP`` rounds up to ``2 * MAX_EXP`` for the largest scores below
-    ``MAX_EXP``, which would index one past the end: the cell is clamped. A NaN score gives no
-    update."""
+    Branch-free arithmetic (selects, no lookups), so that a loop over scores vectorises. Beyond
+    ``+-MAX_EXP`` the sigmoid is 0 or 1 and the loss the score's size. A NaN score gives no
+    update and the loss ``LOSS_CAP``."""
     max_exp = np.float32(MAX_EXP)
-    if f != f:
-        return np.float32(0.0), np.float32(LOSS_CAP)
-    if f >= max_exp:
-        s, positive_loss, negative_loss = np.float32(1.0), np.float32(0.0), f
-    elif f <= -max_exp:
-        s, positive_loss, negative_loss = np.float32(0.0), -f, np.float32(0.0)
-    else:
-        cell = int((f + max_exp) * np.float32(TABLE_SIZE / (2 * MAX_EXP)))
-        cell = min(max(cell, 0), TABLE_SIZE - 1)
-        # The grid is symmetric: the mirrored cell holds softplus(x) = -log(1 - sigmoid(x)).
-        s, positive_loss = SIGMOID_TABLE[cell], SOFTPLUS_TABLE[cell]
-        negative_loss = SOFTPLUS_TABLE[TABLE_SIZE - 1 - cell]
-    loss = positive_loss if label > np.float32(0.5) else negative_loss
-    return (label - s) * alpha, min(loss, np.float32(LOSS_CAP))
+    zero, one = np.float32(0.0), np.float32(1.0)
+    a = min(abs(f), max_exp)
+    t = a * np.float32(2.0 / MAX_EXP) - one
+    s_a = _horner(t, SIGMOID_POLY)  # sigmoid(|f|)
+    s = s_a if f >= zero else one - s_a
+    s = one if f >= max_exp else s
+    s = zero if f <= -max_exp else s
+    # -log(sigmoid(f)) = log(1 + exp(-|f|)) + max(-f, 0), and -log(1 - sigmoid(f)) the same
+    # with max(f, 0).
+    softplus = _horner(t, SOFTPLUS_POLY) if a < max_exp else zero
+    loss = softplus + (max(-f, zero) if label > np.float32(0.5) else max(f, zero))
+    loss = min(loss, np.float32(LOSS_CAP))
+    g = (label - s) * alpha
+    nan = f != f
+    return (zero if nan else g), (np.float32(LOSS_CAP) if nan else loss)
 
 
 @intrinsic
@@ -192,16 +215,36 @@ def update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores
     return loss
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def window_gradients(lanes, m, n_out, alpha):
+    """A window's scores turned into their gradients in place, by :func:`gradient_and_loss`
+    on every lane, in vectors: ``lanes[8 * j + k]`` is context row ``j``'s score against output
+    ``k``, the word itself (label 1) at ``k = 0``, its negatives (label 0) after it, padding
+    from ``n_out`` on, which gets 0 and adds no loss. A window of 10 context rows is 80 lanes,
+    five 512-bit vectors, where the table took 60 lookups. Returns the window's loss."""
+    loss = np.float32(0.0)
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for i in range(8 * m):
+        k = i & 7
+        g, pair_loss = gradient_and_loss(lanes[i], one if k == 0 else zero, alpha)
+        live = k < n_out
+        lanes[i] = g if live else zero
+        loss += pair_loss if live else zero
+    return loss
+
+
 @njit(cache=True, fastmath=FASTMATH)
-def update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores, grad_out,
-                   out6, in_rows):
-    """:func:`update_window` for at most 6 output rows (the center word and up to 5 negatives,
-    word2vec's default), register-blocked: the output rows are copied into ``out6`` (zero rows
-    past ``n_out``), and each context row is read once for its 6 dot products (and kept in
-    ``in_rows``) and written once with the sum of its 6 updates, in the same pass that adds
-    its share to the 6 output gradients (``grad_out``, at least 6 rows): two passes over each
-    context row in all, in loops LLVM vectorises. The gradients come from the rows as they
-    were, also for a word that occurs twice in the window (hence the copy)."""
+def update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha, lanes, grad_out, out6,
+                   in_rows):
+    """:func:`update_window` for at most 6 output rows, the center word (``outputs[0]``, label
+    1) and up to 5 negatives (word2vec's default), register-blocked: the output rows are copied
+    into ``out6`` (zero rows past ``n_out``), and each context row is read once for its 6 dot
+    products (and kept in ``in_rows``) and written once with the sum of its 6 updates, in the
+    same pass that adds its share to the 6 output gradients (``grad_out``, at least 6 rows):
+    two passes over each context row in all, in loops LLVM vectorises. Between them
+    :func:`window_gradients` turns the window's scores (``lanes``, 8 a context row) into
+    gradients. The gradients come from the rows as they were, also for a word that occurs twice
+    in the window (hence the copy)."""
     wide_vectors()
     dim = syn0.shape[1]
     for k in range(6):
@@ -214,7 +257,6 @@ def update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, score
                 out6[k, i] = 0.0
         for i in range(dim):
             grad_out[k, i] = 0.0
-    loss = 0.0
     for j in range(m):
         r = contexts[j]
         a0 = a1 = a2 = a3 = a4 = a5 = np.float32(0.0)
@@ -227,22 +269,16 @@ def update_window6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, score
             a3 += x * out6[3, i]
             a4 += x * out6[4, i]
             a5 += x * out6[5, i]
-        scores[j, 0] = a0
-        scores[j, 1] = a1
-        scores[j, 2] = a2
-        scores[j, 3] = a3
-        scores[j, 4] = a4
-        scores[j, 5] = a5
-        for k in range(6):
-            if k < n_out:
-                scores[j, k], pair_loss = gradient_and_loss(scores[j, k], labels[k], alpha)
-                loss += pair_loss
-            else:
-                scores[j, k] = 0.0  # the padding rows get no update
+        at = 8 * j
+        lanes[at], lanes[at + 1], lanes[at + 2] = a0, a1, a2
+        lanes[at + 3], lanes[at + 4], lanes[at + 5] = a3, a4, a5
+        lanes[at + 6] = lanes[at + 7] = np.float32(0.0)
+    loss = window_gradients(lanes, m, n_out, alpha)
     for j in range(m):
         r = contexts[j]
-        g0, g1, g2 = scores[j, 0], scores[j, 1], scores[j, 2]
-        g3, g4, g5 = scores[j, 3], scores[j, 4], scores[j, 5]
+        at = 8 * j
+        g0, g1, g2 = lanes[at], lanes[at + 1], lanes[at + 2]
+        g3, g4, g5 = lanes[at + 3], lanes[at + 4], lanes[at + 5]
         for i in range(dim):
             x = in_rows[j, i]
             grad_out[0, i] += g0 * x

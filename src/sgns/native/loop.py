@@ -321,7 +321,8 @@ def _train_documents(
     sentence = np.empty(max_len, dtype=np.int32)
     contexts = np.empty(2 * window, dtype=np.int32)
     drawn = np.empty(2 * DRAWN * negative, dtype=np.int32)  # the ring of _draw_ahead
-    scores = np.empty((2 * window, max(6, negative + 1)), dtype=np.float32)
+    scores = np.empty((2 * window, negative + 1), dtype=np.float32)
+    lanes = np.empty(2 * window * 8, dtype=np.float32)  # update_window6's scores
     # The kernels' row-sized scratch starts on cache lines, as the tables do.
     grad_out = _aligned_rows(max(6, negative + 1), dim)
     in_rows = _aligned_rows(2 * window, dim)
@@ -381,8 +382,8 @@ def _train_documents(
                 loss += update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels,
                                             n_out, alpha, neu)
             elif n_out <= 6:
-                loss += update_window6(syn0, syn1, contexts, m, outputs, labels, n_out,
-                                       alpha, scores, grad_out, out6, in_rows)
+                loss += update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha,
+                                       lanes, grad_out, out6, in_rows)
             else:
                 loss += update_window(syn0, syn1, contexts, m, outputs, labels, n_out,
                                       alpha, scores, grad_out)
