@@ -357,3 +357,49 @@ def test_kernels_under_numba_boundscheck(tmp_path):
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert " passed" in done.stdout and "IndexError" not in done.stdout
+
+
+def test_a_kernel_compiled_on_its_own_first_does_not_change_how_the_loops_compile_it():
+    """The update kernels are inlined into the engine's loops, which compile them inside
+    ``_no_interleaving``: a kernel called on its own before (a test does; numba keeps what it
+    compiled, on disk too) must not bring its interleaved loops along."""
+    options = {k: v for k, v in update_window6.targetoptions.items()
+               if k not in ("cache", "nopython")}
+    assert options.get("inline") == "always"
+
+    def loop_over(kernel):
+        @njit(fastmath=FASTMATH)
+        def loop(syn0, syn1, contexts, m, outputs, n_out, alpha, scratch):
+            kernels.wide_vectors()
+            lanes, grad_out, out6, in_rows = scratch
+            return kernel(syn0, syn1, contexts, m, outputs, n_out, alpha, lanes, grad_out, out6,
+                          in_rows)
+        return loop
+
+    def problem():
+        syn0, syn1, contexts, outputs, _ = _one_pair_problem(0.5, 3)
+        dim = syn0.shape[1]
+        return syn0, syn1, contexts, outputs, (
+            np.empty(8, np.float32), np.empty((6, dim), np.float32),
+            np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
+
+    uninterleaved = njit(**options)(update_window6.py_func)
+    with _no_interleaving():
+        syn0, syn1, contexts, outputs, scratch = problem()
+        uninterleaved(syn0, syn1, contexts, 1, outputs, 3, ALPHA, *scratch)
+    counts = []
+    for first_on_its_own in (False, True):
+        kernel = njit(**options)(update_window6.py_func)  # compiled afresh
+        if first_on_its_own:
+            syn0, syn1, contexts, outputs, scratch = problem()
+            kernel(syn0, syn1, contexts, 1, outputs, 3, ALPHA, *scratch)  # interleaved
+            counts.append(_vector_fmas(kernel))
+        loop = loop_over(kernel)
+        syn0, syn1, contexts, outputs, scratch = problem()
+        with _no_interleaving():
+            loop(syn0, syn1, contexts, 1, outputs, 3, ALPHA, scratch)
+        counts.append(_vector_fmas(loop))
+    fresh, on_its_own, after_it = counts
+    # The kernel's products are in the loop's own code (inlined), as they are without
+    # interleaving, also after the kernel was compiled interleaved.
+    assert fresh == after_it == _vector_fmas(uninterleaved) < on_its_own

@@ -4,10 +4,15 @@ Every example is a bag of input rows scored against shared output rows, the targ
 negatives (fastText's ``src/model.cc`` view of both word2vec models): skip-gram's window is
 ``m`` bags of one context row each, CBOW's is one bag of ``m`` context rows, averaged.
 
-The score-to-gradient lookup is word2vec's sigmoid table. Its cell index is clamped and NaN is
-caught before any lookup, so no float32 score, however large, infinite or NaN, reads outside the
-tables. The kernels are compiled with LLVM's fast-math flags except "no NaNs" and "no infs",
-so those checks are not optimised away.
+A score becomes a gradient and a loss through polynomials for the sigmoid and the loss, not
+word2vec's lookup tables: there is no index to go out of range, whatever the score (a table
+read one past its end once made a false divergence), and a window's scores are turned into
+gradients in vectors. The kernels are compiled with LLVM's fast-math flags except "no NaNs" and
+"no infs", so the checks for those are not optimised away.
+
+The update kernels are inlined into the engine's loops (``inline="always"``), so that the loops
+compile them with the engine's LLVM settings (``loop._no_interleaving``) even when a kernel was
+compiled on its own first (a test calls them directly, and numba keeps what it compiled).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from numba.extending import intrinsic
 # Reassociation lets LLVM vectorise the dot products; nnan/ninf are left out on purpose (above).
 FASTMATH = {"reassoc", "contract", "arcp", "nsz", "afn"}
 
-# Beyond +-MAX_EXP a score counts as saturated, as in word2vec.c: sigmoid 0 or 1, no update.
+# Beyond +-MAX_EXP a score counts as saturated, as in word2vec.c: its sigmoid is 0 or 1.
 MAX_EXP = 6.0
 
 
@@ -36,7 +41,7 @@ def _fit(function, degree: int) -> tuple:
 
 
 # The sigmoid and the loss as polynomials, not tables (word2vec.c's 1000-cell table): no index
-# to go out of range, 100 times closer to the exact values (sigmoid within 1e-5, loss within
+# to go out of range, some 300 times closer to the exact values (sigmoid within 1e-5, loss within
 # 3e-5; the table's cells were 0.003 apart), and the same arithmetic on every lane of a vector,
 # so a window's scores are turned into gradients 16 at a time. sigmoid(a) and log(1 + exp(-a))
 # for a = |score|; both are smooth on [0, MAX_EXP], their nearest singularities at +-i*pi.
@@ -185,7 +190,7 @@ def _add_rows(table, rows, n, updates):
             table[o, i] += updates[k, i]
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores, grad_out):
     """Skip-gram, HogBatch (Ji et al., 2016): the window as small matrix products, scores =
     In . Out^T (m x n_out), then the output-row gradients from the old input rows, then both
@@ -233,7 +238,7 @@ def window_gradients(lanes, m, n_out, alpha):
     return loss
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha, lanes, grad_out, out6,
                    in_rows):
     """:func:`update_window` for at most 6 output rows, the center word (``outputs[0]``, label
@@ -293,7 +298,7 @@ def update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha, lanes, grad_o
     return loss
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, neu):
     """Skip-gram in word2vec's order: one context word at a time, each pair's output rows
     written before the next pair is scored (the negatives are still shared by the window).
@@ -393,7 +398,7 @@ def _mean_of_rows(table, bag, n_bag, hidden):
         hidden[i] *= inv
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, in_scale,
                hidden, neu):
     """One bag of input rows against shared output rows (fastText's model): the hidden vector is
@@ -410,7 +415,7 @@ def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, i
     return loss
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, inline="always")
 def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, neu, grads):
     """:func:`update_bag` for at most 6 output rows, each counted once, through
     :func:`score_hidden6`. Returns the loss."""

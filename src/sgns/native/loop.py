@@ -494,9 +494,9 @@ def _no_interleaving() -> Iterator[None]:
     LLVM option, back to its default, 0 = its own choice, afterwards). Interleaved, a row loop
     of unknown length runs 2-4 vectors an iteration and leaves the rest to a scalar loop: 48 of
     a 112-float row's 112 floats. The skip-gram kernel took 133 ns a context row of 112 floats
-    interleaved and 102 ns not (``benchmarks/bench_rows.py``, AVX-512 Xeon). numba caches what
-    it compiled on disk: a kernel compiled first outside this context (called on its own) is
-    cached interleaved."""
+    interleaved and 102 ns not (``benchmarks/bench_rows.py``, AVX-512 Xeon). The update kernels
+    are inlined into the loops compiled here, so a kernel compiled on its own before (outside
+    this context) does not bring its interleaved loops into training."""
     llvm.set_option("", "--force-vector-interleave=1")
     try:
         yield
