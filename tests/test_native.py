@@ -209,10 +209,12 @@ def test_window_update_is_hogbatch(seed, n_out, kernel):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_pair_update_follows_word2vec_order(seed):
+@pytest.mark.parametrize("n_out", [4, 6])
+def test_pair_update_follows_word2vec_order(seed, n_out):
     """word2vec.c's order: for each context word in turn, every output row is written right
-    after its own gradient, and the context row after all of them."""
-    syn0, syn1, contexts, m, outputs, labels, n_out, alpha = _window_problem(seed)
+    after its own gradient, and the context row after all of them; an output listed twice
+    (6 outputs here: a negative drawn twice) is scored again after its first update."""
+    syn0, syn1, contexts, m, outputs, labels, n_out, alpha = _window_problem(seed, n_out)
     want0, want1 = syn0.astype(float), syn1.astype(float)
     loss = 0.0
     for r in contexts[:m]:
@@ -225,12 +227,12 @@ def test_pair_update_follows_word2vec_order(seed):
             want1[o] += g * want0[r]
         want0[r] += neu
     got = update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
-                               np.empty(16, np.float32))
+                              np.empty(16, np.float32), np.empty(n_out, np.float32))
     np.testing.assert_allclose(syn0, want0, atol=2e-3)
     np.testing.assert_allclose(syn1, want1, atol=2e-3)
     assert got == pytest.approx(loss, rel=0.01)
     # The two orders differ once a window has more than one context word.
-    window = _window_problem(seed)
+    window = _window_problem(seed, n_out)
     _hogbatch("blocked", window)
     assert np.abs(window[1] - syn1).max() > 1e-3
 

@@ -160,7 +160,7 @@ def _run_kernel(kernel, syn0, syn1, contexts, outputs, labels):
                               np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
     if kernel == "pair":
         return update_pair_by_pair(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
-                                   np.empty(dim, np.float32))
+                                   np.empty(dim, np.float32), np.empty(n_out, np.float32))
     if kernel == "bag6":
         return update_bag6(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
                            np.empty(dim, np.float32), np.empty(dim, np.float32),

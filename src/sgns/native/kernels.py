@@ -306,21 +306,34 @@ def update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha, lanes, grad_o
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, neu):
+def update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, neu, scores):
     """Skip-gram in word2vec's order: one context word at a time, each pair's output rows
     written before the next pair is scored (the negatives are still shared by the window).
-    Returns the loss."""
+    A context row's scores against distinct output rows do not depend on each other's
+    updates, so they are taken first (into ``scores``, ``n_out`` floats), and each gradient
+    waits on no dot product; an output listed twice is scored again after its first update,
+    as word2vec would. Returns the loss."""
     wide_vectors()
     dim = syn0.shape[1]
     loss = 0.0
     for j in range(m):
         r = contexts[j]
-        neu[:] = 0.0
         for k in range(n_out):
             o = outputs[k]
             f = np.float32(0.0)
             for i in range(dim):
                 f += syn0[r, i] * syn1[o, i]
+            scores[k] = f
+        neu[:] = 0.0
+        for k in range(n_out):
+            o = outputs[k]
+            f = scores[k]
+            for earlier in range(k):
+                if outputs[earlier] == o:  # written since it was scored
+                    f = np.float32(0.0)
+                    for i in range(dim):
+                        f += syn0[r, i] * syn1[o, i]
+                    break
             g, pair_loss = gradient_and_loss(f, labels[k], alpha)
             loss += pair_loss
             for i in range(dim):

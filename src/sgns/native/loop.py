@@ -380,7 +380,7 @@ def _train_documents(
             n_out = _targets(sentence[p], negatives, negative, outputs, labels, weights)
             if update == PAIR:
                 loss += update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels,
-                                            n_out, alpha, neu)
+                                            n_out, alpha, neu, scores[0])
             elif n_out <= 6:
                 loss += update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha,
                                        lanes, grad_out, out6, in_rows)
