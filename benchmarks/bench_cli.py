@@ -59,6 +59,11 @@ def main() -> None:
     print(f"| gensim Word2Vec (API) | {base:.2f} | 1.00x | | |")
     print(f"| `sgns train` (command line) | {train:.2f} | {train / base:.2f}x | {epochs:.2f} | "
           f"{train / epochs:.3f} |")
+    # Each sgns run follows its gensim run, so the two share the machine's mood of the moment
+    # (its speed moves by a third from minute to minute here): the run-by-run ratios.
+    ratios = [r["train"] / g for r, g in zip(runs, gensim_seconds, strict=True)]
+    print(f"\nrun by run, sgns train / gensim: {', '.join(f'{x:.3f}' for x in ratios)} "
+          f"(median {median(ratios):.3f})")
 
 
 if __name__ == "__main__":
