@@ -1,11 +1,14 @@
 """The native engine: its sampling tables, schedule, determinism and what training achieves."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from sgns.config import TrainConfig
 from sgns.grow import Start
-from sgns.native import alias_table, initial_tables, train_native, worker_ranges
+from sgns.native import alias_table, initial_tables, loop, train_native, worker_ranges
+from sgns.native.cache import STAMP, forget_stale_compiles
 from sgns.native.kernels import (
     gradient_and_loss,
     update_bag,
@@ -349,3 +352,35 @@ def test_cbow_trains_one_example_per_window(topic_corpus):
     tokens = sum(map(len, topic_corpus))
     assert cbow[0]["pairs"] == tokens  # no subsampling here, every document has 2+ words
     assert sg[0]["pairs"] > 3 * tokens
+
+
+def test_cached_compiles_are_dropped_when_any_of_the_package_sources_change(tmp_path):
+    """numba checks a cached function against its own file only; the loops compile in the
+    kernels from another file, so a change to any source drops the package's cache files."""
+    sources = tmp_path / "native"
+    sources.mkdir()
+    (sources / "kernels.py").write_text("ALPHA = 1\n")
+    (sources / "loop.py").write_text("def train(): pass\n")
+    folder = tmp_path / "__pycache__"
+    folder.mkdir()
+    compiled = [folder / "loop.train-1.py311.nbi", folder / "loop.train-1.py311.1.nbc",
+                folder / "kernels.update-5.py311.nbi"]
+    someone_elses = folder / "other.f-1.py311.nbi"
+
+    def compile_all():
+        for path in [*compiled, someone_elses]:
+            path.write_bytes(b"compiled")
+
+    compile_all()
+    assert forget_stale_compiles(folder, sources.glob("*.py"))  # no stamp yet
+    assert not any(path.exists() for path in compiled) and someone_elses.exists()
+    compile_all()
+    assert not forget_stale_compiles(folder, sources.glob("*.py"))  # the same sources
+    assert all(path.exists() for path in compiled)
+    (sources / "kernels.py").write_text("ALPHA = 2\n")  # loop.py itself unchanged
+    assert forget_stale_compiles(folder, sources.glob("*.py"))
+    assert not any(path.exists() for path in compiled) and someone_elses.exists()
+    # The engine stamps its own cache folder when it is imported.
+    engine_folder = Path(loop._train_slice.stats.cache_path)
+    assert not forget_stale_compiles(engine_folder, Path(loop.__file__).parent.glob("*.py"))
+    assert (engine_folder / STAMP).exists()

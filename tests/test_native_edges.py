@@ -18,6 +18,8 @@ from numba import njit
 from sgns.native import LOSS_CAP, MAX_EXP, alias_table, gradient_and_loss, kernels
 from sgns.native.kernels import (
     FASTMATH,
+    KernelCompiler,
+    no_interleaving,
     update_bag,
     update_bag6,
     update_pair_by_pair,
@@ -25,7 +27,7 @@ from sgns.native.kernels import (
     update_window6,
     window_gradients,
 )
-from sgns.native.loop import DRAWN, _center_negatives, _no_interleaving
+from sgns.native.loop import DRAWN, _center_negatives
 from sgns.native.sampling import below, draw_alias, draw_many, split_alias_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -238,10 +240,10 @@ def _vector_fmas(function) -> int:
 
 
 def test_kernels_compile_without_interleaved_loops_and_leave_llvm_as_it_was():
-    """Inside ``_no_interleaving`` a row loop is one vector a step (no scalar remainder for
+    """Inside ``no_interleaving`` a row loop is one vector a step (no scalar remainder for
     the padded rows); after it, LLVM interleaves again, for code that is not the engine's."""
     x = np.arange(112, dtype=np.float32)
-    with _no_interleaving():
+    with no_interleaving():
         plain = njit(fastmath=FASTMATH)(_dot)
         assert plain(x, x) == np.dot(x, x)
     interleaved = njit(fastmath=FASTMATH)(_dot)
@@ -351,7 +353,9 @@ def test_kernels_under_numba_boundscheck(tmp_path):
     """The kernel and edge tests again with every array access checked (NUMBA_BOUNDSCHECK=1),
     compiled afresh into an empty cache so no unchecked code is loaded."""
     env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    tests = ["tests/test_native_edges.py", "tests/test_native.py", "-k", "not boundscheck",
+    # (Less the test of how a kernel's loops compile: bounds checks change that code.)
+    tests = ["tests/test_native_edges.py", "tests/test_native.py", "-k",
+             "not boundscheck and not whoever_compiles_it_first",
              "-p", "no:cacheprovider", "-q"]
     done = subprocess.run([sys.executable, "-m", "pytest", *tests], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=900)
@@ -359,13 +363,13 @@ def test_kernels_under_numba_boundscheck(tmp_path):
     assert " passed" in done.stdout and "IndexError" not in done.stdout
 
 
-def test_a_kernel_compiled_on_its_own_first_does_not_change_how_the_loops_compile_it():
-    """The update kernels are inlined into the engine's loops, which compile them inside
-    ``_no_interleaving``: a kernel called on its own before (a test does; numba keeps what it
-    compiled, on disk too) must not bring its interleaved loops along."""
-    options = {k: v for k, v in update_window6.targetoptions.items()
-               if k not in ("cache", "nopython")}
-    assert options.get("inline") == "always"
+def test_a_kernel_compiles_the_same_whoever_compiles_it_first():
+    """The update kernels are compiled by ``KernelCompiler``: a kernel called on its own first,
+    outside ``no_interleaving`` (a test does; numba keeps what it compiled, on disk too), gets
+    the engine's uninterleaved loops, and a loop that calls it gets it inlined, as it is."""
+    for update in (update_window6, update_window, update_pair_by_pair, update_bag,
+                   update_bag6, kernels.score_hidden, kernels.score_hidden6):
+        assert update._compiler.pipeline_class is KernelCompiler, update.py_func.__name__
 
     def loop_over(kernel):
         @njit(fastmath=FASTMATH)
@@ -379,27 +383,40 @@ def test_a_kernel_compiled_on_its_own_first_does_not_change_how_the_loops_compil
     def problem():
         syn0, syn1, contexts, outputs, _ = _one_pair_problem(0.5, 3)
         dim = syn0.shape[1]
-        return syn0, syn1, contexts, outputs, (
-            np.empty(8, np.float32), np.empty((6, dim), np.float32),
-            np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
+        scratch = (np.empty(8, np.float32), np.empty((6, dim), np.float32),
+                   np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
+        return (syn0, syn1, contexts, 1, outputs, 3, ALPHA), scratch
 
-    uninterleaved = njit(**options)(update_window6.py_func)
-    with _no_interleaving():
-        syn0, syn1, contexts, outputs, scratch = problem()
-        uninterleaved(syn0, syn1, contexts, 1, outputs, 3, ALPHA, *scratch)
+    def noalias_arguments(function) -> int:
+        ir = function.inspect_llvm(function.signatures[0])
+        return max(line.count(" noalias ") for line in ir.splitlines()
+                   if line.startswith("define") and "update_window6" in line)
+
+    def compiled_afresh():
+        return njit(fastmath=FASTMATH, forceinline=True,
+                    pipeline_class=KernelCompiler)(update_window6.py_func)
+
     counts = []
     for first_on_its_own in (False, True):
-        kernel = njit(**options)(update_window6.py_func)  # compiled afresh
-        if first_on_its_own:
-            syn0, syn1, contexts, outputs, scratch = problem()
-            kernel(syn0, syn1, contexts, 1, outputs, 3, ALPHA, *scratch)  # interleaved
-            counts.append(_vector_fmas(kernel))
+        kernel = compiled_afresh()
+        if first_on_its_own:  # outside no_interleaving, as a test would
+            args, scratch = problem()
+            kernel(*args, *scratch)
         loop = loop_over(kernel)
-        syn0, syn1, contexts, outputs, scratch = problem()
-        with _no_interleaving():
-            loop(syn0, syn1, contexts, 1, outputs, 3, ALPHA, scratch)
+        args, scratch = problem()
+        with no_interleaving():  # as the engine compiles its loops
+            loop(*args, scratch)
         counts.append(_vector_fmas(loop))
-    fresh, on_its_own, after_it = counts
-    # The kernel's products are in the loop's own code (inlined), as they are without
-    # interleaving, also after the kernel was compiled interleaved.
-    assert fresh == after_it == _vector_fmas(uninterleaved) < on_its_own
+    interleaved = loop_over(njit(fastmath=FASTMATH, inline="always")(update_window6.py_func))
+    args, scratch = problem()
+    interleaved(*args, scratch)  # LLVM's defaults
+    assert 1 <= counts[0] == counts[1] < _vector_fmas(interleaved)
+    assert not re.search(r"call\w*\s+\S*update_window6", loop.inspect_asm(loop.signatures[0]))
+    # Its arrays' pointers are noalias (each array's data and bookkeeping pointers).
+    on_its_own = compiled_afresh()
+    args, scratch = problem()
+    on_its_own(*args, *scratch)
+    plain = njit(fastmath=FASTMATH)(update_window6.py_func)
+    args, scratch = problem()
+    plain(*args, *scratch)
+    assert noalias_arguments(on_its_own) >= noalias_arguments(plain) + 2 * 9

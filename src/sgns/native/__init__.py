@@ -17,8 +17,9 @@ decay, input table uniform in +-0.5/dim and output table zeros. What makes it fa
   then in cache.
 
 The package holds the random draws and alias table (``sampling``), the per-example update
-kernels and the sigmoid lookup (``kernels``), and the thread loop over documents and epochs
-(``loop``).
+kernels, the score-to-gradient polynomials and the compiler settings of the kernels
+(``kernels``), the thread loop over documents and epochs (``loop``), and the check that keeps
+numba's cache of them true to the sources (``cache``).
 """
 
 from .kernels import LOSS_CAP, MAX_EXP, gradient_and_loss

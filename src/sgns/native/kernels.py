@@ -10,17 +10,23 @@ read one past its end once made a false divergence), and a window's scores are t
 gradients in vectors. The kernels are compiled with LLVM's fast-math flags except "no NaNs" and
 "no infs", so the checks for those are not optimised away.
 
-The update kernels are inlined into the engine's loops (``inline="always"``), so that the loops
-compile them with the engine's LLVM settings (``loop._no_interleaving``) even when a kernel was
-compiled on its own first (a test calls them directly, and numba keeps what it compiled).
+The update kernels (``@kernel``) are compiled by :class:`KernelCompiler`, with the engine's LLVM
+settings and their arrays known not to overlap, whoever compiles them first (a test calls them
+directly, and numba keeps what it compiled, on disk too), and LLVM inlines them into the
+engine's loops.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
+from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
+from numba.core.compiler import Compiler
 from numba.extending import intrinsic
 
 # Reassociation lets LLVM vectorise the dot products; nnan/ninf are left out on purpose (above).
@@ -51,6 +57,50 @@ SOFTPLUS_POLY = _fit(lambda a: np.log1p(np.exp(-a)), 9)
 # A pair's loss is capped here, and a NaN score counts as this loss: far above the divergence
 # guard's limit, so broken tables still stop training, yet every epoch's loss stays a number.
 LOSS_CAP = 1e4
+
+
+@contextmanager
+def no_interleaving() -> Iterator[None]:
+    """LLVM's vectoriser told not to interleave loops, for the compiles inside (a process-wide
+    LLVM option, back to its default, 0 = its own choice, afterwards). Interleaved, a row loop
+    of unknown length runs 2-4 vectors an iteration and leaves the rest to a scalar loop: 48 of
+    a 112-float row's 112 floats. The skip-gram kernel took 133 ns a context row of 112 floats
+    interleaved and 102 ns not (``benchmarks/bench_rows.py``, AVX-512 Xeon)."""
+    llvm.set_option("", "--force-vector-interleave=1")
+    try:
+        yield
+    finally:
+        llvm.set_option("", "--force-vector-interleave=0")
+
+
+class KernelCompiler(Compiler):
+    """numba's compiler for an update kernel (``pipeline_class``, numba's documented hook),
+    with two settings of its own, whoever calls it first, a test or the engine's loop:
+
+    - its array arguments are ``noalias`` to LLVM (numba's ``noalias`` flag): a kernel's
+      arrays are distinct allocations (the two tables, their index lists, the loop's scratch),
+      and LLVM otherwise guards every vectorised row loop with run-time overlap checks, one per
+      pair of rows it reads and writes (some 40 compares and spilled loads before each context
+      row's update in the skip-gram kernel). Once the kernel is inlined into its caller, LLVM
+      keeps this as scoped alias metadata.
+    - its loops are not interleaved (:func:`no_interleaving`), as the engine's loops."""
+
+    def __init__(self, typingctx, targetctx, library, args, return_type, flags, locals):
+        flags = flags.copy()
+        flags.noalias = True
+        super().__init__(typingctx, targetctx, library, args, return_type, flags, locals)
+
+    def compile_extra(self, func):
+        with no_interleaving():
+            return super().compile_extra(func)
+
+    def compile_ir(self, func_ir, lifted=(), lifted_from=None):
+        with no_interleaving():
+            return super().compile_ir(func_ir, lifted, lifted_from)
+
+
+# An update kernel: compiled by KernelCompiler, and inlined by LLVM into the loop that calls it.
+kernel = njit(cache=True, fastmath=FASTMATH, forceinline=True, pipeline_class=KernelCompiler)
 
 
 class _WideVectorAttributes(ir.FunctionAttributes):
@@ -197,7 +247,7 @@ def _add_rows(table, rows, n, updates):
             table[o, i] += updates[k, i]
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@kernel
 def update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, scores, grad_out):
     """Skip-gram, HogBatch (Ji et al., 2016): the window as small matrix products, scores =
     In . Out^T (m x n_out), then the output-row gradients from the old input rows, then both
@@ -245,7 +295,7 @@ def window_gradients(lanes, m, n_out, alpha):
     return loss
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@kernel
 def update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha, lanes, grad_out, out6,
                    in_rows):
     """:func:`update_window` for at most 6 output rows, the center word (``outputs[0]``, label
@@ -305,7 +355,7 @@ def update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha, lanes, grad_o
     return loss
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@kernel
 def update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, neu, scores):
     """Skip-gram in word2vec's order: one context word at a time, each pair's output rows
     written before the next pair is scored (the negatives are still shared by the window).
@@ -344,7 +394,7 @@ def update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, 
     return loss
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@kernel
 def score_hidden(syn1, hidden, outputs, labels, weights, n_out, alpha, neu):
     """A hidden vector against output rows, in word2vec's order: each row is scored against it
     and updated from it, its gradient counted ``weights[k]`` times (an output shared by that
@@ -367,7 +417,7 @@ def score_hidden(syn1, hidden, outputs, labels, weights, n_out, alpha, neu):
     return loss
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@kernel
 def score_hidden6(syn1, hidden, outputs, labels, n_out, alpha, neu, grads):
     """:func:`score_hidden` for at most 6 output rows, each counted once, register-blocked
     (word2vec's CBOW with up to 5 negatives): the 6 scores are taken in one pass over the
@@ -418,7 +468,7 @@ def _mean_of_rows(table, bag, n_bag, hidden):
         hidden[i] *= inv
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@kernel
 def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, in_scale,
                hidden, neu):
     """One bag of input rows against shared output rows (fastText's model): the hidden vector is
@@ -435,7 +485,7 @@ def update_bag(syn0, syn1, bag, n_bag, outputs, labels, weights, n_out, alpha, i
     return loss
 
 
-@njit(cache=True, fastmath=FASTMATH, inline="always")
+@kernel
 def update_bag6(syn0, syn1, bag, n_bag, outputs, labels, n_out, alpha, hidden, neu, grads):
     """:func:`update_bag` for at most 6 output rows, each counted once, through
     :func:`score_hidden6`. Returns the loss."""

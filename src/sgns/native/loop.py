@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from pathlib import Path
 
 import numba
 import numpy as np
-from llvmlite import binding as llvm
 from numba import njit, prange
 
 from ..checkpoint import EpochEnd
@@ -26,8 +25,10 @@ from ..pairs import keep_probabilities, noise_distribution
 from ..progress import EpochBar
 from ..tables import aligned_zeros, uniform_rows
 from ..vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
+from .cache import forget_stale_compiles
 from .kernels import (
     FASTMATH,
+    no_interleaving,
     prefetch_row,
     score_hidden,
     score_hidden6,
@@ -488,26 +489,15 @@ def bag_means(table, bag_starts, bag_ids, dim):
     return out
 
 
-@contextmanager
-def _no_interleaving() -> Iterator[None]:
-    """LLVM's vectoriser told not to interleave loops, for the compiles inside (a process-wide
-    LLVM option, back to its default, 0 = its own choice, afterwards). Interleaved, a row loop
-    of unknown length runs 2-4 vectors an iteration and leaves the rest to a scalar loop: 48 of
-    a 112-float row's 112 floats. The skip-gram kernel took 133 ns a context row of 112 floats
-    interleaved and 102 ns not (``benchmarks/bench_rows.py``, AVX-512 Xeon). The update kernels
-    are inlined into the loops compiled here, so a kernel compiled on its own before (outside
-    this context) does not bring its interleaved loops into training."""
-    llvm.set_option("", "--force-vector-interleave=1")
-    try:
-        yield
-    finally:
-        llvm.set_option("", "--force-vector-interleave=0")
+# Before any of this module's compiled functions is loaded from numba's cache: they hold code
+# from the package's other files, which numba does not check.
+forget_stale_compiles(_train_slice.stats.cache_path, Path(__file__).parent.glob("*.py"))
 
 
 def compile_kernels() -> float:
     """Compile (or load from numba's cache) on a toy problem; return the seconds it took."""
     start = time.perf_counter()
-    with _no_interleaving():
+    with no_interleaving():
         _compile_on_a_toy_problem()
     return time.perf_counter() - start
 
