@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         OPTIMIZERS,
         PRESETS,
         SCHEDULES,
+        SPLIT_WINDOW,
         UPDATES,
         TrainConfig,
     )
@@ -199,9 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"native engine: threads [default: {d.workers}]")
     m.add_argument("--update", choices=UPDATES,
                    help="native engine: 'window' computes the updates of a center word's whole "
-                   "window from the rows as they were, then writes them (HogBatch, fastest); "
+                   "window from the rows as they were, then writes them (HogBatch, fastest; a "
+                   f"window of {SPLIT_WINDOW} context words or more in two parts, split at its "
+                   "center); "
                    "'pair' writes them one context word at a time, as word2vec and gensim do "
-                   f"(about a third slower; see the README) [default: {d.update}]")
+                   f"(about twice the time; see the README) [default: {d.update}]")
     m.add_argument("--cbow-share", type=int,
                    help="native engine, --model cbow: consecutive center words that share one "
                    "draw of negatives (their rows are then in cache for all but the first; see "

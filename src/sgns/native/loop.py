@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..checkpoint import EpochEnd
-from ..config import TrainConfig
+from ..config import SPLIT_WINDOW, TrainConfig
 from ..grow import Start
 from ..pairs import keep_probabilities, noise_distribution
 from ..progress import EpochBar
@@ -144,6 +144,24 @@ def _center_negatives(syn1, sentence, p, length, negative, share, noise, state, 
             for k in range(negative):
                 prefetch_row(syn1, rows[k])
     return _negatives_of(p // share, negative, drawn)
+
+
+@njit(cache=True, inline="always")
+def _write_window6(syn0, syn1, contexts, m, before, outputs, n_out, alpha, lanes, grad_out, out6,
+                   in_rows):
+    """A skip-gram window through :func:`update_window6`, whose first ``before`` context words
+    come before the center: a window of ``SPLIT_WINDOW`` context words or more in two parts,
+    those before the center, then those after it, scored against the output rows as the first
+    part left them. Returns the loss."""
+    split = before if m >= SPLIT_WINDOW and 0 < before < m else m
+    loss = 0.0
+    begin = 0
+    while begin < m:  # one call site: the kernel is inlined once
+        end = split if begin == 0 else m
+        loss += update_window6(syn0, syn1, contexts[begin:end], end - begin, outputs, n_out,
+                               alpha, lanes, grad_out, out6, in_rows)
+        begin = end
+    return loss
 
 
 @njit(cache=True, inline="always")
@@ -383,8 +401,8 @@ def _train_documents(
                 loss += update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels,
                                             n_out, alpha, neu, scores[0])
             elif n_out <= 6:
-                loss += update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha,
-                                       lanes, grad_out, out6, in_rows)
+                loss += _write_window6(syn0, syn1, contexts, m, p - max(0, p - b), outputs,
+                                       n_out, alpha, lanes, grad_out, out6, in_rows)
             else:
                 loss += update_window(syn0, syn1, contexts, m, outputs, labels, n_out,
                                       alpha, scores, grad_out)
@@ -490,8 +508,9 @@ def bag_means(table, bag_starts, bag_ids, dim):
 
 
 # Before any of this module's compiled functions is loaded from numba's cache: they hold code
-# from the package's other files, which numba does not check.
-forget_stale_compiles(_train_slice.stats.cache_path, Path(__file__).parent.glob("*.py"))
+# from the package's other files and a constant of sgns.config, which numba does not check.
+COMPILED_SOURCES = [*Path(__file__).parent.glob("*.py"), Path(__file__).parents[1] / "config.py"]
+forget_stale_compiles(_train_slice.stats.cache_path, COMPILED_SOURCES)
 
 
 def compile_kernels() -> float:
