@@ -249,6 +249,13 @@ def test_kernels_compile_without_interleaved_loops_and_leave_llvm_as_it_was():
     interleaved = njit(fastmath=FASTMATH)(_dot)
     assert interleaved(x, x) == np.dot(x, x)
     assert 1 <= _vector_fmas(plain) < _vector_fmas(interleaved)
+    # Nested (a loop's kernel is compiled while the loop compiles): off until the outer ends.
+    with no_interleaving():
+        with no_interleaving():
+            pass
+        after_inner = njit(fastmath=FASTMATH)(_dot)
+        assert after_inner(x, x) == np.dot(x, x)
+    assert _vector_fmas(after_inner) == _vector_fmas(plain)
 
 
 @njit

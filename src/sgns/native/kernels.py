@@ -59,18 +59,26 @@ SOFTPLUS_POLY = _fit(lambda a: np.log1p(np.exp(-a)), 9)
 LOSS_CAP = 1e4
 
 
+_interleaving_off = [0]  # how many no_interleaving contexts are open
+
+
 @contextmanager
 def no_interleaving() -> Iterator[None]:
     """LLVM's vectoriser told not to interleave loops, for the compiles inside (a process-wide
     LLVM option, back to its default, 0 = its own choice, afterwards). Interleaved, a row loop
     of unknown length runs 2-4 vectors an iteration and leaves the rest to a scalar loop: 48 of
     a 112-float row's 112 floats. The skip-gram kernel took 133 ns a context row of 112 floats
-    interleaved and 102 ns not (``benchmarks/bench_rows.py``, AVX-512 Xeon)."""
+    interleaved and 102 ns not (``benchmarks/bench_rows.py``, AVX-512 Xeon). Nested uses
+    (a loop compiled inside, whose kernels are compiled inside too) keep it off until the
+    outermost ends (numba compiles one function at a time, under its lock)."""
+    _interleaving_off[0] += 1
     llvm.set_option("", "--force-vector-interleave=1")
     try:
         yield
     finally:
-        llvm.set_option("", "--force-vector-interleave=0")
+        _interleaving_off[0] -= 1
+        if _interleaving_off[0] == 0:
+            llvm.set_option("", "--force-vector-interleave=0")
 
 
 class KernelCompiler(Compiler):
@@ -100,6 +108,7 @@ class KernelCompiler(Compiler):
 
 
 # An update kernel: compiled by KernelCompiler, and inlined by LLVM into the loop that calls it.
+# Its callers promise what noalias says: no two of its array arguments share memory.
 kernel = njit(cache=True, fastmath=FASTMATH, forceinline=True, pipeline_class=KernelCompiler)
 
 
