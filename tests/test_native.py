@@ -17,7 +17,7 @@ from sgns.native.kernels import (
     update_window,
     update_window6,
 )
-from sgns.native.loop import SPLIT_WINDOW, _alpha, _write_window6
+from sgns.native.loop import SPLIT_WINDOW, _alpha, _write_window
 from sgns.native.sampling import split_alias_table
 from sgns.pairs import noise_distribution
 from sgns.vectors import to_keyed_vectors
@@ -386,11 +386,23 @@ def test_cached_compiles_are_dropped_when_any_of_the_package_sources_change(tmp_
     assert (engine_folder / STAMP).exists()
 
 
-def _window6_scratch(m, dim):
-    return (np.empty(8 * m, np.float32), np.empty((6, dim), np.float32),
-            np.empty((6, dim), np.float32), np.empty((m, dim), np.float32))
+def _window_scratch(m, n_out, dim):
+    return (np.empty(8 * m, np.float32), np.empty((max(6, n_out), dim), np.float32),
+            np.empty((6, dim), np.float32), np.empty((m, dim), np.float32),
+            np.empty((m, n_out), np.float32))
 
 
+def _hogbatch_window(tables, contexts, outputs, labels, alpha):
+    """The window through the kernel the engine picks for its number of outputs."""
+    m, n_out = len(contexts), len(outputs)
+    lanes, grad_out, out6, in_rows, scores = _window_scratch(m, n_out, tables[0].shape[1])
+    if n_out <= 6:
+        return update_window6(*tables, contexts, m, outputs, n_out, alpha, lanes, grad_out,
+                              out6, in_rows)
+    return update_window(*tables, contexts, m, outputs, labels, n_out, alpha, scores, grad_out)
+
+
+@pytest.mark.parametrize("n_out", [6, 8])
 @pytest.mark.parametrize("m,before,parts", [
     (SPLIT_WINDOW, 5, [(0, 5), (5, SPLIT_WINDOW)]),  # long: before the center, then after
     (SPLIT_WINDOW + 3, 9, [(0, 9), (9, SPLIT_WINDOW + 3)]),
@@ -398,23 +410,25 @@ def _window6_scratch(m, dim):
     (SPLIT_WINDOW, 0, [(0, SPLIT_WINDOW)]),  # at a sentence's start or end: at once
     (SPLIT_WINDOW, SPLIT_WINDOW, [(0, SPLIT_WINDOW)]),
 ])
-def test_a_long_window_is_written_in_two_parts_split_at_its_center(m, before, parts):
+def test_a_long_window_is_written_in_two_parts_split_at_its_center(m, before, parts, n_out):
     """The second part is scored against the output rows as the first part left them: the
-    same as two kernel calls, one after the other, and not the same as one call."""
+    same as two kernel calls, one after the other, and not the same as one call (with up to 6
+    outputs and with more, which take different kernels)."""
     rng = np.random.default_rng(m + before)
     syn0 = rng.normal(0, 0.5, (40, 16)).astype(np.float32)
     syn1 = rng.normal(0, 0.5, (40, 16)).astype(np.float32)
-    contexts = rng.integers(6, 40, m).astype(np.int32)
-    outputs = np.array([1, 2, 3, 4, 5, 0], dtype=np.int32)
+    contexts = rng.integers(9, 40, m).astype(np.int32)
+    outputs = np.arange(1, n_out + 1, dtype=np.int32)
+    labels = np.zeros(n_out, np.float32)
+    labels[0] = 1.0
     alpha = np.float32(0.1)
     split = (syn0.copy(), syn1.copy())
-    loss = _write_window6(*split, contexts, m, before, outputs, 6, alpha,
-                          *_window6_scratch(m, 16))
+    loss = _write_window(*split, contexts, m, before, outputs, labels, n_out, alpha,
+                         *_window_scratch(m, n_out, 16))
     expected, once = (syn0.copy(), syn1.copy()), (syn0.copy(), syn1.copy())
-    expected_loss = sum(
-        update_window6(*expected, contexts[a:b], b - a, outputs, 6, alpha,
-                       *_window6_scratch(b - a, 16)) for a, b in parts)
-    update_window6(*once, contexts, m, outputs, 6, alpha, *_window6_scratch(m, 16))
+    expected_loss = sum(_hogbatch_window(expected, contexts[a:b], outputs, labels, alpha)
+                        for a, b in parts)
+    _hogbatch_window(once, contexts, outputs, labels, alpha)
     np.testing.assert_allclose(split[0], expected[0], rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(split[1], expected[1], rtol=1e-6, atol=1e-7)
     assert loss == pytest.approx(expected_loss, rel=1e-5)

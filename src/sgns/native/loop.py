@@ -147,19 +147,25 @@ def _center_negatives(syn1, sentence, p, length, negative, share, noise, state, 
 
 
 @njit(cache=True, inline="always")
-def _write_window6(syn0, syn1, contexts, m, before, outputs, n_out, alpha, lanes, grad_out, out6,
-                   in_rows):
-    """A skip-gram window through :func:`update_window6`, whose first ``before`` context words
-    come before the center: a window of ``SPLIT_WINDOW`` context words or more in two parts,
-    those before the center, then those after it, scored against the output rows as the first
-    part left them. Returns the loss."""
+def _write_window(syn0, syn1, contexts, m, before, outputs, labels, n_out, alpha, lanes,
+                  grad_out, out6, in_rows, scores):
+    """A skip-gram window, HogBatch: through :func:`update_window6` for up to 6 output rows,
+    :func:`update_window` for more. Its first ``before`` context words come before the center;
+    a window of ``SPLIT_WINDOW`` context words or more is written in two parts, those before
+    the center, then those after it, scored against the output rows as the first part left
+    them. Returns the loss."""
     split = before if m >= SPLIT_WINDOW and 0 < before < m else m
     loss = 0.0
     begin = 0
-    while begin < m:  # one call site: the kernel is inlined once
+    while begin < m:  # one call site a kernel: each is inlined once
         end = split if begin == 0 else m
-        loss += update_window6(syn0, syn1, contexts[begin:end], end - begin, outputs, n_out,
-                               alpha, lanes, grad_out, out6, in_rows)
+        part = contexts[begin:end]
+        if n_out <= 6:
+            loss += update_window6(syn0, syn1, part, end - begin, outputs, n_out, alpha, lanes,
+                                   grad_out, out6, in_rows)
+        else:
+            loss += update_window(syn0, syn1, part, end - begin, outputs, labels, n_out, alpha,
+                                  scores, grad_out)
         begin = end
     return loss
 
@@ -400,12 +406,10 @@ def _train_documents(
             if update == PAIR:
                 loss += update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels,
                                             n_out, alpha, neu, scores[0])
-            elif n_out <= 6:
-                loss += _write_window6(syn0, syn1, contexts, m, p - max(0, p - b), outputs,
-                                       n_out, alpha, lanes, grad_out, out6, in_rows)
             else:
-                loss += update_window(syn0, syn1, contexts, m, outputs, labels, n_out,
-                                      alpha, scores, grad_out)
+                loss += _write_window(syn0, syn1, contexts, m, p - max(0, p - b), outputs,
+                                      labels, n_out, alpha, lanes, grad_out, out6, in_rows,
+                                      scores)
             examples += m
             dots += m * n_out
     stats[0] += loss
