@@ -51,7 +51,7 @@ INITS = ("word2vec", "keras")
 SCHEDULES = ("linear", "constant")
 UPDATES = ("window", "pair")
 # --update window: a skip-gram window of this many context words or more is written in two
-# parts, split at its center (sgns.native.loop._write_window6): HogBatch's output rows are then
+# parts, split at its center (sgns.native.loop._write_window): HogBatch's output rows are then
 # less stale for the second. On 20 Newsgroups, 8 seeds: SimLex-999 0.1755 -> 0.1792,
 # WordSim-353 0.348 -> 0.337 (gensim: about 0.184 and 0.313), for about 6% more time on one
 # worker.
