@@ -22,9 +22,9 @@ from numba import njit, prange
 
 from common import median, newsgroups
 from sgns.config import CBOW_SHARE
-from sgns.native import loop, sampling
-from sgns.pairs import keep_probabilities, noise_distribution
-from sgns.vocab import Vocabulary
+from sgns.engines.native import loop, sampling
+from sgns.encoding.pairs import keep_probabilities, noise_distribution
+from sgns.encoding.vocab import Vocabulary
 
 SLICES = loop.SLICES_PER_EPOCH
 COPIES = ("shared", "own output table", "own input table", "own both")

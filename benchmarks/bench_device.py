@@ -35,12 +35,12 @@ def worker(preset_name: str, batch_size: int | None) -> None:
 
     import sgns
     from common import newsgroups, quality
-    from sgns.train import keras_devices
+    from sgns.training.train import keras_devices
 
     corpus = newsgroups()
     overrides = {"batch_size": batch_size} if batch_size else {}
     config = sgns.preset(preset_name, engine="keras", **RECIPES[preset_name], **overrides)
-    result = sgns.train(corpus, config, verbose=False)
+    result = sgns.training.train(corpus, config, verbose=False)
     epochs = result.info["epochs"]
     # Positive pairs, and with negatives drawn per pair by the stream, those too, fill steps.
     per_positive = 1 + (0 if config.shared_negatives else config.negative)
@@ -64,8 +64,8 @@ def stream_rates(thread_counts, seconds: float = 10.0) -> dict[int, float]:
 
     import sgns
     from common import newsgroups
-    from sgns.keras_engine import padded_batches, pair_config
-    from sgns.pairs import PairStream
+    from sgns.engines.keras.driver import padded_batches, pair_config
+    from sgns.encoding.pairs import PairStream
 
     corpus = newsgroups()
     vocab = sgns.Vocabulary.build(corpus.documents)
@@ -118,7 +118,7 @@ def main() -> None:
                     continue
                 runs.setdefault((preset_name, backend), []).append(
                     json.loads(done.stdout.strip().splitlines()[-1]))
-    from sgns.keras_engine import stream_threads
+    from sgns.engines.keras.driver import stream_threads
 
     for threads, rate in stream_rates((1, 2, 4)).items():
         print(f"pair stream alone: {rate:,.0f} pairs/s (default recipe, "

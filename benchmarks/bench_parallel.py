@@ -35,13 +35,13 @@ def worker(way: str, epochs: int, coordinator: str | None, process_id: int) -> N
     """Train one way in this process; print one JSON line (process 0)."""
     import sgns
     from common import newsgroups
-    from sgns.cluster import Cluster, join
+    from sgns.engines.keras.cluster import Cluster, join
 
     if coordinator:
         join(Cluster(coordinator, 2, process_id))
     corpus = newsgroups()
     config = sgns.TrainConfig(engine="keras", epochs=epochs, seed=1)
-    result = sgns.train(corpus, config, verbose=False, **WAYS[way][2])
+    result = sgns.training.train(corpus, config, verbose=False, **WAYS[way][2])
     if process_id == 0:
         print(json.dumps({"epochs": [e["seconds"] for e in result.info["epochs"]],
                           "loss": result.info["epochs"][-1]["loss"],

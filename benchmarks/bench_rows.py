@@ -17,8 +17,8 @@ import time
 import numpy as np
 from numba import njit
 
-from sgns.native.kernels import FASTMATH, KernelCompiler, no_interleaving, update_window6
-from sgns.native.loop import _aligned_rows
+from sgns.engines.native.kernels import FASTMATH, KernelCompiler, no_interleaving, update_window6
+from sgns.engines.native.loops import _aligned_rows
 
 CONTEXTS = 11  # word2vec's shrunk windows of 10 hold about 11 context words
 

@@ -34,7 +34,7 @@ def soak_run(documents, seed: int, model: str, workers: int) -> dict:
     config = sgns.TrainConfig(engine="native", model=model, workers=workers, seed=seed)
     diverged = None
     try:
-        sgns.train(documents, config, verbose=False, on_epoch_end=record)
+        sgns.training.train(documents, config, verbose=False, on_epoch_end=record)
     except sgns.SgnsError as exc:
         diverged = str(exc)
     if diverged is None and not all(e["finite"] for e in epochs):

@@ -1,6 +1,6 @@
 """Keras engine: time of one training step at a fixed batch, 64K vs 1M words.
 
-The sparse step (sgns.model.SkipGram) against the stock model (two Embedding layers, Dot,
+The sparse step (sgns.engines.keras.models.SkipGram) against the stock model (two Embedding layers, Dot,
 sigmoid, binary cross-entropy, Adam) that the notebook compiles: the stock gradient of an
 Embedding is dense and Adam updates every row, so its step grows with the vocabulary.
 
@@ -22,7 +22,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from sgns.model import SkipGram  # noqa: E402
+from sgns.engines.keras.models import SkipGram  # noqa: E402
 
 
 def stock_model(vocab_size: int, dim: int) -> keras.Model:

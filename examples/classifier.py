@@ -25,7 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import sgns  # noqa: E402
-from sgns.export import save_keras  # noqa: E402
+from sgns.embeddings.export import save_keras  # noqa: E402
 
 MAX_TOKENS = 200
 
@@ -70,7 +70,7 @@ def main() -> None:
 
     train_docs, train_y, names = tokenised("train")
     test_docs, test_y, _ = tokenised("test")
-    result = sgns.train(sgns.clean(sgns.load_20newsgroups()), sgns.TrainConfig(seed=args.seed),
+    result = sgns.training.train(sgns.clean(sgns.load_20newsgroups()), sgns.TrainConfig(seed=args.seed),
                         verbose=False)
     kv = result.keyed_vectors()
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,7 +22,7 @@ def newsgroups_archive() -> Path:
 @pytest.fixture(scope="session")
 def sklearn_home(tmp_path_factory, newsgroups_archive) -> Path:
     """A scikit-learn data folder holding the cache built from the archive (built once)."""
-    from sgns.corpus import build_sklearn_cache
+    from sgns.text.corpus import build_sklearn_cache
 
     home = tmp_path_factory.mktemp("scikit_learn_data")
     build_sklearn_cache(newsgroups_archive, home)
@@ -31,21 +31,21 @@ def sklearn_home(tmp_path_factory, newsgroups_archive) -> Path:
 
 @pytest.fixture(scope="session")
 def newsgroups_docs(sklearn_home, newsgroups_archive):
-    from sgns.corpus import load_20newsgroups
+    from sgns.text.corpus import load_20newsgroups
 
     return load_20newsgroups(archive=newsgroups_archive, data_home=sklearn_home)
 
 
 @pytest.fixture(scope="session")
 def newsgroups_clean(newsgroups_docs):
-    from sgns.cleaning import clean
+    from sgns.text.cleaning import clean
 
     return clean(newsgroups_docs)
 
 
 @pytest.fixture(scope="session")
 def newsgroups_vocab(newsgroups_clean):
-    from sgns.vocab import Vocabulary
+    from sgns.encoding.vocab import Vocabulary
 
     return Vocabulary.build(newsgroups_clean.documents)
 

@@ -246,7 +246,7 @@ def test_help_explains_every_option(capsys):
 def test_gzip_and_folder_corpora(tmp_path):
     import gzip
 
-    from sgns.corpus import load_corpus
+    from sgns.text.corpus import load_corpus
 
     gz = tmp_path / "c.txt.gz"
     with gzip.open(gz, "wt", encoding="utf-8") as f:
@@ -278,8 +278,8 @@ def test_user_corpora_keep_every_script_by_default(tmp_path):
 
 def test_neighbors_of_a_run_folder_answer_as_gensim_without_importing_it(corpus_file,
                                                                          tmp_path):
-    from sgns.neighbors import NearestWords
-    from sgns.vectors import read_npz
+    from sgns.embeddings.neighbors import NearestWords
+    from sgns.embeddings.vectors import read_npz
 
     out = tmp_path / "run"
     assert _train(corpus_file, out) == 0
@@ -334,7 +334,7 @@ def test_the_probe_neighbours_of_a_subword_run_are_trained_words(tmp_path, topic
 
 
 def test_sgns_train_stays_the_function_after_its_module_is_imported():
-    script = ("import sgns.train; from sgns.train import keras_devices, train; import sgns; "
-              "print(sgns.train is train, sgns.TrainResult.__module__)")
+    script = ("import sgns.training.train; from sgns.training.train import keras_devices, train; import sgns; "
+              "print(sgns.training.train is train, sgns.TrainResult.__module__)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.stdout.split() == ["True", "sgns.train"], done.stderr
+    assert done.stdout.split() == ["True", "sgns.training.train"], done.stderr

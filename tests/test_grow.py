@@ -9,14 +9,14 @@ import pytest
 from gensim.models import KeyedVectors
 
 from conftest import _topic_corpus
-from sgns.checkpoint import load_checkpoint
+from sgns.training.checkpoint import load_checkpoint
 from sgns.cli import main
 from sgns.config import TrainConfig
 from sgns.errors import SgnsError
-from sgns.grow import Parent, grown_start, merged_vocabulary
-from sgns.native.loop import row_width, starting_tables
-from sgns.train import train
-from sgns.vocab import Vocabulary
+from sgns.training.grow import Parent, grown_start, merged_vocabulary
+from sgns.engines.native.loops import row_width, starting_tables
+from sgns.training.train import train
+from sgns.encoding.vocab import Vocabulary
 from test_resume import Stop, _stop_after
 
 # Half A knows the fruit and engine topics, half B the engine and music ones: B brings new

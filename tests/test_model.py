@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from sgns.config import TrainConfig
-from sgns.keras_engine import train_keras
-from sgns.model import CBOW, SkipGram
-from sgns.native import initial_tables
-from sgns.tables import uniform_rows
-from sgns.vectors import to_keyed_vectors
-from sgns.vocab import Vocabulary
+from sgns.engines.keras.driver import train_keras
+from sgns.engines.keras.models import CBOW, SkipGram
+from sgns.engines.native import initial_tables
+from sgns.encoding.tables import uniform_rows
+from sgns.embeddings.vectors import to_keyed_vectors
+from sgns.encoding.vocab import Vocabulary
 
 
 def _np(variable) -> np.ndarray:
@@ -29,20 +29,20 @@ def test_the_backend_is_the_one_asked_for():
 
 
 def test_the_step_ops_are_keras_ops_or_give_what_they_give():
-    """On PyTorch the step calls torch directly for its frequent operations (sgns.torch_ops):
+    """On PyTorch the step calls torch directly for its frequent operations (sgns.engines.keras.sparse.torch_ops):
     the same values and dtypes as ``keras.ops``, and ``keras.ops`` itself for what it does not
     take (symbolic tensors, Python numbers, mixed dtypes). Elsewhere the step uses keras.ops."""
-    import sgns.model
+    import sgns.engines.keras.models
 
     if keras.backend.backend() != "torch":
-        assert sgns.model.ops is keras.ops
+        assert sgns.engines.keras.models.ops is keras.ops
         return
     import torch
 
-    from sgns.torch_ops import TorchOps
+    from sgns.engines.keras.sparse.torch_ops import TorchOps
 
     ours, theirs = TorchOps(), keras.ops
-    assert sgns.model.ops.__class__ is TorchOps
+    assert sgns.engines.keras.models.ops.__class__ is TorchOps
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.normal(size=(4, 6)).astype("float32"))
     y = torch.from_numpy(rng.normal(size=(6, 3)).astype("float32"))
@@ -214,7 +214,7 @@ def _cbow_bce(tables, window, center, label):
 def _cbow_runs(topic_corpus, run, batch, seed=1):
     """A batch of the stream's runs of consecutive CBOW windows (the padding of a chunk's last
     run included), with random labels."""
-    from sgns.pairs import PairConfig, PairStream
+    from sgns.encoding.pairs import PairConfig, PairStream
 
     vocab = Vocabulary.build(topic_corpus)
     config = PairConfig(window=3, negative=0, shrink_window=True, batch_size=batch, run=run,
@@ -227,7 +227,7 @@ def _cbow_runs(topic_corpus, run, batch, seed=1):
 
 def test_bag_models_say_what_they_need():
     from sgns.errors import SgnsError
-    from sgns.model import SubwordSkipGram
+    from sgns.engines.keras.models import SubwordSkipGram
 
     with pytest.raises(SgnsError, match="CBOW needs batch_size"):
         CBOW(30, 4)
@@ -289,7 +289,7 @@ def test_cbow_runs_gather_each_row_of_a_run_once(topic_corpus):
     window reaches), against a row for every word of every window. Its bands (the products'
     matrix off JAX) put each window's shares at its words' places in that text."""
     _, window, center, _ = _cbow_runs(topic_corpus, 8, 64)
-    from sgns.model import _bands
+    from sgns.engines.keras.models import _bands
 
     model = CBOW(40, 4, batch_size=64, run=8)
     stretch, shares = model._runs(keras.ops.convert_to_tensor(window))
@@ -315,8 +315,8 @@ def test_the_step_is_compiled_on_padding_that_changes_nothing(topic_corpus, mode
     """The engine compiles the step before the first epoch's clock starts, on a batch of
     padding shaped like the first: every variable (tables, step count, the negatives' random
     state) is as it was."""
-    from sgns.keras_engine import _compile_step, build_model, padded_batches, pair_config
-    from sgns.pairs import PairStream
+    from sgns.engines.keras.driver import _compile_step, build_model, padded_batches, pair_config
+    from sgns.encoding.pairs import PairStream
 
     vocab = Vocabulary.build(topic_corpus)
     config = TrainConfig(engine="keras", model=model, batch_size=64, dim=8, shared_negatives=4,
@@ -340,8 +340,8 @@ def test_tensorflow_is_fed_without_tf_data_autotuning(topic_corpus):
     through a tf.data pipeline with the autotuner off (with it, whole epochs ran at half speed
     at random), the same batches in the same order; the other backends take the generator
     itself."""
-    from sgns.keras_engine import _fed, padded_batches, pair_config
-    from sgns.pairs import PairStream
+    from sgns.engines.keras.driver import _fed, padded_batches, pair_config
+    from sgns.encoding.pairs import PairStream
 
     vocab = Vocabulary.build(topic_corpus)
     config = TrainConfig(engine="keras", batch_size=64, dim=8, seed=1).for_engine("keras")
@@ -367,7 +367,7 @@ def test_tensorflow_is_fed_without_tf_data_autotuning(topic_corpus):
 def test_the_engine_feeds_cbow_runs_of_64_where_they_fit():
     """README (Engines): runs of 64 consecutive windows with the model's shared negatives and
     a batch of whole runs on every device; window by window otherwise."""
-    from sgns.keras_engine import cbow_run
+    from sgns.engines.keras.driver import cbow_run
 
     def run(devices=1, **settings):
         return cbow_run(TrainConfig(engine="keras", model="cbow", **settings)
@@ -385,7 +385,7 @@ def test_a_cbow_run_asked_for_is_taken_or_refused_in_one_line():
     where runs of 64 would fit; a run that the batch or the negatives cannot take is an error,
     as is a run for a model without windows of input rows."""
     from sgns.errors import SgnsError
-    from sgns.keras_engine import cbow_run
+    from sgns.engines.keras.driver import cbow_run
 
     def run(devices=1, **settings):
         return cbow_run(TrainConfig(engine="keras", model="cbow", **settings)
@@ -426,7 +426,7 @@ def test_keras_cbow_groups_topic_words(topic_corpus, shared):
 def test_several_steps_per_call():
     """README (Engines): 32 steps per call on TensorFlow (Keras' steps_per_execution), 16 over
     a stacked batch on JAX (one compiled loop) and PyTorch."""
-    from sgns.keras_engine import build_model
+    from sgns.engines.keras.driver import build_model
 
     vocab = Vocabulary(["a", "b", "c"], [3, 2, 1])
     model = build_model(vocab, TrainConfig(engine="keras", dim=4).for_engine("keras"), 10)
@@ -440,7 +440,7 @@ def test_stacked_steps_in_one_call_equal_the_steps_one_by_one(optimizer):
     """A call can run several steps over a stacked batch (JAX in one compiled loop, the others
     one after the other); the last call's padding batches (all weights zero) change nothing,
     the step count and the negatives' random state included."""
-    from sgns.keras_engine import _stacked, _zeros_like
+    from sgns.engines.keras.driver import _stacked, _zeros_like
 
     rng = np.random.default_rng(0)
     vocab_size, batch = 50, 64
@@ -481,9 +481,9 @@ def test_the_default_batch_suits_the_device(monkeypatch, topic_corpus, devices, 
     import sgns
 
     # What Keras sees decides only the default batch (the steps still run on this CPU).
-    monkeypatch.setattr(importlib.import_module("sgns.train"), "keras_devices", lambda: devices)
+    monkeypatch.setattr(importlib.import_module("sgns.training.train"), "keras_devices", lambda: devices)
     config = TrainConfig(engine="keras", epochs=1, dim=8, batch_size=given, **model)
-    result = sgns.train(topic_corpus, config, verbose=False)
+    result = sgns.training.train(topic_corpus, config, verbose=False)
     assert result.info["params"]["batch_size"] == expected
     assert result.info["engine"] == "keras" and result.info["devices"] == devices
 
@@ -491,7 +491,7 @@ def test_the_default_batch_suits_the_device(monkeypatch, topic_corpus, devices, 
 def test_tensorflow_never_asks_xla_for_the_step(monkeypatch):
     """Keras turns XLA on where TensorFlow sees a GPU, and XLA cannot compile lazy Adam's unique
     rows: the model keeps TensorFlow's graphs even then. On JAX the step stays jit-compiled."""
-    from sgns.keras_engine import build_model
+    from sgns.engines.keras.driver import build_model
 
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
@@ -512,7 +512,7 @@ def test_tensorflow_never_asks_xla_for_the_step(monkeypatch):
 def test_the_linear_decay_is_keras_polynomial_decay_of_power_one():
     """word2vec's rate, from lr down to min_lr over the run's steps, then min_lr: the same as
     Keras' PolynomialDecay(power=1), which it replaces (fewer operations a step)."""
-    from sgns.keras_engine import LinearDecay
+    from sgns.engines.keras.driver import LinearDecay
 
     ours = LinearDecay(0.025, 0.0001, 1000)
     keras_own = keras.optimizers.schedules.PolynomialDecay(0.025, 1000, 0.0001, power=1.0)
@@ -550,9 +550,9 @@ def test_the_pair_stream_gets_threads_where_a_device_trains(monkeypatch, acceler
     GPU or TPU, a core left over; the engine's pair config carries the count."""
     import importlib
 
-    from sgns.keras_engine import pair_config, stream_threads
+    from sgns.engines.keras.driver import pair_config, stream_threads
 
-    train_module = importlib.import_module("sgns.train")  # sgns.train is also the function
+    train_module = importlib.import_module("sgns.training.train")  # sgns.training.train is also the function
     monkeypatch.setattr(train_module, "keras_accelerated", lambda: accelerated)
     monkeypatch.setattr(train_module, "_cores", lambda: cores)
     assert stream_threads() == expected

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from sgns.config import TrainConfig
-from sgns.grow import Start
-from sgns.native import alias_table, initial_tables, loop, train_native, worker_ranges
-from sgns.native.cache import STAMP, forget_stale_compiles
-from sgns.native.kernels import (
+from sgns.training.grow import Start
+from sgns.engines.native import alias_table, initial_tables, loop, train_native, worker_ranges
+from sgns.engines.native.cache import STAMP, forget_stale_compiles
+from sgns.engines.native.kernels import (
     gradient_and_loss,
     update_bag,
     update_bag6,
@@ -17,11 +17,11 @@ from sgns.native.kernels import (
     update_window,
     update_window6,
 )
-from sgns.native.loop import SPLIT_WINDOW, _alpha, _write_window
-from sgns.native.sampling import split_alias_table
-from sgns.pairs import noise_distribution
-from sgns.vectors import to_keyed_vectors
-from sgns.vocab import Vocabulary
+from sgns.engines.native.loops import SPLIT_WINDOW, _alpha, _write_window
+from sgns.engines.native.sampling import split_alias_table
+from sgns.encoding.pairs import noise_distribution
+from sgns.embeddings.vectors import to_keyed_vectors
+from sgns.encoding.vocab import Vocabulary
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -63,8 +63,8 @@ def test_initial_tables_as_word2vec():
 def test_tables_and_the_kernels_scratch_start_on_cache_lines():
     """Rows of whole 64-byte lines starting on a line: no row straddles an extra line and no
     vector load of one is split (README, Engines)."""
-    from sgns.native.loop import _aligned_copy, _aligned_rows, row_width, starting_tables
-    from sgns.tables import aligned_zeros
+    from sgns.engines.native.loops import _aligned_copy, _aligned_rows, row_width, starting_tables
+    from sgns.encoding.tables import aligned_zeros
 
     config = TrainConfig(dim=100)
     for shape in [(3, 5), (1000, 112), (70_000, 112)]:
@@ -297,7 +297,7 @@ def test_cbow_sentence_updates_rows_a_block_at_a_time(length, window, negative):
     the sentence, a window reaching across one, sentences shorter than a block: all the same
     against this numpy reference (full windows; the noise is one word, so draws are known, and
     it repeats)."""
-    from sgns.native.loop import CBOW_BLOCK, DRAWN, _aligned_rows, _cbow_sentence
+    from sgns.engines.native.loops import CBOW_BLOCK, DRAWN, _aligned_rows, _cbow_sentence
 
     rng = np.random.default_rng(length + window)
     vocab, dim, noise_word, alpha = 14, 16, 13, np.float32(0.05)

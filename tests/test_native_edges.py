@@ -15,8 +15,8 @@ import pytest
 from llvmlite import binding as llvm
 from numba import njit
 
-from sgns.native import LOSS_CAP, MAX_EXP, alias_table, gradient_and_loss, kernels
-from sgns.native.kernels import (
+from sgns.engines.native import LOSS_CAP, MAX_EXP, alias_table, gradient_and_loss, kernels
+from sgns.engines.native.kernels import (
     FASTMATH,
     KernelCompiler,
     no_interleaving,
@@ -27,8 +27,8 @@ from sgns.native.kernels import (
     update_window6,
     window_gradients,
 )
-from sgns.native.loop import DRAWN, _center_negatives
-from sgns.native.sampling import below, draw_alias, draw_many, split_alias_table
+from sgns.engines.native.loops import DRAWN, _center_negatives
+from sgns.engines.native.sampling import below, draw_alias, draw_many, split_alias_table
 
 REPO = Path(__file__).resolve().parents[1]
 ALPHA = np.float32(0.025)

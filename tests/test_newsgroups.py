@@ -4,9 +4,9 @@ import numpy as np
 from keras_preprocessing import sequence as k2seq
 from keras_preprocessing import text as k2text
 
-from sgns.corpus import build_sklearn_cache
-from sgns.pairs import PairConfig, PairStream
-from sgns.preprocessing import Tokenizer, skipgrams
+from sgns.text.corpus import build_sklearn_cache
+from sgns.encoding.pairs import PairConfig, PairStream
+from sgns.text.preprocessing import Tokenizer, skipgrams
 
 
 def test_archive_becomes_sklearn_cache_once(sklearn_home, newsgroups_archive):

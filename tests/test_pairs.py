@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sgns.errors import SgnsError
-from sgns.pairs import PairConfig, PairStream, keep_probabilities, noise_distribution
-from sgns.preprocessing import skipgrams
-from sgns.vocab import Vocabulary
+from sgns.encoding.pairs import PairConfig, PairStream, keep_probabilities, noise_distribution
+from sgns.text.preprocessing import skipgrams
+from sgns.encoding.vocab import Vocabulary
 
 
 @pytest.fixture()

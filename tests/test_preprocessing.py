@@ -1,4 +1,4 @@
-"""sgns.preprocessing against the original Keras 2 code, keras-preprocessing 1.1.2."""
+"""sgns.text.preprocessing against the original Keras 2 code, keras-preprocessing 1.1.2."""
 
 import random
 from collections import Counter
@@ -8,7 +8,7 @@ import pytest
 from keras_preprocessing import sequence as k2seq
 from keras_preprocessing import text as k2text
 
-from sgns.preprocessing import Tokenizer, make_sampling_table, skipgrams, text_to_word_sequence
+from sgns.text.preprocessing import Tokenizer, make_sampling_table, skipgrams, text_to_word_sequence
 
 TEXTS = [
     "The cat sat on the mat.",

@@ -7,7 +7,7 @@ from gensim.models import Word2Vec
 from gensim.test.utils import datapath
 
 from sgns.config import TrainConfig
-from sgns.train import train
+from sgns.training.train import train
 
 MEDICAL = {"clinic", "physician", "patient", "patients", "medication", "hospital", "doctors",
            "medical", "pain", "kidney", "ultrasound", "prescription", "seizures", "diagnosed"}

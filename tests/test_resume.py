@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from sgns.checkpoint import CHECKPOINT_FILE, load_checkpoint
+from sgns.training.checkpoint import CHECKPOINT_FILE, load_checkpoint
 from sgns.cli import main
 from sgns.config import TrainConfig
 from sgns.errors import SgnsError
-from sgns.train import train
+from sgns.training.train import train
 
 
 class Stop(Exception):
@@ -143,7 +143,7 @@ def test_resume_refuses_new_settings_and_missing_checkpoints(tmp_path, capsys):
 
 WRITER = """
 import sys, numpy as np
-from sgns.vectors import save_word2vec_text
+from sgns.embeddings.vectors import save_word2vec_text
 words = [f"w{k}" for k in range(3000)]
 versions = [np.full((3000, 50), v, dtype=np.float32) for v in (1.0, 2.0)]
 k = 0
@@ -175,8 +175,8 @@ def test_killing_a_writer_at_any_moment_leaves_a_whole_file(tmp_path):
 def test_streaming_from_disk_trains_like_memory(tmp_path, topic_corpus, engine, monkeypatch):
     """A corpus read from disk chunk by chunk: the same vocabulary, counts and token totals as
     in memory, every chunk trained, and the same kind of embeddings."""
-    from sgns.cleaning import Cleaner, StreamingCorpus, clean
-    from sgns.vocab import ChunkedCorpus
+    from sgns.text.cleaning import Cleaner, StreamingCorpus, clean
+    from sgns.encoding.vocab import ChunkedCorpus
 
     # Many small chunks.
     monkeypatch.setattr(ChunkedCorpus.__init__, "__defaults__", (700, None, None))
@@ -218,7 +218,7 @@ def test_stream_at_the_cli_and_resume(tmp_path, topic_corpus, capsys):
 def test_the_command_lines_last_epoch_is_not_checkpointed(tmp_path, topic_corpus):
     """The finished run is saved at once, so the last epoch's checkpoint would be thrown away;
     every earlier epoch is still checkpointed."""
-    from sgns.checkpoint import checkpoint_epochs
+    from sgns.training.checkpoint import checkpoint_epochs
 
     config = TrainConfig(engine="native", epochs=3, dim=8, workers=1)
     train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path, checkpoint_final=False)

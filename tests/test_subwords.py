@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from gensim.models.fasttext import compute_ngrams_bytes, ft_ngram_hashes
 
-from sgns.checkpoint import load_checkpoint
+from sgns.training.checkpoint import load_checkpoint
 from sgns.cli import main
 from sgns.config import TrainConfig
 from sgns.errors import SgnsError
-from sgns.subwords import SubwordSpec, char_ngrams, ngram_buckets
-from sgns.train import train
-from sgns.vectors import load_vectors
-from sgns.vocab import Vocabulary
+from sgns.encoding.subwords import SubwordSpec, char_ngrams, ngram_buckets
+from sgns.training.train import train
+from sgns.embeddings.vectors import load_vectors
+from sgns.encoding.vocab import Vocabulary
 
 WORDS = ["physician", "a", "ab", "café", "naïve", "zürich", "ελληνικά", "학교에", "학교는", "東京",
          "東京都庁", "x" * 40, "über-große", "ñ"]
@@ -159,7 +159,7 @@ def test_subword_errors(tmp_path, topic_corpus, capsys):
 
 
 def test_memory_check_fails_before_allocating():
-    from sgns.train import check_memory
+    from sgns.training.train import check_memory
 
     with pytest.raises(SgnsError, match=r"needs about .* GiB .* lower --buckets"):
         check_memory(TrainConfig(subwords=True, buckets=10**12), 1000)
@@ -212,8 +212,8 @@ def test_keras_subword_step_equals_dense_autodiff_step(whole, negative):
     import jax.numpy as jnp
     import keras
 
-    from sgns.model import SubwordSkipGram
-    from sgns.subwords import flat_bags
+    from sgns.engines.keras.models import SubwordSkipGram
+    from sgns.encoding.subwords import flat_bags
 
     words = ["", "apple", "apples", "banana", "grape", "grapes", "melon"]
     spec = SubwordSpec(3, 4, 20)
@@ -274,8 +274,8 @@ def test_keras_subword_cbow_step_equals_dense_autodiff_step(negative):
     import jax.numpy as jnp
     import keras
 
-    from sgns.model import SubwordCBOW
-    from sgns.subwords import window_bags
+    from sgns.engines.keras.models import SubwordCBOW
+    from sgns.encoding.subwords import window_bags
 
     words = ["", "apple", "apples", "banana", "grape", "grapes", "melon"]
     spec = SubwordSpec(3, 4, 20)
@@ -319,8 +319,8 @@ def test_keras_subword_cbow_step_equals_dense_autodiff_step(negative):
 
 
 def test_bag_batches_cut_a_batch_whose_bags_do_not_fit():
-    from sgns.keras_engine import BagBatches
-    from sgns.vocab import Vocabulary
+    from sgns.engines.keras.driver import BagBatches
+    from sgns.encoding.vocab import Vocabulary
 
     vocab = Vocabulary(["a", "bb", "ccccccccccccc"], [5, 4, 3])
     bags = BagBatches(vocab, TrainConfig(subwords=True, buckets=50, batch_size=4))
@@ -344,8 +344,8 @@ def test_bag_batches_cut_a_batch_whose_bags_do_not_fit():
 
 
 def test_cbow_bag_batches_hold_each_windows_bags_and_cut_whole_windows():
-    from sgns.keras_engine import BagBatches
-    from sgns.vocab import Vocabulary
+    from sgns.engines.keras.driver import BagBatches
+    from sgns.encoding.vocab import Vocabulary
 
     vocab = Vocabulary(["a", "bb", "ccccccccccccc"], [5, 4, 3])
     bags = BagBatches(vocab, TrainConfig(subwords=True, model="cbow", buckets=50,
@@ -390,7 +390,7 @@ def test_keras_subwords_group_topics_and_build_unseen_words(topic_corpus, model,
 def test_keras_subwords_with_lazy_adam_keep_moments_for_every_input_row(topic_corpus):
     """The input table holds the buckets too: its Adam moments must be as large, and rows
     outside the batches stay as they started."""
-    from sgns.keras_engine import build_model
+    from sgns.engines.keras.driver import build_model
 
     config = _config(engine="keras", optimizer="adam", lr=0.01, schedule="constant",
                      batch_size=256, shared_negatives=4, shared_group=64, epochs=1)
@@ -422,7 +422,7 @@ def keras_numpy(variable):
     (1, (1, 1)),
 ])
 def test_keras_subword_negatives_are_shared_by_whole_windows(examples, expected):
-    from sgns.model import SubwordSkipGram
+    from sgns.engines.keras.models import SubwordSkipGram
 
     vocab_size = 50
     model = SubwordSkipGram(vocab_size, 4, window=10, input_rows=vocab_size + 10, shared=16,

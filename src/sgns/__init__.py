@@ -5,7 +5,7 @@ Step by step::
     import sgns
     docs = sgns.load_corpus("20newsgroups")
     corpus = sgns.clean(docs)
-    result = sgns.train(corpus, sgns.TrainConfig(epochs=5))
+    result = sgns.training.train(corpus, sgns.TrainConfig(epochs=5))
     result.keyed_vectors().most_similar("doctor")
 """
 
@@ -17,19 +17,23 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 # Names load on first use (PEP 562), so that `sgns neighbors` and other light commands do not
 # pay for importing the training stack.
 _EXPORTS = {
-    "CleanCorpus": "cleaning", "Cleaner": "cleaning", "StreamingCorpus": "cleaning",
-    "clean": "cleaning", "english_stop_words": "cleaning",
+    "CleanCorpus": "text.cleaning", "Cleaner": "text.cleaning",
+    "StreamingCorpus": "text.cleaning", "clean": "text.cleaning",
+    "english_stop_words": "text.cleaning",
     "PRESETS": "config", "TrainConfig": "config", "preset": "config",
-    "load_20newsgroups": "corpus", "load_corpus": "corpus", "read_text_corpus": "corpus",
+    "load_20newsgroups": "text.corpus", "load_corpus": "text.corpus",
+    "read_text_corpus": "text.corpus",
     "SgnsError": "errors",
-    "load_vectors": "vectors", "save_word2vec_text": "vectors", "to_keyed_vectors": "vectors",
-    "EncodedCorpus": "vocab", "Vocabulary": "vocab",
+    "load_vectors": "embeddings.vectors", "save_word2vec_text": "embeddings.vectors",
+    "to_keyed_vectors": "embeddings.vectors",
+    "EncodedCorpus": "encoding.vocab", "Vocabulary": "encoding.vocab",
+    "load_checkpoint": "training.checkpoint",
 }
 
 
-# Loaded now, not on first use: importing the submodule sgns.train (``from sgns.train import
-# ...``) would otherwise put the module where the function ``sgns.train`` belongs.
-from .train import TrainResult, train  # noqa: E402
+from sgns.training.result import TrainResult  # noqa: E402
+from sgns.training.train import train  # noqa: E402
+from sgns.version import __version__  # noqa: E402
 
 
 def __getattr__(name: str):
@@ -46,10 +50,9 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_EXPORTS])
 
 
-__version__ = "0.1.0"
 __all__ = [
     "PRESETS", "CleanCorpus", "Cleaner", "EncodedCorpus", "SgnsError", "StreamingCorpus",
     "TrainConfig", "TrainResult", "Vocabulary", "clean", "english_stop_words",
-    "load_20newsgroups", "load_corpus", "load_vectors", "preset", "read_text_corpus",
-    "save_word2vec_text", "to_keyed_vectors", "train",
+    "__version__", "load_20newsgroups", "load_checkpoint", "load_corpus", "load_vectors",
+    "preset", "read_text_corpus", "save_word2vec_text", "to_keyed_vectors", "train",
 ]

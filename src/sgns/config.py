@@ -4,64 +4,64 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from .errors import SgnsError
-from .pairs import NOISE_KINDS
-
-if TYPE_CHECKING:
-    from .subwords import SubwordSpec
+from sgns.errors import SgnsError
 
 ENGINES = ("auto", "keras", "native")
+NOISE_KINDS = ("uniform", "unigram")  # uniform (Keras 2's skipgrams) or unigram**0.75 (word2vec)
 MODELS = ("skipgram", "cbow")
-# Consecutive windows a Keras CBOW step takes together (see sgns.model.CBOW). On 20 Newsgroups
-# (JAX, this CPU, seeds 1-3) runs of 64 took the epochs after the first from 1.46-1.50 s to
-# 0.73-1.05 s; runs of 32 scored no better (see the README's "CBOW against gensim").
+OPTIMIZERS = ("sgd", "adam")
+INITS = ("word2vec", "keras")
+SCHEDULES = ("linear", "constant")
+UPDATES = ("window", "pair")
+
+# How each default below was chosen, with its measurements and the commands behind them:
+# docs/defaults.md.
+
+# Keras engine, CBOW: consecutive windows a step takes together (sgns.engines.keras.runs).
 CBOW_RUN = 64
-# Consecutive center words whose CBOW examples share one draw of negatives on the native
-# engine. Their output rows are then in cache for all but the first: 20 Newsgroups, two
-# workers, seeds 1-5 (README, "CBOW against gensim"): 1.78 s -> 1.36 s for 5 epochs, WordSim-353
-# 0.309 -> 0.300 and SimLex-999 0.141 -> 0.136 (gensim's CBOW: 0.23 and 0.10).
+# Native engine, CBOW: consecutive center words that share one draw of negatives.
 CBOW_SHARE = 4
-# Starting learning rates by (engine, model), measured on 20 Newsgroups (README, "The
-# measurements behind the defaults"). The native ones are word2vec.c's. The Keras engine's CBOW
-# gives each context row its share of the gradient (see sgns.model.CBOW), so it needs a larger
-# rate.
+# Starting learning rates by (engine, model); the native ones are word2vec.c's. The Keras
+# engine's CBOW gives each context row its share of the gradient, so it needs a larger rate.
 DEFAULT_LR = {
     ("native", "skipgram"): 0.025,
     ("native", "cbow"): 0.05,
     ("keras", "skipgram"): 0.025,
     ("keras", "cbow"): 0.1,
-    # Subwords on the Keras engine: bench_defaults.py --model subwords (2 seeds): 0.025 gave
-    # WordSim-353 0.359 and SimLex-999 0.098, 0.06 gave 0.435 and 0.116.
     ("keras", "skipgram+subwords"): 0.06,
-    # CBOW with subwords on the Keras engine (bench_defaults.py --model cbow-subwords): 0.02
-    # gave WordSim-353 0.14, 0.05 gave 0.34 (SimLex about 0.01 at both), 0.1 diverged.
     ("keras", "cbow+subwords"): 0.05,
 }
-
-OPTIMIZERS = ("sgd", "adam")
-# The Keras engine's pairs per step when none is given. A GPU is used well only by large steps:
-# on an H200, skip-gram at 32768 trained 1.5x (JAX) and 5.7x (PyTorch) faster than at 4096, to
-# the same quality (README "The Keras engine on a GPU"); on a CPU, 4096 is the faster. CBOW and
-# subwords keep 4096: a step sums its examples' gradients, and at 32768 both diverged at their
-# default learning rates.
+# The Keras engine's pairs per step when none is given: large steps on a GPU or TPU (skip-gram
+# only: CBOW and subwords diverge there at their default rates), 4096 on a CPU.
 CPU_BATCH, ACCELERATOR_BATCH = 4096, 32768
-INITS = ("word2vec", "keras")
-SCHEDULES = ("linear", "constant")
-UPDATES = ("window", "pair")
-# --update window: a skip-gram window of this many context words or more is written in two
-# parts, split at its center (sgns.native.loop._write_window): HogBatch's output rows are then
-# less stale for the second. On 20 Newsgroups, 8 seeds: SimLex-999 0.1755 -> 0.1792,
-# WordSim-353 0.348 -> 0.337 (gensim: about 0.184 and 0.313), for about 6% more time on one
-# worker.
+# Native engine, --update window: a skip-gram window of this many context words or more is
+# written in two parts, split at its center (sgns.engines.native.windows.write_window).
 SPLIT_WINDOW = 10
 
 
 @dataclass(frozen=True)
+class SubwordSpec:
+    """How words are cut into n-grams (fastText's), and how many bucket rows they hash into;
+    :func:`sgns.encoding.subwords.word_bags` makes each word's bag of rows from it."""
+
+    min_n: int = 3
+    max_n: int = 6
+    buckets: int = 2_000_000
+
+    def __post_init__(self) -> None:
+        if self.min_n < 1:
+            raise SgnsError(f"min_n must be >= 1, got {self.min_n}")
+        if self.max_n < self.min_n:
+            raise SgnsError(f"max_n ({self.max_n}) must be >= min_n ({self.min_n})")
+        if self.buckets < 1:
+            raise SgnsError(f"buckets must be >= 1, got {self.buckets}")
+
+
+@dataclass(frozen=True)
 class TrainConfig:
-    """Everything that decides a training run. Defaults: word2vec's skip-gram recipe (see README
-    for the measurements behind them)."""
+    """Everything that decides a training run. Defaults: word2vec's skip-gram recipe (see
+    docs/defaults.md for the measurements behind them)."""
 
     engine: str = "auto"  # auto: native unless Keras sees an accelerator
     model: str = "skipgram"  # skipgram, or cbow: the center word from the mean of its window
@@ -142,9 +142,7 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def subword_spec(self) -> SubwordSpec:
-        """The n-gram settings as a :class:`sgns.subwords.SubwordSpec` (which validates them)."""
-        from .subwords import SubwordSpec
-
+        """The n-gram settings as a :class:`SubwordSpec` (which validates them)."""
         return SubwordSpec(self.min_n, self.max_n, self.buckets)
 
     def for_engine(self, engine: str, accelerator: bool = False) -> TrainConfig:

@@ -1,0 +1,206 @@
+"""``sgns train``: the options made into settings, then :func:`sgns.train`, then the run
+folder."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import signal
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from sgns.cli.common import PROBE_WORDS, map_words
+from sgns.config import TrainConfig
+from sgns.errors import SgnsError
+from sgns.training.result import RUN_FILES
+
+# The options that set a TrainConfig field: every field, under its own name.
+CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+
+
+
+def run(args: argparse.Namespace) -> int:
+    from sgns.text.cleaning import Cleaner, StreamingCorpus, clean
+    from sgns.text.corpus import NEWSGROUPS, load_corpus
+
+    checkpoint, parent, pretrained, config, out, source, cluster = _settings(args)
+    writes = cluster is None or cluster.writes  # process 0 alone writes files
+    quiet = args.quiet or not writes
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
+    if cluster is not None:
+        from sgns.engines.keras.cluster import join
+
+        print(f"process {cluster.process_id} of {cluster.num_processes}: joining "
+              f"{cluster.coordinator} ...", file=sys.stderr)
+        join(cluster)
+
+    if source["source"] != NEWSGROUPS and not Path(source["source"]).exists():
+        raise SgnsError(f"corpus not found: {source['source']}")
+    if source.get("stream"):
+        say(f"streaming corpus {source['source']} (read again on every pass)")
+        corpus = StreamingCorpus(source["source"], Cleaner.mode(source["cleaning"]),
+                                 source["encoding"])
+    else:
+        say(f"loading corpus {source['source']} ...")
+        docs = load_corpus(source["source"], archive=args.archive, data_home=args.data_home,
+                           encoding=source["encoding"])
+        corpus = clean(docs, Cleaner.mode(source["cleaning"]))
+        say(f"documents: {corpus.loaded:,} loaded, {corpus.nonempty:,} non-empty, "
+            f"{corpus.kept:,} kept; {corpus.tokens:,} tokens")
+    return _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, source,
+                           parent, pretrained, say)
+
+
+def _settings(args: argparse.Namespace):
+    """What the options ask for: a checkpoint to resume, or a parent run, pretrained vectors,
+    the settings, the run folder and the corpus's description, and this process's place
+    among several (None alone). Every check that needs no work is made here."""
+    from sgns.config import preset
+    from sgns.text.corpus import NEWSGROUPS
+    from sgns.training.checkpoint import load_checkpoint
+    from sgns.training.result import check_output_dir
+
+    overrides = {k: getattr(args, k) for k in CONFIG_FIELDS if getattr(args, k, None) is not None}
+    given = [f"--{k.replace('_', '-')}" for k in ("min_n", "max_n", "buckets") if k in overrides]
+    if given and not args.subwords:
+        raise SgnsError(f"{', '.join(given)} set(s) the subword model: add --subwords")
+    checkpoint = parent = pretrained = None
+    if args.init_vocab and not args.init_vectors:
+        raise SgnsError("--init-vocab adds the words of --init-vectors: give --init-vectors")
+    if args.from_run and args.init_vectors:
+        raise SgnsError("--from continues a run with its own vectors; --init-vectors starts a "
+                        "new one from a file: give one of them")
+    if args.resume:
+        if (overrides or args.out or args.preset != "word2vec" or args.cleaning
+                or args.from_run or args.init_vectors):
+            raise SgnsError("--resume continues a run with the settings it was started with; "
+                            "give no training, cleaning, --from, --init-vectors or --out "
+                            "options with it")
+        checkpoint = load_checkpoint(args.resume)
+        out, config, source = Path(args.resume), checkpoint.config, checkpoint.info["corpus"]
+        cluster = _cluster(args, config)
+    else:
+        if args.from_run:
+            from sgns.training.grow import MODEL_SETTINGS, Parent
+
+            parent = Parent.load(args.from_run)
+            # The parent's model settings, unless given (a different value fails in train).
+            overrides = {**{k: getattr(parent.config, k) for k in MODEL_SETTINGS}, **overrides}
+        if args.init_vectors:
+            from sgns.training.grow import read_pretrained
+
+            pretrained = read_pretrained(args.init_vectors)
+            overrides.setdefault("dim", pretrained.vectors.vector_size)
+        config = preset(args.preset, **overrides)  # invalid values fail here, before any work
+        out = Path(args.out or f"runs/sgns-{datetime.now():%Y%m%d-%H%M%S}")
+        cluster = _cluster(args, config)
+        if cluster is None or cluster.writes:
+            check_output_dir(out, args.overwrite)
+        if parent is not None and out.resolve() == Path(parent.path):
+            raise SgnsError("--out is the run that --from continues: write to another folder")
+        if args.stream and args.corpus == NEWSGROUPS:
+            raise SgnsError("--stream reads a corpus from disk; 20newsgroups comes from "
+                            "scikit-learn, in memory")
+        source = {"source": str(args.corpus), "encoding": args.encoding,
+                  "cleaning": args.cleaning or ("notebook" if args.corpus == NEWSGROUPS
+                                                else "any-script"),
+                  "stream": args.stream}
+    return checkpoint, parent, pretrained, config, out, source, cluster
+
+
+def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, source, parent,
+                    pretrained, say) -> int:
+    """Train, then write the run folder, its plots and the first neighbours."""
+    from sgns.training.train import train
+
+    quiet = args.quiet or not writes
+    if writes and checkpoint is None and out.exists():  # --overwrite: the old run goes now
+        shutil.rmtree(out)
+    if checkpoint is not None:
+        say(f"resuming after epoch {checkpoint.epochs_done} of {config.epochs}")
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops a run as Ctrl-C does
+    try:
+        result = train(corpus, config, verbose=not quiet, evaluate_each_epoch=args.evaluate,
+                       checkpoint_dir=out if writes else None, resume=checkpoint,
+                       run_info={"corpus": source},
+                       data_parallel=args.data_parallel or cluster is not None,
+                       shard_tables=args.shard_tables, parent=parent,
+                       init_vectors=pretrained, init_vocab=args.init_vocab,
+                       checkpoint_final=False)  # the run folder is saved right after
+    except KeyboardInterrupt:
+        kept = _saved_epochs(out) if writes else "process 0 keeps the checkpoints"
+        print(f"sgns train: interrupted; {kept}", file=sys.stderr)
+        return 130
+    info = result.info
+    if not writes:
+        print(f"process {cluster.process_id} of {cluster.num_processes}: trained "
+              f"{len(info['epochs'])} epochs in {info['train_seconds']:.1f} s; process 0 "
+              f"writes {out}/", file=sys.stderr)
+        return 0
+    if source.get("stream"):
+        d = info["documents"]
+        say(f"documents: {d['loaded']:,} loaded, {d['nonempty']:,} non-empty, {d['kept']:,} "
+            f"kept; {info['tokens']:,} tokens")
+    say(f"vocabulary: {len(result.vocab):,} words; engine {info['engine']} ({info['backend']}); "
+        f"trained in {info['train_seconds']:.1f} s"
+        + (f" (+{info['compile_seconds']:.1f} s compiling)"
+           if info["compile_seconds"] > 0.5 else ""))
+    result.save(out, overwrite=True)  # our own run folder; the checkpoint goes with it
+    written = list(RUN_FILES)
+    if args.plots:
+        from sgns.embeddings.plots import plot_training, plot_words
+
+        try:  # the vectors are saved already: a picture that cannot be drawn only gets a note
+            plot_training(info, out / "training.png")
+            plot_words(result.keyed_vectors(), map_words(result.keyed_vectors()),
+                       out / "words.png")
+            written += ["training.png", "words.png"]
+        except SgnsError as exc:
+            print(f"no plots: {exc}", file=sys.stderr)
+    if args.diagram:
+        from sgns.engines.keras.models import draw_diagram
+
+        if draw_diagram(result.vocab.size, config.dim, out / "model.png"):
+            written.append("model.png")
+        else:
+            print("no model diagram: it needs pydot and Graphviz "
+                  "(pip install pydot; apt-get install graphviz, or brew install graphviz)",
+                  file=sys.stderr)
+    print(f"wrote {out}/ ({', '.join(written)})")
+    if not args.quiet:
+        kv = result.keyed_vectors()
+        for word in (w for w in PROBE_WORDS if w in kv.key_to_index):  # trained words only
+            neighbours = ", ".join(w for w, _ in kv.most_similar(word, topn=8))
+            print(f"  {word}: {neighbours}")
+    return 0
+
+
+def _cluster(args: argparse.Namespace, config):
+    """This process's place among several (--coordinator ...), or None when it trains alone."""
+    from sgns.engines.keras.cluster import Cluster
+
+    given = (args.coordinator, args.num_processes, args.process_id)
+    if all(v is None for v in given):
+        return None
+    if any(v is None for v in given):
+        raise SgnsError("--coordinator, --num-processes and --process-id go together")
+    if config.engine != "keras":
+        raise SgnsError("several processes (--coordinator) train on the Keras engine: "
+                        "add --engine keras")
+    return Cluster(args.coordinator, args.num_processes, args.process_id, args.join_timeout)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _saved_epochs(out: Path) -> str:
+    from sgns.training.checkpoint import checkpoint_epochs
+
+    epochs = checkpoint_epochs(out)  # the checkpoint, not run.json: it is what --resume reads
+    if epochs == 0:
+        return "no epoch had finished, nothing was saved"
+    return f"{epochs} finished epoch(s) are saved: continue with sgns train --resume {out}"

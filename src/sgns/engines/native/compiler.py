@@ -1,0 +1,134 @@
+"""How the native engine's compiled code is compiled: LLVM's settings for its loops (fast-math
+flags, no loop interleaving, 512-bit vectors where the CPU has them), the compiler that every
+update kernel goes through, and a prefetch of a table row. Nothing here knows word2vec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from llvmlite import binding as llvm
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.core.compiler import Compiler
+from numba.extending import intrinsic
+
+# Reassociation lets LLVM vectorise the dot products; nnan/ninf are left out on purpose (above).
+FASTMATH = {"reassoc", "contract", "arcp", "nsz", "afn"}
+
+
+_interleaving_off = [0]  # how many no_interleaving contexts are open
+
+
+@contextmanager
+def no_interleaving() -> Iterator[None]:
+    """LLVM's vectoriser told not to interleave loops, for the compiles inside (a process-wide
+    LLVM option, back to its default, 0 = its own choice, afterwards). Interleaved, a row loop
+    of unknown length runs 2-4 vectors an iteration and leaves the rest to a scalar loop: 48 of
+    a 112-float row's 112 floats. The skip-gram kernel took 133 ns a context row of 112 floats
+    interleaved and 102 ns not (``benchmarks/bench_rows.py``, AVX-512 Xeon). Nested uses
+    (a loop compiled inside, whose kernels are compiled inside too) keep it off until the
+    outermost ends (numba compiles one function at a time, under its lock)."""
+    _interleaving_off[0] += 1
+    llvm.set_option("", "--force-vector-interleave=1")
+    try:
+        yield
+    finally:
+        _interleaving_off[0] -= 1
+        if _interleaving_off[0] == 0:
+            llvm.set_option("", "--force-vector-interleave=0")
+
+
+class KernelCompiler(Compiler):
+    """numba's compiler for an update kernel (``pipeline_class``, numba's documented hook),
+    with two settings of its own, whoever calls it first, a test or the engine's loop:
+
+    - its array arguments are ``noalias`` to LLVM (numba's ``noalias`` flag): a kernel's
+      arrays are distinct allocations (the two tables, their index lists, the loop's scratch),
+      and LLVM otherwise guards every vectorised row loop with run-time overlap checks, one per
+      pair of rows it reads and writes (some 40 compares and spilled loads before each context
+      row's update in the skip-gram kernel). Once the kernel is inlined into its caller, LLVM
+      keeps this as scoped alias metadata.
+    - its loops are not interleaved (:func:`no_interleaving`), as the engine's loops."""
+
+    def __init__(self, typingctx, targetctx, library, args, return_type, flags, locals):
+        flags = flags.copy()
+        flags.noalias = True
+        super().__init__(typingctx, targetctx, library, args, return_type, flags, locals)
+
+    def compile_extra(self, func):
+        with no_interleaving():
+            return super().compile_extra(func)
+
+    def compile_ir(self, func_ir, lifted=(), lifted_from=None):
+        with no_interleaving():
+            return super().compile_ir(func_ir, lifted, lifted_from)
+
+
+# An update kernel: compiled by KernelCompiler, and inlined by LLVM into the loop that calls it.
+# Its callers promise what noalias says: no two of its array arguments share memory.
+kernel = njit(cache=True, fastmath=FASTMATH, forceinline=True, pipeline_class=KernelCompiler)
+
+
+class _WideVectorAttributes(ir.FunctionAttributes):
+    # llvmlite writes a function's attributes as given but accepts only the names it lists;
+    # LLVM's string attribute is one more name here.
+    _known = ir.FunctionAttributes._known | {'"prefer-vector-width"="512"'}
+
+
+@intrinsic
+def wide_vectors(typingctx):
+    """Let LLVM vectorise the calling compiled function with 512-bit vectors where the CPU
+    has them (AVX-512): for Intel CPUs since Skylake-SP, LLVM prefers 256-bit vectors unless a
+    function asks otherwise (clang's ``-mprefer-vector-width=512``), so a 112-float row took 14
+    vector operations instead of 7. On an AVX-512 Xeon (Emerald Rapids), two workers, CBOW
+    took 0.289 s an epoch against 0.329 s (``benchmarks/bench_ab.py``, median of 5 rounds;
+    skip-gram within the noise). Where the CPU has no 512-bit vectors the
+    attribute changes nothing. Call it first in every compiled function whose loops are hot
+    (a kernel inlined into its caller marks the caller)."""
+
+    def codegen(context, builder, sig, args):
+        function = builder.function
+        attributes = _WideVectorAttributes()
+        for name in function.attributes:
+            attributes.add(name)
+        attributes.alignstack = function.attributes.alignstack
+        attributes.personality = function.attributes.personality
+        attributes.add('"prefer-vector-width"="512"')
+        function.attributes = attributes
+        return context.get_dummy_value()
+
+    return types.void(), codegen
+
+
+@intrinsic
+def prefetch_row(typingctx, table, row):
+    """Ask the CPU to bring row ``row`` of a C-contiguous 2-D table into cache for writing,
+    without waiting for it: LLVM's ``llvm.prefetch``, one per 64-byte line. A hint: it reads
+    nothing and never faults, whatever the row."""
+    if not (isinstance(table, types.Array) and table.ndim == 2 and table.layout == "C"
+            and isinstance(row, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        table_type = sig.args[0]
+        array = context.make_array(table_type)(context, builder, args[0])
+        r = context.cast(builder, args[1], sig.args[1], types.intp)
+        zero = context.get_constant(types.intp, 0)
+        start = cgutils.get_item_pointer(context, builder, table_type, array, [r, zero])
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        base = builder.bitcast(start, byte_ptr)
+        itemsize = context.get_constant(types.intp, table_type.dtype.bitwidth // 8)
+        row_bytes = builder.mul(itemsize, cgutils.unpack_tuple(builder, array.shape)[1])
+        line = context.get_constant(types.intp, 64)
+        with cgutils.for_range_slice(builder, zero, row_bytes, line) as (offset, _):
+            # (address, 1 = for writing, 3 = keep in all cache levels, 1 = data)
+            builder.call(prefetch, [builder.gep(base, [offset]), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(table, row), codegen

@@ -1,0 +1,283 @@
+"""The native engine's driver: the Python loop over epochs and slices around the compiled loop
+(:mod:`sgns.engines.native.loops`), the tables' start, and the state a checkpoint takes.
+
+Training is cut into slices so the progress bar and the learning rate move between compiled
+calls; with one worker and a seed the result is the same bit for bit.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import numba
+import numpy as np
+
+from sgns.config import TrainConfig
+from sgns.encoding.bags import bag_means, identity_bags
+from sgns.encoding.pairs import keep_probabilities, noise_distribution
+from sgns.encoding.subwords import word_bags
+from sgns.encoding.tables import aligned_zeros, row_width, uniform_rows
+from sgns.encoding.vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
+from sgns.engines.base import EngineResult, EpochEnd, Start
+from sgns.engines.native.compiler import no_interleaving
+from sgns.engines.native.loops import (
+    UPDATE_BAGS,
+    UPDATE_PAIR,
+    UPDATE_WINDOW,
+    LoopSettings,
+    train_slice,
+)
+from sgns.engines.native.sampling import alias_table
+from sgns.progress import EpochBar
+
+SLICES_PER_EPOCH = 20
+# Each worker's generator state lies in a cache line of its own (16 x 8 bytes apart): every
+# draw writes it, and side by side the workers' states would bounce one line between the cores
+# (false sharing).
+STATE_STRIDE = 16
+# The names of the engine's state arrays in a checkpoint.
+STATE_KEYS = ("input_table", "output_table")
+
+
+def worker_ranges(starts: np.ndarray, workers: int, slices: int) -> np.ndarray:
+    """``(slices, workers, 2)`` document ranges: each worker a contiguous, token-balanced run of
+    documents, cut into ``slices`` consecutive pieces."""
+    n_docs = len(starts) - 1
+    bounds = np.searchsorted(starts, np.linspace(0, starts[-1], workers * slices + 1))
+    bounds = np.clip(bounds, 0, n_docs)
+    bounds[0], bounds[-1] = 0, n_docs
+    pieces = np.stack([bounds[:-1], bounds[1:]], axis=1).reshape(workers, slices, 2)
+    return np.ascontiguousarray(pieces.transpose(1, 0, 2))
+
+
+def initial_tables(
+    vocab_size: int, dim: int, seed: int, width: int | None = None,
+    input_rows: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """word2vec's start: input rows uniform in +-0.5/dim, output rows zero; columns past ``dim``
+    (up to ``width``) are zero. The input table has ``input_rows`` rows (the vocabulary's size
+    unless subwords add bucket rows), filled a block at a time so that no temporary copy of a
+    large table is made."""
+    output_table = aligned_zeros((vocab_size, width or dim))
+    # Zeros that nothing wrote yet are pages the system has not mapped: written here, in a
+    # thread, while the input rows are drawn, rather than at the first touch of each row
+    # inside the first epoch's compiled loop.
+    mapper = threading.Thread(target=output_table.fill, args=(0.0,),
+                              name="sgns-map-output-table")
+    mapper.start()
+    input_table = uniform_rows(input_rows or vocab_size, dim, dim, seed, width=width)
+    mapper.join()
+    return input_table, output_table
+
+
+def starting_tables(
+    vocab_size: int, config: TrainConfig, width: int, input_rows: int, start: Start | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`initial_tables`, with the rows that ``start`` gives written over them. Bucket
+    rows it gives are copied in, not drawn first."""
+    dim = config.dim
+    given_buckets = start is not None and start.bucket_rows is not None
+    input_table, output_table = initial_tables(vocab_size, dim, config.seed, width,
+                                               vocab_size if given_buckets else input_rows)
+    if start is None:
+        return input_table, output_table
+    if given_buckets:
+        words, input_table = input_table, aligned_zeros((input_rows, width))
+        input_table[:vocab_size] = words
+        input_table[vocab_size:, :dim] = start.bucket_rows
+    input_table[:vocab_size, :dim][start.given] = start.input_rows[start.given]
+    if start.output_rows is not None:
+        output_table[:, :dim] = start.output_rows
+    return input_table, output_table
+
+
+def _aligned_copy(table: np.ndarray) -> np.ndarray:
+    copy = aligned_zeros(table.shape, table.dtype)
+    np.copyto(copy, table)
+    return copy
+
+
+def compile_kernels() -> float:
+    """Compile (or load from numba's cache) on a toy problem; return the seconds it took."""
+    start = time.perf_counter()
+    with no_interleaving():
+        input_table, output_table = initial_tables(4, 2, 0)
+        train_slice(
+            input_table, output_table, np.array([1, 2, 3, 1], dtype=np.int32),
+            np.array([0, 4], dtype=np.int64), np.array([[0, 1]], dtype=np.int64),
+            np.ones(4, np.float32), alias_table(np.array([0.0, 0.5, 0.25, 0.25])),
+            LoopSettings(2, True, 1, 1, False, UPDATE_WINDOW), *identity_bags(4), 0.025, 0.025,
+            np.zeros((1, 1), np.uint64), np.zeros((1, 4)),
+        )
+    return time.perf_counter() - start
+
+
+def loop_settings(config: TrainConfig) -> LoopSettings:
+    """What the compiled loop takes of ``config``."""
+    update = (UPDATE_BAGS if config.subwords
+              else UPDATE_PAIR if config.update == "pair" else UPDATE_WINDOW)
+    return LoopSettings(config.window, config.shrink_window, int(round(config.negative)),
+                        config.cbow_share or 1, config.model == "cbow", update)
+
+
+def train_native(
+    *,
+    corpus: EncodedCorpus | ChunkedCorpus,
+    vocab: Vocabulary,
+    config: TrainConfig,
+    verbose: bool = True,
+    on_epoch_end: Callable[[EpochEnd], None] | None = None,
+    resume: dict[str, np.ndarray] | None = None,
+    start_epoch: int = 0,
+    start: Start | None = None,
+    state_ahead: bool = False,
+    callbacks: Sequence = (),
+    data_parallel: bool = False,
+    shard_tables: bool = False,
+) -> EngineResult:
+    """Train with the native engine (see :class:`sgns.engines.base.Engine` for the arguments;
+    ``callbacks``, ``data_parallel`` and ``shard_tables`` are the Keras engine's)."""
+    config = config.for_engine("native")
+    compile_seconds = compile_kernels()
+    numba.set_num_threads(min(config.workers, numba.config.NUMBA_NUM_THREADS))
+    width = row_width(config.dim)
+    if config.subwords:
+        bags = word_bags(config.subword_spec(), vocab.words)
+        input_rows = vocab.size + config.buckets
+    else:
+        bags = identity_bags(vocab.size)
+        input_rows = vocab.size
+    if resume is not None:
+        tables = tuple(_aligned_copy(_state_array(resume, k)) for k in range(2))
+    else:
+        tables = starting_tables(vocab.size, config, width, input_rows, start)
+    epoch = _Epoch(corpus, vocab, config, tables, bags, verbose)
+    state = _State(tables, spare=state_ahead)
+
+    def word_vectors() -> np.ndarray:
+        if not config.subwords:
+            return tables[0][:, : config.dim]
+        return bag_means(tables[0], *bags, config.dim)
+
+    history = []
+    for k in range(start_epoch, config.epochs):
+        history.append(epoch.train(k))
+        if on_epoch_end is not None:
+            on_epoch_end(EpochEnd(k, history[-1], word_vectors, state))
+    # The tables handed on as views of their first ``dim`` columns, not copied: a copy is two
+    # fresh arrays of the vocabulary's size, whose pages cost 10 to 50 ms to map here.
+    return EngineResult(tables[0][:, :config.dim], tables[1][:, :config.dim], history,
+                        compile_seconds)
+
+
+def _state_array(state: dict[str, np.ndarray], k: int) -> np.ndarray:
+    """Table ``k`` of a saved state; checkpoints before 0.2 named them ``syn0`` and ``syn1``."""
+    return state[STATE_KEYS[k]] if STATE_KEYS[k] in state else state[("syn0", "syn1")[k]]
+
+
+class _Epoch:
+    """One epoch over the corpus, a chunk at a time, each chunk in slices."""
+
+    def __init__(self, corpus, vocab: Vocabulary, config: TrainConfig, tables, bags,
+                 verbose: bool) -> None:
+        self.corpus, self.config, self.tables, self.bags = corpus, config, tables, bags
+        self.verbose = verbose
+        self.keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
+        self.noise = alias_table(noise_distribution(vocab.counts, config.noise))
+        self.settings = loop_settings(config)
+
+    def train(self, epoch: int) -> dict:
+        """Train epoch ``epoch``; return its record."""
+        config, corpus = self.config, self.corpus
+        total = max(1, corpus.n_tokens)  # a corpus streamed from disk knows it after a pass
+        with EpochBar(epoch, config.epochs, total=corpus.n_tokens, unit="word",
+                      enabled=self.verbose) as bar:
+            stats = np.zeros((config.workers, 4))
+            began = time.perf_counter()
+            done = 0  # tokens of this epoch trained so far
+            for c, chunk in enumerate(corpus.chunks()):
+                # About SLICES_PER_EPOCH slices per epoch, whatever the chunks: the progress bar
+                # and the learning rate move between compiled calls.
+                slices = max(1, round(SLICES_PER_EPOCH * chunk.n_tokens / total))
+                ranges = worker_ranges(chunk.starts, config.workers, slices)
+                for s in range(slices):
+                    piece = int(sum(chunk.starts[b] - chunk.starts[a] for a, b in ranges[s]))
+                    train_slice(
+                        *self.tables, chunk.ids, chunk.starts, ranges[s], self.keep, self.noise,
+                        self.settings, *self.bags,
+                        _alpha(config, (epoch + done / total) / config.epochs),
+                        _alpha(config, (epoch + (done + piece) / total) / config.epochs),
+                        _random_states(config, epoch, c, s), stats,
+                    )
+                    done += piece
+                    loss_so_far = stats[:, 0].sum() / max(1.0, stats[:, 1].sum())
+                    bar.advance(int(stats[:, 3].sum()) - bar.bar.n, loss_so_far)
+            seconds = time.perf_counter() - began
+            loss = float(stats[:, 0].sum() / max(1.0, stats[:, 1].sum()))
+            bar.finish(loss)
+        return {"epoch": epoch + 1, "loss": loss, "seconds": seconds,
+                "pairs": int(stats[:, 1].sum()), "tokens": int(stats[:, 3].sum())}
+
+
+def _random_states(config: TrainConfig, epoch: int, chunk: int, piece: int) -> np.ndarray:
+    """The workers' generator states for one slice, seeded by (seed, epoch, chunk, slice)
+    alone: a resumed run draws the same."""
+    seeds = np.random.SeedSequence([config.seed, epoch, chunk, piece])
+    states = np.zeros((config.workers, STATE_STRIDE), dtype=np.uint64)
+    states[:, 0] = seeds.generate_state(config.workers, np.uint64)
+    return states
+
+
+class _State:
+    """The engine's state for a checkpoint: ``state()`` fresh copies of the tables,
+    ``state(into)`` copied into the arrays of an earlier state. With ``spare``, the arrays of
+    the first copy are made ready in the background (:class:`_SpareState`)."""
+
+    def __init__(self, tables, spare: bool) -> None:
+        self.tables = tables
+        self.spare = _SpareState(*tables) if spare else None
+
+    def __call__(self, into: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        if into is None and self.spare is not None:
+            into, self.spare = self.spare.take(), None
+        if into is None:
+            return {key: table.copy() for key, table in zip(STATE_KEYS, self.tables,
+                                                            strict=True)}
+        for key, table in zip(STATE_KEYS, self.tables, strict=True):
+            np.copyto(into[key], table)
+        return into
+
+
+class _SpareState:
+    """Arrays for the first state copy, allocated and written once (so that their pages are
+    mapped) in a background thread while the first epoch trains: a fresh 60 MB copy at the end
+    of the epoch, page faults and all, measured 10 to 130 ms in the foreground (113 ms in a
+    profile of a first run, most of what ``train_seconds`` adds to the epochs' sum)."""
+
+    def __init__(self, *tables: np.ndarray) -> None:
+        self.shapes = [(t.shape, t.dtype) for t in tables]
+        self.arrays: list[np.ndarray] = []
+        self.thread = threading.Thread(target=self._fill, name="sgns-spare-state", daemon=True)
+        self.thread.start()
+
+    def _fill(self) -> None:
+        try:
+            for shape, dtype in self.shapes:
+                self.arrays.append(np.empty(shape, dtype))
+                self.arrays[-1].fill(0)  # writing every page maps it now, not at the copy
+        except MemoryError:  # then the copy is made at the end of the epoch, as it would be
+            self.arrays.clear()
+
+    def take(self) -> dict[str, np.ndarray] | None:
+        self.thread.join()
+        if len(self.arrays) != len(self.shapes):
+            return None
+        return dict(zip(("input_table", "output_table"), self.arrays, strict=True))
+
+
+def _alpha(config: TrainConfig, progress: float) -> float:
+    if config.schedule == "constant":
+        return config.lr
+    return config.lr - (config.lr - config.min_lr) * min(progress, 1.0)

@@ -1,0 +1,295 @@
+"""The native engine's compiled loop: documents → subsampled sentence → windows → one kernel
+call per center word, in numba threads over runs of documents (:func:`train_slice`).
+
+Threads share the tables without locks (Hogwild: Recht et al., 2011), each over its own run of
+documents. A run's settings travel as one :data:`LoopSettings`, its scratch as one
+:data:`~sgns.engines.native.windows.Scratch`. Nothing here imports back from the driver.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+from numba import njit, prange
+
+from sgns.engines.native.cache import forget_stale_compiles
+from sgns.engines.native.compiler import FASTMATH, prefetch_row, wide_vectors
+from sgns.engines.native.kernels import (
+    score_hidden,
+    score_hidden6,
+    update_bag,
+    update_bag6,
+    update_pair_by_pair,
+)
+from sgns.engines.native.sampling import below
+from sgns.engines.native.windows import (
+    center_negatives,
+    prefetch_bag,
+    scratch,
+    subsample,
+    targets,
+    window_of,
+    write_window,
+)
+
+# How a skip-gram window is written: HogBatch (update_window6), word2vec's pair by pair, or
+# the center word's bag of rows (itself and its n-grams) against the whole window (subwords).
+UPDATE_WINDOW, UPDATE_PAIR, UPDATE_BAGS = 0, 1, 2
+# Centers whose windows cbow_sentence takes together (their context rows written at the end).
+CBOW_BLOCK = 32
+
+# What the compiled loop needs of a run's TrainConfig, as numba takes it (a named tuple of
+# scalars, passed by value): window (words a side), shrink (draw each center's window from
+# 1..window), negative (per center), share (consecutive CBOW centers per draw of negatives),
+# cbow (the model is CBOW, else skip-gram) and update (UPDATE_WINDOW, UPDATE_PAIR or
+# UPDATE_BAGS).
+LoopSettings = namedtuple("LoopSettings", ["window", "shrink", "negative", "share", "cbow",
+                                           "update"])
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def cbow_sentence(input_table, output_table, length, settings, noise, state, alpha, scratch):
+    """word2vec's CBOW (each word its own input row) over one subsampled sentence, in blocks of
+    ``CBOW_BLOCK`` centers whose windows share their rows. A block's text, from ``window``
+    words before its first center to ``window`` after its last, is read once into running sums
+    (``sums[t]``: the rows of its first ``t`` words), so that each window's mean is a
+    difference of two sums less the center's row, 4 rows however long the window. The hidden
+    vector's gradient goes back to every context row as in word2vec, gathered the same way: a
+    difference array (``spread``) marks where each window's gradient starts and ends, and at the
+    end of the block one running sum over it gives each word of the text its total, added to
+    its row once. So 4 row reads and 4 row writes of the block's scratch a center, and about
+    ``1 + 2 * window / CBOW_BLOCK`` reads and writes of the table, against a read and a write
+    of every context row (about 10.5 with word2vec's shrunk windows of 10). The output rows are
+    written center by center as in word2vec; the context rows at the end of their block (as a
+    batch of ``CBOW_BLOCK`` windows would), so within a block the windows see the context rows
+    as the block began. One draw of negatives serves ``share`` consecutive centers
+    (:func:`center_negatives`). Returns the loss, the examples (windows) and the dot
+    products."""
+    wide_vectors()
+    window, shrink, negative, share = (settings.window, settings.shrink, settings.negative,
+                                       settings.share)
+    s = scratch
+    sentence, drawn, outputs, labels, weights = (s.sentence, s.drawn, s.outputs, s.labels,
+                                                 s.weights)
+    sums, spread, hidden, neu = s.sums, s.spread, s.hidden, s.neu
+    dim = input_table.shape[1]
+    loss = 0.0
+    examples = dots = 0
+    for begin in range(0, length, CBOW_BLOCK):
+        end = min(length, begin + CBOW_BLOCK)
+        first, last = max(0, begin - window), min(length, end + window)  # the block's text
+        span = last - first
+        sums[0, :] = 0.0
+        for t in range(span):
+            r = sentence[first + t]
+            for i in range(dim):
+                sums[t + 1, i] = sums[t, i] + input_table[r, i]
+        for p in range(begin, end):
+            negatives = center_negatives(output_table, sentence, p, length, negative, share, noise,
+                                          state, drawn)
+            if p + CBOW_BLOCK + window < length:  # the next block's text, a word a center
+                prefetch_row(input_table, sentence[p + CBOW_BLOCK + window])
+            b = 1 + below(state, window) if shrink else window
+            lo, hi = max(0, p - b) - first, min(length, p + b + 1) - first
+            if hi - lo < 2:
+                continue
+            at = p - first
+            inv = np.float32(1.0) / np.float32(hi - lo - 1)
+            for i in range(dim):
+                hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
+            n_out = targets(sentence[p], negatives, negative, outputs, labels, weights)
+            if n_out <= 6:
+                loss += score_hidden6(output_table, hidden, outputs, labels, n_out, alpha, neu,
+                                      s.grads6)
+            else:
+                loss += score_hidden(output_table, hidden, outputs, labels, weights, n_out,
+                                     alpha, neu)
+            for i in range(dim):  # the window's words: lo..hi, less the center at
+                g = neu[i]
+                spread[lo, i] += g
+                spread[hi, i] -= g
+                spread[at, i] -= g
+                spread[at + 1, i] += g
+            examples += 1
+            dots += n_out
+        running = hidden  # free until the next block's first window
+        running[:] = 0.0
+        for t in range(span):
+            r = sentence[first + t]
+            for i in range(dim):
+                running[i] += spread[t, i]
+                spread[t, i] = 0.0
+                input_table[r, i] += running[i]
+        spread[span, :] = 0.0
+    return loss, examples, dots
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def bag_sentence(input_table, output_table, length, settings, noise, state, alpha, bag_starts,
+                 bag_ids, scratch):
+    """One subsampled sentence through bags of input rows (``bag_ids[bag_starts[w]:
+    bag_starts[w + 1]]`` are word w's rows: itself alone, or itself and its n-grams).
+
+    CBOW with subwords (without them, :func:`cbow_sentence`): one bag of all the window's rows
+    per center word, against the center word and its negatives, one draw serving ``share``
+    consecutive centers (a negative equal to the center is skipped, as word2vec skips it).
+    Skip-gram with subwords, in fastText's direction: the center word's bag predicts each
+    context word. Its mean is taken once per center word and scored against all the context
+    words and the negatives, which are shared by the window and so count once per context word
+    (HogBatch for one input: the same updates as the window's pairs, from the rows as they
+    were, at a fraction of the cost of one bag per pair).
+    The output rows of the center ``AHEAD`` places on are prefetched while this one trains
+    (one place ahead measured about 5% slower for CBOW on one worker).
+    Returns the loss, the examples (windows for CBOW, pairs for skip-gram) and the dot
+    products."""
+    wide_vectors()
+    window, shrink, negative, cbow = (settings.window, settings.shrink, settings.negative,
+                                      settings.cbow)
+    s = scratch
+    sentence, bag, drawn, outputs, labels, weights = (s.sentence, s.bag, s.drawn, s.outputs,
+                                                      s.labels, s.weights)
+    hidden, neu = s.hidden, s.neu
+    loss = 0.0
+    examples = dots = 0
+    for p in range(length):
+        # Skip-gram's negatives are shared by the window already: a draw per center.
+        negatives = center_negatives(output_table, sentence, p, length, negative,
+                                      settings.share if cbow else 1, noise, state, drawn)
+        if not cbow and p + 1 < length:
+            prefetch_bag(input_table, bag_starts, bag_ids, sentence[p + 1])
+        if cbow and p + window + 1 < length:  # the word about to enter the window
+            prefetch_bag(input_table, bag_starts, bag_ids, sentence[p + window + 1])
+        b = 1 + below(state, window) if shrink else window
+        first, end = max(0, p - b), min(length, p + b + 1)
+        if end - first < 2:
+            continue
+        center = sentence[p]
+        if cbow:
+            n_out = targets(center, negatives, negative, outputs, labels, weights)
+            n_bag = 0
+            for q in range(first, end):
+                if q != p:
+                    w = sentence[q]
+                    for t in range(bag_starts[w], bag_starts[w + 1]):
+                        bag[n_bag] = bag_ids[t]
+                        n_bag += 1
+            if n_out <= 6:
+                loss += update_bag6(input_table, output_table, bag, n_bag, outputs, labels,
+                                    n_out, alpha, hidden, neu, s.grads6)
+            else:
+                loss += update_bag(input_table, output_table, bag, n_bag, outputs, labels,
+                                   weights, n_out, alpha, np.float32(1.0), hidden, neu)
+            examples += 1
+            dots += n_out
+        else:
+            m = 0
+            for q in range(first, end):
+                if q != p:
+                    outputs[m] = sentence[q]
+                    labels[m] = 1.0
+                    weights[m] = 1.0
+                    m += 1
+            n_out = m
+            for k in range(negative):
+                outputs[n_out] = negatives[k]
+                labels[n_out] = 0.0
+                weights[n_out] = np.float32(m)
+                n_out += 1
+            lo, hi = bag_starts[center], bag_starts[center + 1]
+            loss += update_bag(input_table, output_table, bag_ids[lo:hi], hi - lo, outputs,
+                               labels, weights, n_out, alpha, np.float32(1.0), hidden, neu)
+            examples += m
+            dots += m * (1 + negative)
+    return loss, examples, dots
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def skipgram_sentence(input_table, output_table, length, settings, noise, state, alpha,
+                      scratch):
+    """word2vec's skip-gram over one subsampled sentence: each center word's window against
+    the word and its negatives, HogBatch (:func:`write_window`) or pair by pair as word2vec.
+    Returns the loss, the examples (pairs) and the dot products."""
+    wide_vectors()
+    window, shrink, negative = settings.window, settings.shrink, settings.negative
+    s = scratch
+    sentence, contexts = s.sentence, s.contexts
+    loss = 0.0
+    examples = dots = 0
+    for p in range(length):
+        negatives = center_negatives(output_table, sentence, p, length, negative, 1, noise,
+                                     state, s.drawn)
+        if p + window + 1 < length:  # the word about to enter the window
+            prefetch_row(input_table, sentence[p + window + 1])
+        b = 1 + below(state, window) if shrink else window
+        m = window_of(sentence, length, p, b, contexts)
+        if m == 0:
+            continue
+        n_out = targets(sentence[p], negatives, negative, s.outputs, s.labels, s.weights)
+        if settings.update == UPDATE_PAIR:
+            loss += update_pair_by_pair(input_table, output_table, contexts, m, s.outputs,
+                                        s.labels, n_out, alpha, s.neu, s.scores[0])
+        else:
+            loss += write_window(input_table, output_table, contexts, m, p - max(0, p - b),
+                                 n_out, alpha, s)
+        examples += m
+        dots += m * n_out
+    return loss, examples, dots
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def train_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
+                    settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+    """Train on documents ``first_doc:end_doc``, the learning rate going from ``alpha_start``
+    to ``alpha_end`` over them. ``stats`` gets loss sum, examples (skip-gram pairs or CBOW
+    windows), dot products and tokens seen."""
+    longest = 0
+    for doc in range(first_doc, end_doc):
+        longest = max(longest, starts[doc + 1] - starts[doc])
+    largest_bag = 0
+    for w in range(bag_starts.shape[0] - 1):
+        largest_bag = max(largest_bag, bag_starts[w + 1] - bag_starts[w])
+    s = scratch(settings.window, settings.negative, input_table.shape[1], longest, largest_bag,
+                CBOW_BLOCK)
+    total = max(1, starts[end_doc] - starts[first_doc])
+    seen = 0
+    loss = 0.0
+    examples = dots = 0
+    for doc in range(first_doc, end_doc):
+        alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
+        seen += starts[doc + 1] - starts[doc]
+        if settings.cbow and settings.update != UPDATE_BAGS:  # CBOW without subwords
+            done = cbow_sentence(input_table, output_table, length, settings, noise, state,
+                                 alpha, s)
+        elif settings.cbow or settings.update == UPDATE_BAGS:
+            done = bag_sentence(input_table, output_table, length, settings, noise, state,
+                                alpha, bag_starts, bag_ids, s)
+        else:
+            done = skipgram_sentence(input_table, output_table, length, settings, noise, state,
+                                     alpha, s)
+        loss += done[0]
+        examples += done[1]
+        dots += done[2]
+    stats[0] += loss
+    stats[1] += examples
+    stats[2] += dots
+    stats[3] += starts[end_doc] - starts[first_doc]
+
+
+@njit(cache=True, parallel=True)
+def train_slice(input_table, output_table, ids, starts, ranges, keep, noise, settings,
+                bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+    """One slice of an epoch: worker ``w`` trains documents ``ranges[w, 0]:ranges[w, 1]`` in a
+    thread of its own, with the random state ``states[w]`` and its sums in ``stats[w]``."""
+    for w in prange(ranges.shape[0]):
+        train_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1],
+                        keep, noise, settings, bag_starts, bag_ids, alpha_start, alpha_end,
+                        states[w], stats[w])
+
+
+# Before any of this module's compiled functions is loaded from numba's cache: they hold code
+# from the package's other files and a constant of sgns.config, which numba does not check.
+COMPILED_SOURCES = [*Path(__file__).parent.glob("*.py"), Path(__file__).parents[2] / "config.py"]
+forget_stale_compiles(train_slice.stats.cache_path, COMPILED_SOURCES)

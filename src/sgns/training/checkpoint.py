@@ -1,0 +1,114 @@
+"""Checkpoints: everything needed to continue a run after its last finished epoch, in one file
+(``checkpoint.npz`` in the run folder) written to a temporary name and renamed, so a kill at any
+moment leaves either the previous checkpoint or the new one.
+
+A checkpoint holds the engine's state (tables, optimizer moments, step counter, random state),
+the vocabulary, the configuration and the run record so far. Every random draw of both engines
+is seeded from (seed, epoch, ...) alone, so continuing after epoch k repeats exactly what an
+uninterrupted run would have done (bit for bit with ``workers=1`` on the native engine).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sgns.config import TrainConfig
+from sgns.encoding.vocab import Vocabulary
+from sgns.errors import SgnsError
+from sgns.files import atomic_open, atomic_write_text
+
+CHECKPOINT_FILE = "checkpoint.npz"
+
+
+@dataclass
+class Checkpoint:
+    engine: str
+    epochs_done: int
+    state: dict[str, np.ndarray]
+    vocab: Vocabulary
+    config: TrainConfig
+    info: dict  # run.json so far: history, corpus, counts
+
+
+def save_checkpoint(folder: str | os.PathLike, checkpoint: Checkpoint) -> Path:
+    path = Path(folder) / CHECKPOINT_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"engine": checkpoint.engine, "epochs_done": checkpoint.epochs_done,
+            "config": checkpoint.config.to_dict(), "info": checkpoint.info}
+    arrays = {f"state/{name}": value for name, value in checkpoint.state.items()}
+    with atomic_open(path, "wb") as f:
+        np.savez(f, meta=np.array(json.dumps(meta)),
+                 words=np.asarray(checkpoint.vocab.words[1:], dtype=str),
+                 counts=checkpoint.vocab.counts[1:], **arrays)
+    return path
+
+
+class CheckpointWriter:
+    """Writes each epoch's checkpoint, then the run record, in a background thread while the
+    next epoch trains. One write at a time: a new one first waits for the last. The caller
+    hands over a copy of the state, taken at the end of the epoch, and must :meth:`wait`
+    before it stops (in a ``finally``), so that an interrupted run still leaves the last
+    finished epoch's checkpoint whole."""
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.folder = Path(folder)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def submit(self, checkpoint: Checkpoint, record: dict) -> None:
+        self.wait()
+        # Snapshots: the caller goes on changing its run record.
+        checkpoint.info = json.loads(json.dumps(checkpoint.info))
+        text = json.dumps(record, indent=2) + "\n"
+
+        def write() -> None:
+            try:
+                save_checkpoint(self.folder, checkpoint)
+                atomic_write_text(self.folder / "run.json", text)
+            except BaseException as exc:  # raised in the training thread by wait()
+                self._error = exc
+
+        self._thread = threading.Thread(target=write, name="sgns-checkpoint")
+        self._thread.start()
+
+    def wait(self) -> None:
+        """Block until the write under way (if any) is on disk; raise its error, if any."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+
+def checkpoint_epochs(folder: str | os.PathLike) -> int:
+    """How many finished epochs the checkpoint in ``folder`` holds (0 when there is none or it
+    cannot be read); reads only its small header, not the tables."""
+    try:
+        with np.load(Path(folder) / CHECKPOINT_FILE, allow_pickle=False) as data:
+            return int(json.loads(str(data["meta"]))["epochs_done"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
+    path = Path(folder) / CHECKPOINT_FILE
+    if not path.is_file():
+        raise SgnsError(f"no checkpoint to resume from in {folder} (no {CHECKPOINT_FILE})")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            vocab = Vocabulary(data["words"].tolist(), data["counts"].tolist())
+            state = {k.removeprefix("state/"): data[k] for k in data.files
+                     if k.startswith("state/")}
+        config = TrainConfig(**meta["config"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SgnsError(f"{path} is not a readable sgns checkpoint: {exc}") from None
+    return Checkpoint(engine=meta["engine"], epochs_done=int(meta["epochs_done"]), state=state,
+                      vocab=vocab, config=config, info=meta["info"])
