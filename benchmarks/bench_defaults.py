@@ -66,7 +66,7 @@ def main() -> None:
                   "cbow-subwords": CBOW_SUBWORD_CANDIDATES}.get(args.model, CANDIDATES)
     model = "cbow" if args.model.startswith("cbow") else "skipgram"
     corpus = newsgroups()
-    sgns.training.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1), verbose=False)
+    sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1), verbose=False)
     print(f"{args.model}; seeds {args.seeds}; seconds are training time, quality the mean "
           "over seeds")
     print("| engine | recipe | seconds | WS353 | SimLex | analogies |")
@@ -76,7 +76,7 @@ def main() -> None:
         for seed in args.seeds:
             config = sgns.TrainConfig(engine=engine, seed=seed, model=model, **changes)
             try:
-                result = sgns.training.train(corpus, config, verbose=False)
+                result = sgns.train(corpus, config, verbose=False)
             except sgns.SgnsError as exc:  # a rate too high diverges: that is a finding too
                 print(f"| {engine} | {name} | diverged: {exc} |||", flush=True)
                 break

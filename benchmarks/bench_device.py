@@ -35,12 +35,12 @@ def worker(preset_name: str, batch_size: int | None) -> None:
 
     import sgns
     from common import newsgroups, quality
-    from sgns.training.train import keras_devices
+    from sgns.engines.keras.backend import keras_devices
 
     corpus = newsgroups()
     overrides = {"batch_size": batch_size} if batch_size else {}
     config = sgns.preset(preset_name, engine="keras", **RECIPES[preset_name], **overrides)
-    result = sgns.training.train(corpus, config, verbose=False)
+    result = sgns.train(corpus, config, verbose=False)
     epochs = result.info["epochs"]
     # Positive pairs, and with negatives drawn per pair by the stream, those too, fill steps.
     per_positive = 1 + (0 if config.shared_negatives else config.negative)
@@ -64,8 +64,8 @@ def stream_rates(thread_counts, seconds: float = 10.0) -> dict[int, float]:
 
     import sgns
     from common import newsgroups
-    from sgns.engines.keras.driver import padded_batches, pair_config
     from sgns.encoding.pairs import PairStream
+    from sgns.engines.keras.driver import padded_batches, pair_config
 
     corpus = newsgroups()
     vocab = sgns.Vocabulary.build(corpus.documents)

@@ -32,21 +32,21 @@ def sgns_runs(a, b, seed: int, folder: Path) -> dict:
     config = sgns.TrainConfig(engine="native", seed=seed)
     runs = {}
     start = time.perf_counter()
-    whole = sgns.training.train(a + b, config, verbose=False)
+    whole = sgns.train(a + b, config, verbose=False)
     runs["sgns: A+B from scratch"] = (whole, time.perf_counter() - start)
     start = time.perf_counter()
-    first = sgns.training.train(a, config, verbose=False)
+    first = sgns.train(a, config, verbose=False)
     runs["sgns: A"] = (first, time.perf_counter() - start)
     start = time.perf_counter()
     runs["sgns: A, then B with --from A"] = (
-        sgns.training.train(b, config, parent=first, verbose=False), time.perf_counter() - start)
+        sgns.train(b, config, parent=first, verbose=False), time.perf_counter() - start)
     start = time.perf_counter()
-    runs["sgns: B from scratch"] = (sgns.training.train(b, config, verbose=False),
+    runs["sgns: B from scratch"] = (sgns.train(b, config, verbose=False),
                                     time.perf_counter() - start)
     first.save(folder / f"a-{seed}")
     start = time.perf_counter()
     runs["sgns: B with --init-vectors A/vectors.txt"] = (
-        sgns.training.train(b, config, init_vectors=folder / f"a-{seed}" / "vectors.txt", verbose=False),
+        sgns.train(b, config, init_vectors=folder / f"a-{seed}" / "vectors.txt", verbose=False),
         time.perf_counter() - start)
     return {name: (result.keyed_vectors(), seconds) for name, (result, seconds) in runs.items()}
 
@@ -79,7 +79,7 @@ def main() -> None:
     print(f"A: {len(a):,} documents, {sum(map(len, a)):,} tokens; B: {len(b):,} documents, "
           f"{sum(map(len, b)):,} tokens; {len(both):,} distinct words in A and B; "
           f"seeds {args.seeds}")
-    sgns.training.train(docs[:50], sgns.TrainConfig(engine="native", epochs=1), verbose=False)  # compile
+    sgns.train(docs[:50], sgns.TrainConfig(engine="native", epochs=1), verbose=False)  # compile
     scores: dict[str, list] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:

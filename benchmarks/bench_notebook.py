@@ -23,10 +23,10 @@ import numpy as np  # noqa: E402
 from bench_step import stock_model  # noqa: E402
 from common import newsgroups  # noqa: E402
 from sgns.config import preset  # noqa: E402
-from sgns.engines.keras.driver import pair_config, train_keras  # noqa: E402
 from sgns.encoding.pairs import PairStream  # noqa: E402
-from sgns.text.preprocessing import skipgrams  # noqa: E402
 from sgns.encoding.vocab import Vocabulary  # noqa: E402
+from sgns.engines.keras.driver import pair_config, train_keras  # noqa: E402
+from sgns.text.preprocessing import skipgrams  # noqa: E402
 
 
 def main() -> None:

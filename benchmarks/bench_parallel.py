@@ -41,7 +41,7 @@ def worker(way: str, epochs: int, coordinator: str | None, process_id: int) -> N
         join(Cluster(coordinator, 2, process_id))
     corpus = newsgroups()
     config = sgns.TrainConfig(engine="keras", epochs=epochs, seed=1)
-    result = sgns.training.train(corpus, config, verbose=False, **WAYS[way][2])
+    result = sgns.train(corpus, config, verbose=False, **WAYS[way][2])
     if process_id == 0:
         print(json.dumps({"epochs": [e["seconds"] for e in result.info["epochs"]],
                           "loss": result.info["epochs"][-1]["loss"],

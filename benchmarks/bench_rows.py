@@ -17,7 +17,8 @@ import time
 import numpy as np
 from numba import njit
 
-from sgns.engines.native.kernels import FASTMATH, KernelCompiler, no_interleaving, update_window6
+from sgns.engines.native.compiler import FASTMATH, KernelCompiler, no_interleaving
+from sgns.engines.native.kernels import update_window6
 from sgns.engines.native.loops import _aligned_rows
 
 CONTEXTS = 11  # word2vec's shrunk windows of 10 hold about 11 context words
@@ -25,11 +26,11 @@ CONTEXTS = 11  # word2vec's shrunk windows of 10 hold about 11 context words
 
 def _windows(kernel):
     @njit(fastmath=FASTMATH)
-    def train(syn0, syn1, contexts, outputs, scratch, windows):
+    def train(input_table, output_table, contexts, outputs, scratch, windows):
         lanes, grad_out, out6, in_rows = scratch
         loss = 0.0
         for _ in range(windows):
-            loss += kernel(syn0, syn1, contexts, contexts.shape[0], outputs, 6,
+            loss += kernel(input_table, output_table, contexts, contexts.shape[0], outputs, 6,
                            np.float32(1e-4), lanes, grad_out, out6, in_rows)
         return loss
     return train
@@ -37,15 +38,15 @@ def _windows(kernel):
 
 def problem(width: int):
     rng = np.random.default_rng(0)
-    syn0 = _aligned_rows(64, width)
-    syn1 = _aligned_rows(64, width)
-    syn0[:] = (rng.random((64, width), dtype=np.float32) - 0.5) / 100
-    syn1[:] = (rng.random((64, width), dtype=np.float32) - 0.5) / 100
+    input_table = _aligned_rows(64, width)
+    output_table = _aligned_rows(64, width)
+    input_table[:] = (rng.random((64, width), dtype=np.float32) - 0.5) / 100
+    output_table[:] = (rng.random((64, width), dtype=np.float32) - 0.5) / 100
     contexts = rng.choice(32, CONTEXTS, replace=False).astype(np.int32)
     outputs = np.arange(40, 46, dtype=np.int32)
     scratch = (np.empty(CONTEXTS * 8, np.float32), _aligned_rows(6, width),
                _aligned_rows(6, width), _aligned_rows(CONTEXTS, width))
-    return syn0, syn1, contexts, outputs, scratch
+    return input_table, output_table, contexts, outputs, scratch
 
 
 def compiled(how: str):

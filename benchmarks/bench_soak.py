@@ -27,14 +27,14 @@ def soak_run(documents, seed: int, model: str, workers: int) -> dict:
 
     def record(end) -> None:
         state = end.state()
-        largest = max(float(np.abs(table).max()) for table in (state["syn0"], state["syn1"]))
-        finite = all(np.isfinite(table).all() for table in (state["syn0"], state["syn1"]))
+        largest = max(float(np.abs(table).max()) for table in (state["input_table"], state["output_table"]))
+        finite = all(np.isfinite(table).all() for table in (state["input_table"], state["output_table"]))
         epochs.append({"loss": end.record["loss"], "largest": largest, "finite": finite})
 
     config = sgns.TrainConfig(engine="native", model=model, workers=workers, seed=seed)
     diverged = None
     try:
-        sgns.training.train(documents, config, verbose=False, on_epoch_end=record)
+        sgns.train(documents, config, verbose=False, on_epoch_end=record)
     except sgns.SgnsError as exc:
         diverged = str(exc)
     if diverged is None and not all(e["finite"] for e in epochs):

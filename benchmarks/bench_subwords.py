@@ -60,7 +60,7 @@ def run_gensim(corpus, seed, args):
 def run_sgns(corpus, seed, args):
     config = sgns.TrainConfig(engine=args.engine, model=args.model, subwords=True,
                               buckets=args.buckets, seed=seed)
-    result = sgns.training.train(corpus, config, verbose=False)
+    result = sgns.train(corpus, config, verbose=False)
     return result.info["train_seconds"], result.keyed_vectors()
 
 
@@ -73,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     corpus = newsgroups()
     pairs = probes(corpus)
-    sgns.training.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1,
+    sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1,
                                                        subwords=True, buckets=100),
                verbose=False)  # numba's compile, outside the times
     names = ("gensim FastText", f"sgns {args.engine} --subwords")

@@ -49,7 +49,7 @@ def run_sgns(corpus, engine: str, seed: int, workers: int, model: str = "skipgra
         settings["cbow_share"] = int(variant.removeprefix("share"))
     config = sgns.TrainConfig(engine=engine, seed=seed, workers=workers, model=model, lr=lr,
                               **settings)
-    result = sgns.training.train(corpus, config, verbose=False)
+    result = sgns.train(corpus, config, verbose=False)
     return result.info["train_seconds"], result.keyed_vectors(), result.info
 
 
@@ -78,7 +78,7 @@ def main() -> None:
     neighbours = {}
     compiles = {n: [] for n in names}  # the Keras engine's, every run
     # numba compiles (or loads its cache) once per process: do it outside the timed runs.
-    warm = sgns.training.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1),
+    warm = sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1),
                       verbose=False)
     for seed in range(1, args.runs + 1):
         t, kv = run_gensim(corpus, seed, args.workers, args.model, args.gensim_alpha)

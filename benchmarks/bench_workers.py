@@ -22,13 +22,13 @@ def main() -> None:
     parser.add_argument("--update", default="window", choices=["window", "pair"])
     args = parser.parse_args()
     corpus = newsgroups()
-    sgns.training.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1),
+    sgns.train(corpus.documents[:50], sgns.TrainConfig(engine="native", epochs=1),
                verbose=False)  # numba's compile or cache load, outside the timings
     seconds: dict[int, list[float]] = {w: [] for w in args.workers}
     for _ in range(args.runs):
         for workers in args.workers:
             config = sgns.TrainConfig(engine="native", workers=workers, update=args.update)
-            result = sgns.training.train(corpus, config, verbose=False)
+            result = sgns.train(corpus, config, verbose=False)
             seconds[workers].append(result.info["train_seconds"])
             print(f"  {workers} worker(s): {seconds[workers][-1]:.2f} s", flush=True)
     words = corpus.tokens * sgns.TrainConfig().epochs

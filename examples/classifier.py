@@ -70,7 +70,7 @@ def main() -> None:
 
     train_docs, train_y, names = tokenised("train")
     test_docs, test_y, _ = tokenised("test")
-    result = sgns.training.train(sgns.clean(sgns.load_20newsgroups()), sgns.TrainConfig(seed=args.seed),
+    result = sgns.train(sgns.clean(sgns.load_20newsgroups()), sgns.TrainConfig(seed=args.seed),
                         verbose=False)
     kv = result.keyed_vectors()
     with tempfile.TemporaryDirectory() as tmp:

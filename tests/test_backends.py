@@ -48,8 +48,8 @@ def test_a_backend_the_engine_cannot_use_is_a_one_line_error(tmp_path, backend, 
 
 
 def test_a_backend_that_is_not_installed_is_a_one_line_error(tmp_path, monkeypatch):
+    from sgns.engines.keras.backend import import_keras
     from sgns.errors import SgnsError
-    from sgns.training.train import import_keras
 
     # Hide Keras (so that it is imported afresh) and make its torch backend's import fail.
     for name in [m for m in sys.modules if m == "keras" or m.startswith("keras.")]:
@@ -96,7 +96,7 @@ def test_auto_asks_keras_only_where_the_system_shows_an_accelerator(tmp_path, mo
 def test_a_native_run_of_the_command_line_never_imports_keras(tmp_path):
     """This machine shows no accelerator: the default engine, auto, trains natively without
     importing Keras and its backend (1.7 s)."""
-    from sgns.training.train import accelerator_visible
+    from sgns.engines.choice import accelerator_visible
 
     assert not accelerator_visible()
     corpus = tmp_path / "c.txt"
@@ -123,7 +123,7 @@ def test_tensorflow_leaves_a_core_to_a_stream_that_draws_negatives(recipe, env_t
                                                                    expected):
     script = (
         "import os, sgns\n"
-        "from sgns.training.train import tensorflow_threads\n"
+        "from sgns.engines.keras.backend import tensorflow_threads\n"
         "config = sgns.preset('notebook') if os.environ['RECIPE'] == 'notebook' "
         "else sgns.TrainConfig()\n"
         "tensorflow_threads(config)\n"
@@ -147,8 +147,8 @@ def test_tensorflow_leaves_a_core_to_a_stream_that_draws_negatives(recipe, env_t
 
 def test_tensorflow_threads_on_a_missing_tensorflow_is_a_one_line_error(monkeypatch):
     from sgns.config import preset
+    from sgns.engines.keras.backend import tensorflow_threads
     from sgns.errors import SgnsError
-    from sgns.training.train import tensorflow_threads
 
     for name in [m for m in sys.modules if m == "keras" or m.startswith("keras.")]:
         monkeypatch.delitem(sys.modules, name)

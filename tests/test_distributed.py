@@ -34,7 +34,7 @@ for name, recipe in recipes.items():
     if name in ("skipgram", "adam"):
         ways.append(("sharded", {{"data_parallel": True, "shard_tables": True}}))
     for way, split in ways:
-        result = sgns.training.train(_topic_corpus(600), sgns.TrainConfig(**base, **recipe),
+        result = sgns.train(_topic_corpus(600), sgns.TrainConfig(**base, **recipe),
                             verbose=False, **split)
         kv = result.keyed_vectors()
         runs[f"{{name}}/{{way}}"] = {{
@@ -87,7 +87,7 @@ docs = [[rng.choice(words) for _ in range(50)] for _ in range(400)]
 config = sgns.TrainConfig(engine="keras", epochs=1, dim={dim}, batch_size=512, min_count=1,
                           sample=0, seed=1, lr=0.001)
 for shard in (False, True):
-    result = sgns.training.train(docs, config, verbose=False, data_parallel=True, shard_tables=shard)
+    result = sgns.train(docs, config, verbose=False, data_parallel=True, shard_tables=shard)
 print('{{"rows": %d}}' % result.vocab.size)
 """
 

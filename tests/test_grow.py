@@ -9,14 +9,14 @@ import pytest
 from gensim.models import KeyedVectors
 
 from conftest import _topic_corpus
-from sgns.training.checkpoint import load_checkpoint
 from sgns.cli import main
 from sgns.config import TrainConfig
-from sgns.errors import SgnsError
-from sgns.training.grow import Parent, grown_start, merged_vocabulary
-from sgns.engines.native.loops import row_width, starting_tables
-from sgns.training.train import train
 from sgns.encoding.vocab import Vocabulary
+from sgns.engines.native.loops import row_width, starting_tables
+from sgns.errors import SgnsError
+from sgns.training.checkpoint import load_checkpoint
+from sgns.training.grow import Parent, grown_start, merged_vocabulary
+from sgns.training.train import train
 from test_resume import Stop, _stop_after
 
 # Half A knows the fruit and engine topics, half B the engine and music ones: B brings new
@@ -61,18 +61,18 @@ def test_grown_tables_carry_each_old_words_rows_to_its_new_place():
     vocab = merged_vocabulary(parent.vocab, counted)
     config = a.config
     start = grown_start(parent, vocab, config)
-    syn0, syn1 = starting_tables(vocab.size, config, row_width(config.dim), vocab.size, start)
+    input_table, output_table = starting_tables(vocab.size, config, row_width(config.dim), vocab.size, start)
     for word in vocab.words[1:]:
         row = vocab.index[word]
         if word in a.vocab:
             old = a.vocab.index[word]
-            np.testing.assert_array_equal(syn0[row, :16], a.center[old])
-            np.testing.assert_array_equal(syn1[row, :16], a.context[old])
+            np.testing.assert_array_equal(input_table[row, :16], a.input_table[old])
+            np.testing.assert_array_equal(output_table[row, :16], a.output_table[old])
             assert vocab.counts[row] == a.vocab.counts[old] + _count(B, word)
         else:  # word2vec's start: small uniform input rows, zero output rows
-            assert 0 < np.abs(syn0[row, :16]).max() <= 0.5 / 16
-            assert not syn1[row].any()
-    assert not syn0[:, 16:].any() and not syn1[:, 16:].any()  # the padding columns
+            assert 0 < np.abs(input_table[row, :16]).max() <= 0.5 / 16
+            assert not output_table[row].any()
+    assert not input_table[:, 16:].any() and not output_table[:, 16:].any()  # the padding columns
 
 
 @pytest.mark.parametrize("engine,changes", [
@@ -89,9 +89,9 @@ def test_continued_run_knows_both_halves_and_leaves_unseen_words_input_rows(engi
     # Words that B never shows are never an input there: their rows are A's, exactly. Words
     # of B moved.
     for word in FRUIT:
-        np.testing.assert_array_equal(b.center[b.vocab.index[word]],
-                                      a.center[a.vocab.index[word]])
-    moved = [np.abs(b.center[b.vocab.index[w]] - a.center[a.vocab.index[w]]).max()
+        np.testing.assert_array_equal(b.input_table[b.vocab.index[word]],
+                                      a.input_table[a.vocab.index[word]])
+    moved = [np.abs(b.input_table[b.vocab.index[w]] - a.input_table[a.vocab.index[w]]).max()
              for w in ("engine", "brake")]
     assert min(moved) > 1e-3
 
@@ -143,8 +143,8 @@ def test_resuming_a_continued_run_equals_the_uninterrupted_one(tmp_path):
         train(B, config, parent=a, verbose=False, checkpoint_dir=tmp_path / "cut",
               on_epoch_end=_stop_after(1))
     resumed = train(B, verbose=False, resume=load_checkpoint(tmp_path / "cut"))
-    np.testing.assert_array_equal(resumed.center, whole.center)
-    np.testing.assert_array_equal(resumed.context, whole.context)
+    np.testing.assert_array_equal(resumed.input_table, whole.input_table)
+    np.testing.assert_array_equal(resumed.output_table, whole.output_table)
     assert resumed.info["parent"] == whole.info["parent"]
 
 
@@ -175,9 +175,9 @@ def test_init_vectors_from_each_format_start_the_words_it_holds(tmp_path, kind):
     config = TrainConfig(engine="native", epochs=1, dim=8, lr=1e-12, min_lr=0, workers=1)
     result = train(B, config, init_vectors=path, verbose=False)
     for word in ("engine", "brake", "violin"):
-        np.testing.assert_allclose(result.center[result.vocab.index[word]], kv[word], atol=1e-6)
+        np.testing.assert_allclose(result.input_table[result.vocab.index[word]], kv[word], atol=1e-6)
     assert "unrelated" not in result.vocab
-    cello = result.center[result.vocab.index["cello"]]
+    cello = result.input_table[result.vocab.index["cello"]]
     assert np.abs(cello).max() <= 0.5 / 8  # not in the file: word2vec's start
     assert result.info["init_vectors"]["found"] == 3
 
@@ -189,8 +189,8 @@ def test_init_vocab_adds_the_files_words_and_keeps_their_vectors(tmp_path):
     assert result.vocab.words[-2:] == ["zeppelin", "quasar"]
     assert result.vocab.counts[-2:].tolist() == [0, 0]
     for word in ("zeppelin", "quasar"):  # never in the corpus: never trained
-        np.testing.assert_array_equal(result.center[result.vocab.index[word]], kv[word])
-    assert not np.allclose(result.center[result.vocab.index["engine"]], kv["engine"])
+        np.testing.assert_array_equal(result.input_table[result.vocab.index[word]], kv[word])
+    assert not np.allclose(result.input_table[result.vocab.index["engine"]], kv["engine"])
 
 
 def test_init_vectors_on_the_keras_engine_and_with_subwords(tmp_path):
@@ -198,7 +198,7 @@ def test_init_vectors_on_the_keras_engine_and_with_subwords(tmp_path):
     tiny = dict(epochs=1, dim=8, lr=1e-12, min_lr=0)
     keras_run = train(B, TrainConfig(engine="keras", batch_size=256, **tiny), init_vectors=kv,
                       verbose=False)
-    np.testing.assert_allclose(keras_run.center[keras_run.vocab.index["brake"]], kv["brake"],
+    np.testing.assert_allclose(keras_run.input_table[keras_run.vocab.index["brake"]], kv["brake"],
                                atol=1e-6)
     subword_run = train(B, TrainConfig(engine="native", subwords=True, buckets=1000, **tiny),
                         init_vectors=kv, verbose=False)

@@ -15,8 +15,8 @@ from sgns.cli import main
 from sgns.config import TrainConfig
 from sgns.embeddings.evaluate import evaluate, evaluate_pairs, evaluation_callback
 from sgns.embeddings.export import export
-from sgns.training.train import train
 from sgns.embeddings.vectors import load_vectors, save_word2vec_text, to_keyed_vectors
+from sgns.training.train import train
 
 WORDS = ["doctor", "nurse", "hospital", "car", "engine", "café", "naïve", "서울", "Ωmega",
          "king", "queen", "man", "woman", "tiger", "cat"]
@@ -210,8 +210,8 @@ def test_diagram_explains_what_is_missing(tmp_path, topic_corpus, capsys, monkey
 def test_keras_evaluation_callback(topic_corpus):
     import keras
 
-    from sgns.engines.keras.models import SkipGram
     from sgns.encoding.vocab import Vocabulary
+    from sgns.engines.keras.models import SkipGram
 
     vocab = Vocabulary.build(topic_corpus)
     model = SkipGram(vocab.size, 8)

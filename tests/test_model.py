@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from sgns.config import TrainConfig
+from sgns.embeddings.vectors import to_keyed_vectors
+from sgns.encoding.tables import uniform_rows
+from sgns.encoding.vocab import Vocabulary
 from sgns.engines.keras.driver import train_keras
 from sgns.engines.keras.models import CBOW, SkipGram
 from sgns.engines.native import initial_tables
-from sgns.encoding.tables import uniform_rows
-from sgns.embeddings.vectors import to_keyed_vectors
-from sgns.encoding.vocab import Vocabulary
 
 
 def _np(variable) -> np.ndarray:
@@ -38,7 +38,6 @@ def test_the_step_ops_are_keras_ops_or_give_what_they_give():
         assert sgns.engines.keras.models.ops is keras.ops
         return
     import torch
-
     from sgns.engines.keras.sparse.torch_ops import TorchOps
 
     ours, theirs = TorchOps(), keras.ops
@@ -80,7 +79,7 @@ def test_summary_has_the_notebooks_tables():
     model.summary(print_fn=lambda line, **_: lines.append(line))
     text = "\n".join(lines)
     assert text.count("6,427,700") == 2
-    assert model.center_embedding.embeddings.shape == (64277, 100)
+    assert model.input_table.embeddings.shape == (64277, 100)
     center = np.array([1, 2], dtype="int32")
     probs = keras.ops.convert_to_numpy(model((center, center)))
     np.testing.assert_allclose(probs, 0.5)  # word2vec init: context table zero
@@ -103,16 +102,16 @@ def test_sparse_sgd_step_equals_dense_autodiff_step():
     vocab_size, dim, lr = 50, 8, 0.1
     model = SkipGram(vocab_size, dim, learning_rate=lr, init="keras", seed=3)
     model.compile()
-    before = [_np(v) for v in (model.center_embedding.embeddings,
-                                          model.context_embedding.embeddings)]
+    before = [_np(v) for v in (model.input_table.embeddings,
+                                          model.output_table.embeddings)]
     # Repeated rows on purpose: their gradients must add up.
     center, context, label = _batch(vocab_size, 64, seed=0)
     center[:8] = 7
     model.fit((center, context), label, batch_size=64, epochs=1, verbose=0, shuffle=False)
     grads = jax.grad(_bce)([jnp.array(t) for t in before], center, context, label)
-    np.testing.assert_allclose(_np(model.center_embedding.embeddings),
+    np.testing.assert_allclose(_np(model.input_table.embeddings),
                                before[0] - lr * np.array(grads[0]), atol=1e-6)
-    np.testing.assert_allclose(_np(model.context_embedding.embeddings),
+    np.testing.assert_allclose(_np(model.output_table.embeddings),
                                before[1] - lr * np.array(grads[1]), atol=1e-6)
 
 
@@ -120,11 +119,11 @@ def test_lazy_adam_touches_only_the_batch_rows():
     vocab_size, dim, lr = 40, 4, 0.01
     model = SkipGram(vocab_size, dim, learning_rate=lr, optimizer="adam", init="keras", seed=1)
     model.compile()
-    start = _np(model.center_embedding.embeddings)
+    start = _np(model.input_table.embeddings)
     center, context, label = _batch(vocab_size, 16, seed=2)
     center[:4] = 5
     model.fit((center, context), label, batch_size=16, epochs=1, verbose=0, shuffle=False)
-    after = _np(model.center_embedding.embeddings)
+    after = _np(model.input_table.embeddings)
     untouched = np.setdiff1d(np.arange(vocab_size), center)
     np.testing.assert_array_equal(after[untouched], start[untouched])
     assert not np.allclose(after[np.unique(center)], start[np.unique(center)])
@@ -136,8 +135,8 @@ def test_lazy_adam_equals_keras_adam_when_the_same_rows_are_touched():
     vocab_size, dim, lr = 30, 4, 0.01
     model = SkipGram(vocab_size, dim, learning_rate=lr, optimizer="adam", init="keras", seed=4)
     model.compile()
-    tables = [keras.Variable(_np(v)) for v in (model.center_embedding.embeddings,
-                                                           model.context_embedding.embeddings)]
+    tables = [keras.Variable(_np(v)) for v in (model.input_table.embeddings,
+                                                           model.output_table.embeddings)]
     center, context, label = _batch(vocab_size, 16, seed=5)
     center[:3] = 9  # repeated rows
     model.fit((center, context), label, batch_size=16, epochs=2, verbose=0, shuffle=False)
@@ -145,8 +144,8 @@ def test_lazy_adam_equals_keras_adam_when_the_same_rows_are_touched():
     for _ in range(2):
         grads = jax.grad(_bce)([jnp.array(_np(t)) for t in tables], center, context, label)
         adam.apply([keras.ops.convert_to_tensor(np.array(g)) for g in grads], tables)
-    for ours, reference, rows in ((model.center_embedding.embeddings, tables[0], center),
-                                  (model.context_embedding.embeddings, tables[1], context)):
+    for ours, reference, rows in ((model.input_table.embeddings, tables[0], center),
+                                  (model.output_table.embeddings, tables[1], context)):
         touched = np.unique(rows)
         np.testing.assert_allclose(_np(ours)[touched],
                                    _np(reference)[touched], atol=1e-6)
@@ -162,7 +161,7 @@ def test_shared_negatives_use_the_noise_distribution_and_lower_the_loss(topic_co
     assert losses[-1] < losses[0]
     # The padding row of the center table is never a center word: it keeps its initial value.
     fresh = SkipGram(vocab.size, 16, seed=0)
-    np.testing.assert_array_equal(center[0], _np(fresh.center_embedding.embeddings)[0])
+    np.testing.assert_array_equal(center[0], _np(fresh.input_table.embeddings)[0])
 
 
 @pytest.mark.parametrize("shared", [0, 8])
@@ -179,8 +178,8 @@ def test_same_seed_same_keras_embeddings(topic_corpus, shared):
 def test_every_backend_and_the_native_engine_start_from_the_same_tables(init):
     # Drawn with numpy from the seed: this test runs on each backend, against the same numbers.
     model = SkipGram(50, 8, init=init, seed=7, row_multiple=4)  # 52 rows: 2 of padding
-    center = _np(model.center_embedding.embeddings)
-    context = _np(model.context_embedding.embeddings)
+    center = _np(model.input_table.embeddings)
+    context = _np(model.output_table.embeddings)
     assert center.shape == context.shape == (52, 8)
     if init == "word2vec":
         expected = initial_tables(50, 8, seed=7)
@@ -226,8 +225,8 @@ def _cbow_runs(topic_corpus, run, batch, seed=1):
 
 
 def test_bag_models_say_what_they_need():
-    from sgns.errors import SgnsError
     from sgns.engines.keras.models import SubwordSkipGram
+    from sgns.errors import SgnsError
 
     with pytest.raises(SgnsError, match="CBOW needs batch_size"):
         CBOW(30, 4)
@@ -241,8 +240,8 @@ def test_bag_models_say_what_they_need():
 def test_cbow_model_is_the_mean_of_the_window_dotted_with_the_center():
     model = CBOW(30, 4, init="keras", seed=2, batch_size=8)
     window, center, _ = _cbow_batch(30, 8, 6, seed=1)
-    tables = [_np(v) for v in (model.input_embedding.embeddings,
-                                          model.output_embedding.embeddings)]
+    tables = [_np(v) for v in (model.input_table.embeddings,
+                                          model.output_table.embeddings)]
     mask = (window != 0)[..., None]
     hidden = (tables[0][window] * mask).sum(1) / mask.sum(1)
     want = 1 / (1 + np.exp(-(hidden * tables[1][center]).sum(-1)))
@@ -263,7 +262,7 @@ def test_cbow_sparse_step_equals_dense_autodiff_step(topic_corpus, optimizer, ru
     model = CBOW(vocab_size, dim, learning_rate=lr, optimizer=optimizer, init="keras", seed=3,
                  batch_size=64, run=run)
     model.compile()
-    variables = (model.input_embedding.embeddings, model.output_embedding.embeddings)
+    variables = (model.input_table.embeddings, model.output_table.embeddings)
     before = [_np(v) for v in variables]
     batch = ((window, center[:, None]), label)
     model.fit((b for b in [batch]), steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
@@ -315,8 +314,8 @@ def test_the_step_is_compiled_on_padding_that_changes_nothing(topic_corpus, mode
     """The engine compiles the step before the first epoch's clock starts, on a batch of
     padding shaped like the first: every variable (tables, step count, the negatives' random
     state) is as it was."""
-    from sgns.engines.keras.driver import _compile_step, build_model, padded_batches, pair_config
     from sgns.encoding.pairs import PairStream
+    from sgns.engines.keras.driver import _compile_step, build_model, padded_batches, pair_config
 
     vocab = Vocabulary.build(topic_corpus)
     config = TrainConfig(engine="keras", model=model, batch_size=64, dim=8, shared_negatives=4,
@@ -340,8 +339,8 @@ def test_tensorflow_is_fed_without_tf_data_autotuning(topic_corpus):
     through a tf.data pipeline with the autotuner off (with it, whole epochs ran at half speed
     at random), the same batches in the same order; the other backends take the generator
     itself."""
-    from sgns.engines.keras.driver import _fed, padded_batches, pair_config
     from sgns.encoding.pairs import PairStream
+    from sgns.engines.keras.driver import _fed, padded_batches, pair_config
 
     vocab = Vocabulary.build(topic_corpus)
     config = TrainConfig(engine="keras", batch_size=64, dim=8, seed=1).for_engine("keras")
@@ -384,8 +383,8 @@ def test_a_cbow_run_asked_for_is_taken_or_refused_in_one_line():
     """``cbow_run`` (``--cbow-run``) overrides the engine's choice: 1 trains window by window
     where runs of 64 would fit; a run that the batch or the negatives cannot take is an error,
     as is a run for a model without windows of input rows."""
-    from sgns.errors import SgnsError
     from sgns.engines.keras.driver import cbow_run
+    from sgns.errors import SgnsError
 
     def run(devices=1, **settings):
         return cbow_run(TrainConfig(engine="keras", model="cbow", **settings)
@@ -465,7 +464,7 @@ def test_stacked_steps_in_one_call_equal_the_steps_one_by_one(optimizer):
     np.testing.assert_array_equal(_np(one._rng.state), _np(stacked._rng.state))
     for a, b in zip(one.trainable_variables, stacked.trainable_variables, strict=True):
         np.testing.assert_allclose(_np(a), _np(b), atol=1e-6)
-    assert not np.allclose(_np(one.output_embedding.embeddings), 0)  # it learnt something
+    assert not np.allclose(_np(one.output_table.embeddings), 0)  # it learnt something
 
 
 @pytest.mark.parametrize("devices,given,model,expected", [
@@ -483,7 +482,7 @@ def test_the_default_batch_suits_the_device(monkeypatch, topic_corpus, devices, 
     # What Keras sees decides only the default batch (the steps still run on this CPU).
     monkeypatch.setattr(importlib.import_module("sgns.training.train"), "keras_devices", lambda: devices)
     config = TrainConfig(engine="keras", epochs=1, dim=8, batch_size=given, **model)
-    result = sgns.training.train(topic_corpus, config, verbose=False)
+    result = sgns.train(topic_corpus, config, verbose=False)
     assert result.info["params"]["batch_size"] == expected
     assert result.info["engine"] == "keras" and result.info["devices"] == devices
 
@@ -532,7 +531,7 @@ def test_the_reported_loss_is_the_weighted_mean_over_the_epochs_pairs():
     batches = [((rng.integers(1, 20, 8).astype("int32"), rng.integers(1, 20, 8).astype("int32")),
                 rng.integers(0, 2, 8).astype("float32"), rng.uniform(0.5, 2, 8).astype("float32"))
                for _ in range(2)]
-    c, o = _np(model.center_embedding.embeddings), _np(model.context_embedding.embeddings)
+    c, o = _np(model.input_table.embeddings), _np(model.output_table.embeddings)
     total = weight = 0.0
     for (center, context), label, w in batches:
         x = (c[center].astype(float) * o[context]).sum(axis=1)

@@ -5,10 +5,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sgns.config import TrainConfig
-from sgns.training.grow import Start
-from sgns.engines.native import alias_table, initial_tables, loop, train_native, worker_ranges
+from sgns.config import SPLIT_WINDOW, TrainConfig
+from sgns.embeddings.vectors import to_keyed_vectors
+from sgns.encoding.pairs import noise_distribution
+from sgns.encoding.vocab import Vocabulary
+from sgns.engines.base import Start
+from sgns.engines.native import alias_table, initial_tables, loops, train_native, worker_ranges
 from sgns.engines.native.cache import STAMP, forget_stale_compiles
+from sgns.engines.native.driver import _alpha
 from sgns.engines.native.kernels import (
     gradient_and_loss,
     update_bag,
@@ -17,11 +21,8 @@ from sgns.engines.native.kernels import (
     update_window,
     update_window6,
 )
-from sgns.engines.native.loops import SPLIT_WINDOW, _alpha, _write_window
 from sgns.engines.native.sampling import split_alias_table
-from sgns.encoding.pairs import noise_distribution
-from sgns.embeddings.vectors import to_keyed_vectors
-from sgns.encoding.vocab import Vocabulary
+from sgns.engines.native.windows import Scratch, write_window
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -55,16 +56,17 @@ def test_worker_ranges_cover_every_document_once():
 
 
 def test_initial_tables_as_word2vec():
-    syn0, syn1 = initial_tables(100, 20, seed=0)
-    assert syn0.dtype == np.float32 and np.abs(syn0).max() <= 0.5 / 20
-    assert not syn1.any()
+    input_table, output_table = initial_tables(100, 20, seed=0)
+    assert input_table.dtype == np.float32 and np.abs(input_table).max() <= 0.5 / 20
+    assert not output_table.any()
 
 
 def test_tables_and_the_kernels_scratch_start_on_cache_lines():
     """Rows of whole 64-byte lines starting on a line: no row straddles an extra line and no
     vector load of one is split (README, Engines)."""
-    from sgns.engines.native.loops import _aligned_copy, _aligned_rows, row_width, starting_tables
-    from sgns.encoding.tables import aligned_zeros
+    from sgns.encoding.tables import aligned_zeros, row_width
+    from sgns.engines.native.driver import _aligned_copy, starting_tables
+    from sgns.engines.native.windows import aligned_rows
 
     config = TrainConfig(dim=100)
     for shape in [(3, 5), (1000, 112), (70_000, 112)]:
@@ -72,14 +74,14 @@ def test_tables_and_the_kernels_scratch_start_on_cache_lines():
         assert table.ctypes.data % 64 == 0 and table.shape == shape and not table.any()
     assert row_width(100) * 4 % 64 == 0
     buckets = np.ones((30, 100), np.float32)
-    for start in (None, Start(words=np.zeros((50, 100), np.float32),
-                              given=np.zeros(50, bool), buckets=buckets)):
-        syn0, syn1 = starting_tables(50, config, 112, 80, start)
-        assert syn0.ctypes.data % 64 == 0 and syn1.ctypes.data % 64 == 0
+    for start in (None, Start(input_rows=np.zeros((50, 100), np.float32),
+                              given=np.zeros(50, bool), bucket_rows=buckets)):
+        input_table, output_table = starting_tables(50, config, 112, 80, start)
+        assert input_table.ctypes.data % 64 == 0 and output_table.ctypes.data % 64 == 0
     resumed = _aligned_copy(np.arange(12, dtype=np.float32).reshape(3, 4)[1:])  # 16 bytes in
     assert resumed.ctypes.data % 64 == 0 and resumed[0, 0] == 4
     for rows, dim in [(6, 112), (20, 112), (1, 112)]:
-        assert _aligned_rows(rows, dim).ctypes.data % 64 == 0
+        assert aligned_rows(rows, dim).ctypes.data % 64 == 0
 
 
 def test_the_first_state_is_a_copy_made_ready_while_the_epoch_trains(topic_corpus):
@@ -93,21 +95,22 @@ def test_the_first_state_is_a_copy_made_ready_while_the_epoch_trains(topic_corpu
         first, second = end.state(), end.state()  # the spare's, then a fresh copy
         taken.append((first, second))
 
-    train_native(vocab.encode(topic_corpus), vocab, config, verbose=False, on_epoch_end=hook,
-                 state_ahead=True)
+    train_native(corpus=vocab.encode(topic_corpus), vocab=vocab, config=config, verbose=False,
+                 on_epoch_end=hook, state_ahead=True)
     for first, second in taken:
-        for name in ("syn0", "syn1"):
+        for name in ("input_table", "output_table"):
             assert first[name] is not second[name]
             np.testing.assert_array_equal(first[name], second[name])
-    assert taken[0][0]["syn1"].any()  # trained rows, not the spare's zeros
-    assert not np.array_equal(taken[0][0]["syn0"], taken[1][0]["syn0"])  # a copy, not a view
+    assert taken[0][0]["output_table"].any()  # trained rows, not the spare's zeros
+    assert not np.array_equal(taken[0][0]["input_table"], taken[1][0]["input_table"])  # a copy, not a view
 
 
 def _train(corpus, **changes):
     vocab = Vocabulary.build(corpus)
     settings = dict(engine="native", dim=24, epochs=4, window=4, sample=0)
     config = TrainConfig(**{**settings, **changes})
-    return vocab, train_native(vocab.encode(corpus), vocab, config, verbose=False)
+    done = train_native(corpus=vocab.encode(corpus), vocab=vocab, config=config, verbose=False)
+    return vocab, (done.input_table, done.output_table, done.history, done.compile_seconds)
 
 
 @pytest.mark.parametrize("model", ["skipgram", "cbow"])
@@ -167,21 +170,21 @@ def _sigmoid(x):
 
 def _window_problem(seed, n_out=4):
     rng = np.random.default_rng(seed)
-    syn0 = rng.normal(0, 0.5, (12, 16)).astype(np.float32)
-    syn1 = rng.normal(0, 0.5, (12, 16)).astype(np.float32)
+    input_table = rng.normal(0, 0.5, (12, 16)).astype(np.float32)
+    output_table = rng.normal(0, 0.5, (12, 16)).astype(np.float32)
     contexts = np.array([3, 7, 3, 9, 0, 0], dtype=np.int32)  # a repeat; 4 of 6 slots used
     outputs = np.array([5, 1, 7, 11, 2, 7, 4, 8][:n_out], dtype=np.int32)  # center, negatives
     labels = np.zeros(n_out, dtype=np.float32)
     labels[0] = 1.0
-    return syn0, syn1, contexts, 4, outputs, labels, n_out, np.float32(0.1)
+    return input_table, output_table, contexts, 4, outputs, labels, n_out, np.float32(0.1)
 
 
 def _hogbatch(kernel, problem):
-    syn0, syn1, contexts, m, outputs, labels, n_out, alpha = problem
+    input_table, output_table, contexts, m, outputs, labels, n_out, alpha = problem
     if kernel == "general":
-        return update_window(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+        return update_window(input_table, output_table, contexts, m, outputs, labels, n_out, alpha,
                               np.empty((6, n_out), np.float32), np.empty((n_out, 16), np.float32))
-    return update_window6(syn0, syn1, contexts, m, outputs, n_out, alpha,
+    return update_window6(input_table, output_table, contexts, m, outputs, n_out, alpha,
                           np.empty(6 * 8, np.float32), np.empty((6, 16), np.float32),
                           np.empty((6, 16), np.float32), np.empty((6, 16), np.float32))
 
@@ -197,17 +200,17 @@ def test_window_update_is_hogbatch(seed, n_out, kernel):
     """All the window's gradients from the rows as they were, then written (Ji et al., 2016);
     the same from the general kernel and the register-blocked one."""
     problem = _window_problem(seed, n_out)
-    syn0, syn1, contexts, m, outputs, labels, n_out, alpha = problem
-    in_rows, out_rows = syn0[contexts[:m]].astype(float), syn1[outputs].astype(float)
+    input_table, output_table, contexts, m, outputs, labels, n_out, alpha = problem
+    in_rows, out_rows = input_table[contexts[:m]].astype(float), output_table[outputs].astype(float)
     scores = in_rows @ out_rows.T
     g = (labels - _sigmoid(scores)) * alpha
-    want0, want1 = syn0.astype(float), syn1.astype(float)
+    want0, want1 = input_table.astype(float), output_table.astype(float)
     np.add.at(want0, contexts[:m], g @ out_rows)
     np.add.at(want1, outputs, g.T @ in_rows)
     loss = sum(_nll(scores[j, k], labels[k]) for j in range(m) for k in range(n_out))
     got = _hogbatch(kernel, problem)
-    np.testing.assert_allclose(syn0, want0, atol=2e-3)
-    np.testing.assert_allclose(syn1, want1, atol=2e-3)
+    np.testing.assert_allclose(input_table, want0, atol=2e-3)
+    np.testing.assert_allclose(output_table, want1, atol=2e-3)
     assert got == pytest.approx(loss, rel=0.01)
 
 
@@ -217,8 +220,8 @@ def test_pair_update_follows_word2vec_order(seed, n_out):
     """word2vec.c's order: for each context word in turn, every output row is written right
     after its own gradient, and the context row after all of them; an output listed twice
     (6 outputs here: a negative drawn twice) is scored again after its first update."""
-    syn0, syn1, contexts, m, outputs, labels, n_out, alpha = _window_problem(seed, n_out)
-    want0, want1 = syn0.astype(float), syn1.astype(float)
+    input_table, output_table, contexts, m, outputs, labels, n_out, alpha = _window_problem(seed, n_out)
+    want0, want1 = input_table.astype(float), output_table.astype(float)
     loss = 0.0
     for r in contexts[:m]:
         neu = np.zeros(16)
@@ -229,15 +232,15 @@ def test_pair_update_follows_word2vec_order(seed, n_out):
             neu += g * want1[o]
             want1[o] += g * want0[r]
         want0[r] += neu
-    got = update_pair_by_pair(syn0, syn1, contexts, m, outputs, labels, n_out, alpha,
+    got = update_pair_by_pair(input_table, output_table, contexts, m, outputs, labels, n_out, alpha,
                               np.empty(16, np.float32), np.empty(n_out, np.float32))
-    np.testing.assert_allclose(syn0, want0, atol=2e-3)
-    np.testing.assert_allclose(syn1, want1, atol=2e-3)
+    np.testing.assert_allclose(input_table, want0, atol=2e-3)
+    np.testing.assert_allclose(output_table, want1, atol=2e-3)
     assert got == pytest.approx(loss, rel=0.01)
     # The two orders differ once a window has more than one context word.
     window = _window_problem(seed, n_out)
     _hogbatch("blocked", window)
-    assert np.abs(window[1] - syn1).max() > 1e-3
+    assert np.abs(window[1] - output_table).max() > 1e-3
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -250,8 +253,8 @@ def test_cbow_update_is_word2vecs(seed, kernel, n_out):
     per occurrence) gets the hidden vector's whole gradient. The blocked kernel for up to 6
     distinct outputs gives the same."""
     rng = np.random.default_rng(seed)
-    syn0 = rng.normal(0, 0.5, (14, 16)).astype(np.float32)
-    syn1 = rng.normal(0, 0.5, (14, 16)).astype(np.float32)
+    input_table = rng.normal(0, 0.5, (14, 16)).astype(np.float32)
+    output_table = rng.normal(0, 0.5, (14, 16)).astype(np.float32)
     contexts = np.array([3, 7, 3, 9, 0, 0], dtype=np.int32)  # a repeat; 4 of 6 slots used
     outputs = np.array([5, 1, 7, 11, 2, 12, 4, 8, 6, 10, 13][:n_out], dtype=np.int32)
     labels = np.zeros(n_out, dtype=np.float32)
@@ -262,7 +265,7 @@ def test_cbow_update_is_word2vecs(seed, kernel, n_out):
     if kernel == "bag6":
         weights[:] = 1.0  # each output counted once
     alpha, m = np.float32(0.05), 4
-    want0, want1 = syn0.astype(float), syn1.astype(float)
+    want0, want1 = input_table.astype(float), output_table.astype(float)
     hidden = want0[contexts[:m]].mean(axis=0)
     neu, loss = np.zeros(16), 0.0
     for o, label, weight in zip(outputs, labels, weights, strict=True):
@@ -277,13 +280,13 @@ def test_cbow_update_is_word2vecs(seed, kernel, n_out):
     outputs = np.r_[outputs, [13] * (6 - n_out)].astype(np.int32) if kernel == "bag6" else outputs
     hidden, neu = np.empty(16, np.float32), np.empty(16, np.float32)
     if kernel == "bag6":
-        got = update_bag6(syn0, syn1, contexts, m, outputs, labels, n_out, alpha, hidden, neu,
+        got = update_bag6(input_table, output_table, contexts, m, outputs, labels, n_out, alpha, hidden, neu,
                           np.empty(6, np.float32))
     else:
-        got = update_bag(syn0, syn1, contexts, m, outputs, labels, weights, n_out, alpha,
+        got = update_bag(input_table, output_table, contexts, m, outputs, labels, weights, n_out, alpha,
                          np.float32(1.0), hidden, neu)
-    np.testing.assert_allclose(syn0, want0, atol=2e-3)
-    np.testing.assert_allclose(syn1, want1, atol=2e-3)
+    np.testing.assert_allclose(input_table, want0, atol=2e-3)
+    np.testing.assert_allclose(output_table, want1, atol=2e-3)
     assert got == pytest.approx(loss, rel=0.01)
 
 
@@ -297,17 +300,18 @@ def test_cbow_sentence_updates_rows_a_block_at_a_time(length, window, negative):
     the sentence, a window reaching across one, sentences shorter than a block: all the same
     against this numpy reference (full windows; the noise is one word, so draws are known, and
     it repeats)."""
-    from sgns.engines.native.loops import CBOW_BLOCK, DRAWN, _aligned_rows, _cbow_sentence
+    from sgns.engines.native.loops import CBOW_BLOCK, UPDATE_WINDOW, LoopSettings, cbow_sentence
+    from sgns.engines.native.windows import scratch
 
     rng = np.random.default_rng(length + window)
     vocab, dim, noise_word, alpha = 14, 16, 13, np.float32(0.05)
-    syn0 = rng.normal(0, 0.5, (vocab, dim)).astype(np.float32)
-    syn1 = rng.normal(0, 0.5, (vocab, dim)).astype(np.float32)
+    input_table = rng.normal(0, 0.5, (vocab, dim)).astype(np.float32)
+    output_table = rng.normal(0, 0.5, (vocab, dim)).astype(np.float32)
     sentence = rng.integers(1, 7, length).astype(np.int32)  # few words: many repeats
     probabilities = np.zeros(vocab)
     probabilities[noise_word] = 1.0
     noise = alias_table(probabilities)
-    want0, want1 = syn0.astype(float), syn1.astype(float)
+    want0, want1 = input_table.astype(float), output_table.astype(float)
     want_loss = 0.0
     for begin in range(0, length, CBOW_BLOCK):
         rows = want0.copy()  # the context rows as the block began
@@ -332,15 +336,13 @@ def test_cbow_sentence_updates_rows_a_block_at_a_time(length, window, negative):
                 want1[o] += g * hidden
             for q in context:
                 want0[sentence[q]] += neu
-    span = CBOW_BLOCK + 2 * window + 1
-    loss, examples, dots = _cbow_sentence(
-        syn0, syn1, sentence, length, window, False, negative, 1, noise,
-        np.array([7], np.uint64), alpha, np.empty(2 * DRAWN * negative, np.int32),
-        *(np.empty(2 * window + negative, t) for t in (np.int32, np.float32, np.float32)),
-        _aligned_rows(span, dim), _aligned_rows(span, dim), np.empty(dim, np.float32),
-        np.empty(dim, np.float32), np.empty(6, np.float32))
-    np.testing.assert_allclose(syn0, want0, atol=2e-4)
-    np.testing.assert_allclose(syn1, want1, atol=2e-4)
+    work = scratch(window, negative, dim, length, 1, CBOW_BLOCK)
+    work.sentence[:] = sentence
+    settings = LoopSettings(window, False, negative, 1, True, UPDATE_WINDOW)
+    loss, examples, dots = cbow_sentence(input_table, output_table, length, settings, noise,
+                                         np.array([7], np.uint64), alpha, work)
+    np.testing.assert_allclose(input_table, want0, atol=2e-4)
+    np.testing.assert_allclose(output_table, want1, atol=2e-4)
     assert examples == (length if length > 1 else 0) and dots == examples * (1 + negative)
     assert loss == pytest.approx(want_loss, rel=1e-4, abs=1e-6)
 
@@ -381,8 +383,8 @@ def test_cached_compiles_are_dropped_when_any_of_the_package_sources_change(tmp_
     assert forget_stale_compiles(folder, sources.glob("*.py"))
     assert not any(path.exists() for path in compiled) and someone_elses.exists()
     # The engine stamps its own cache folder when it is imported.
-    engine_folder = Path(loop._train_slice.stats.cache_path)
-    assert not forget_stale_compiles(engine_folder, loop.COMPILED_SOURCES)
+    engine_folder = Path(loops.train_slice.stats.cache_path)
+    assert not forget_stale_compiles(engine_folder, loops.COMPILED_SOURCES)
     assert (engine_folder / STAMP).exists()
 
 
@@ -415,17 +417,19 @@ def test_a_long_window_is_written_in_two_parts_split_at_its_center(m, before, pa
     same as two kernel calls, one after the other, and not the same as one call (with up to 6
     outputs and with more, which take different kernels)."""
     rng = np.random.default_rng(m + before)
-    syn0 = rng.normal(0, 0.5, (40, 16)).astype(np.float32)
-    syn1 = rng.normal(0, 0.5, (40, 16)).astype(np.float32)
+    input_table = rng.normal(0, 0.5, (40, 16)).astype(np.float32)
+    output_table = rng.normal(0, 0.5, (40, 16)).astype(np.float32)
     contexts = rng.integers(9, 40, m).astype(np.int32)
     outputs = np.arange(1, n_out + 1, dtype=np.int32)
     labels = np.zeros(n_out, np.float32)
     labels[0] = 1.0
     alpha = np.float32(0.1)
-    split = (syn0.copy(), syn1.copy())
-    loss = _write_window(*split, contexts, m, before, outputs, labels, n_out, alpha,
-                         *_window_scratch(m, n_out, 16))
-    expected, once = (syn0.copy(), syn1.copy()), (syn0.copy(), syn1.copy())
+    split = (input_table.copy(), output_table.copy())
+    lanes, grad_out, out6, in_rows, scores = _window_scratch(m, n_out, 16)
+    work = Scratch(None, None, None, outputs, labels, None, scores, lanes, grad_out, in_rows,
+                   out6, None, None, None, None, None, None)
+    loss = write_window(*split, contexts, m, before, n_out, alpha, work)
+    expected, once = (input_table.copy(), output_table.copy()), (input_table.copy(), output_table.copy())
     expected_loss = sum(_hogbatch_window(expected, contexts[a:b], outputs, labels, alpha)
                         for a, b in parts)
     _hogbatch_window(once, contexts, outputs, labels, alpha)

@@ -15,7 +15,7 @@ import pytest
 from llvmlite import binding as llvm
 from numba import njit
 
-from sgns.engines.native import LOSS_CAP, MAX_EXP, alias_table, gradient_and_loss, kernels
+from sgns.engines.native import LOSS_CAP, MAX_EXP, alias_table, compiler, gradient_and_loss, kernels
 from sgns.engines.native.kernels import (
     FASTMATH,
     KernelCompiler,
@@ -107,7 +107,7 @@ def test_every_score_gives_a_finite_loss_and_a_bounded_gradient(label, compiled_
 
 @njit(fastmath=FASTMATH)
 def _window_gradients(lanes, m, n_out, alpha):
-    kernels.wide_vectors()
+    compiler.wide_vectors()
     return window_gradients(lanes, m, n_out, alpha)
 
 
@@ -140,34 +140,34 @@ def test_window_gradients_are_the_function_on_every_lane(n_out):
 def _one_pair_problem(score: float, n_out: int = 1):
     """Tables where the context row scores exactly ``score`` against every output row."""
     dim = 16
-    syn0 = np.zeros((4, dim), np.float32)
-    syn1 = np.zeros((4 + n_out, dim), np.float32)
-    syn0[1, 0] = score
-    syn1[2:2 + n_out, 0] = 1.0
+    input_table = np.zeros((4, dim), np.float32)
+    output_table = np.zeros((4 + n_out, dim), np.float32)
+    input_table[1, 0] = score
+    output_table[2:2 + n_out, 0] = 1.0
     contexts = np.array([1], np.int32)
     outputs = np.arange(2, 2 + n_out, dtype=np.int32)
     labels = np.zeros(n_out, np.float32)
     labels[0] = 1.0
-    return syn0, syn1, contexts, outputs, labels
+    return input_table, output_table, contexts, outputs, labels
 
 
-def _run_kernel(kernel, syn0, syn1, contexts, outputs, labels):
-    n_out, dim = len(outputs), syn0.shape[1]
+def _run_kernel(kernel, input_table, output_table, contexts, outputs, labels):
+    n_out, dim = len(outputs), input_table.shape[1]
     if kernel == "window":
-        return update_window(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
+        return update_window(input_table, output_table, contexts, 1, outputs, labels, n_out, ALPHA,
                              np.empty((1, n_out), np.float32), np.empty((n_out, dim), np.float32))
     if kernel == "window6":
-        return update_window6(syn0, syn1, contexts, 1, outputs, n_out, ALPHA,
+        return update_window6(input_table, output_table, contexts, 1, outputs, n_out, ALPHA,
                               np.empty(8, np.float32), np.empty((6, dim), np.float32),
                               np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
     if kernel == "pair":
-        return update_pair_by_pair(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
+        return update_pair_by_pair(input_table, output_table, contexts, 1, outputs, labels, n_out, ALPHA,
                                    np.empty(dim, np.float32), np.empty(n_out, np.float32))
     if kernel == "bag6":
-        return update_bag6(syn0, syn1, contexts, 1, outputs, labels, n_out, ALPHA,
+        return update_bag6(input_table, output_table, contexts, 1, outputs, labels, n_out, ALPHA,
                            np.empty(dim, np.float32), np.empty(dim, np.float32),
                            np.empty(6, np.float32))
-    return update_bag(syn0, syn1, contexts, 1, outputs, labels, np.ones(n_out, np.float32),
+    return update_bag(input_table, output_table, contexts, 1, outputs, labels, np.ones(n_out, np.float32),
                       n_out, ALPHA, np.float32(1.0),
                       np.empty(dim, np.float32), np.empty(dim, np.float32))
 
@@ -176,22 +176,22 @@ def _run_kernel(kernel, syn0, syn1, contexts, outputs, labels):
 @pytest.mark.parametrize("n_out", [1, 3])
 def test_each_kernel_at_the_edges(kernel, n_out):
     for score in _edge_scores():
-        syn0, syn1, contexts, outputs, labels = _one_pair_problem(score, n_out)
-        before0, before1 = syn0.copy(), syn1.copy()
-        loss = _run_kernel(kernel, syn0, syn1, contexts, outputs, labels)
+        input_table, output_table, contexts, outputs, labels = _one_pair_problem(score, n_out)
+        before0, before1 = input_table.copy(), output_table.copy()
+        loss = _run_kernel(kernel, input_table, output_table, contexts, outputs, labels)
         assert np.isfinite(loss) and 0 <= loss <= n_out * LOSS_CAP, (kernel, score, loss)
         if not np.isfinite(score):
             continue
         # Each output row moves by g * score and the context row by the sum of g over the
         # outputs, with |g| <= alpha: a read past the sigmoid table once gave g = -5 alpha.
-        g_out = syn1[outputs, 0] - before1[outputs, 0]
+        g_out = output_table[outputs, 0] - before1[outputs, 0]
         assert (np.abs(g_out) <= ALPHA * abs(score) * 1.0001 + 1e-30).all(), (kernel, score)
-        assert abs(syn0[1, 0] - before0[1, 0]) <= n_out * ALPHA * 1.0001, (kernel, score)
+        assert abs(input_table[1, 0] - before0[1, 0]) <= n_out * ALPHA * 1.0001, (kernel, score)
         if abs(score) > 1e3:
             continue  # a float32 that large does not move by alpha
         sigmoid = 1 / (1 + np.exp(-np.float64(score)))  # saturation moves it by < 0.0025
         want = (labels - sigmoid) * ALPHA
-        np.testing.assert_allclose(syn0[1, 0] - before0[1, 0], want.sum(),
+        np.testing.assert_allclose(input_table[1, 0] - before0[1, 0], want.sum(),
                                    atol=0.004 * ALPHA * n_out)
 
 
@@ -214,13 +214,13 @@ def test_kernels_ask_for_512_bit_vectors():
     wide = njit(fastmath=FASTMATH)(update_window6.py_func)  # compiled afresh, to inspect
     results = []
     for function in (wide, default):
-        syn0, syn1, contexts, outputs, labels = _one_pair_problem(0.5, 3)
-        syn0[1, 1:] = syn1[2:5, 1:] = 0.25
-        dim = syn0.shape[1]
-        loss = function(syn0, syn1, contexts, 1, outputs, 3, ALPHA, np.empty(8, np.float32),
+        input_table, output_table, contexts, outputs, labels = _one_pair_problem(0.5, 3)
+        input_table[1, 1:] = output_table[2:5, 1:] = 0.25
+        dim = input_table.shape[1]
+        loss = function(input_table, output_table, contexts, 1, outputs, 3, ALPHA, np.empty(8, np.float32),
                         np.empty((6, dim), np.float32), np.empty((6, dim), np.float32),
                         np.empty((1, dim), np.float32))
-        results.append((loss, syn0, syn1))
+        results.append((loss, input_table, output_table))
     assert "zmm" in _fma_registers(wide)
     assert "zmm" not in _fma_registers(default)
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
@@ -309,10 +309,10 @@ def _negatives_by_center(length, negative, share, table, seed):
     state = np.array([seed], np.uint64)
     drawn = np.full(2 * DRAWN * negative, -1, np.int32)
     sentence = np.ones(length, np.int32)
-    syn1 = np.zeros((2, 16), np.float32)
+    output_table = np.zeros((2, 16), np.float32)
     out = np.empty((length, negative), np.int32)
     for p in range(length):
-        out[p] = _center_negatives(syn1, sentence, p, length, negative, share, table, state,
+        out[p] = _center_negatives(output_table, sentence, p, length, negative, share, table, state,
                                    drawn)
     return out
 
@@ -380,19 +380,19 @@ def test_a_kernel_compiles_the_same_whoever_compiles_it_first():
 
     def loop_over(kernel):
         @njit(fastmath=FASTMATH)
-        def loop(syn0, syn1, contexts, m, outputs, n_out, alpha, scratch):
-            kernels.wide_vectors()
+        def loop(input_table, output_table, contexts, m, outputs, n_out, alpha, scratch):
+            compiler.wide_vectors()
             lanes, grad_out, out6, in_rows = scratch
-            return kernel(syn0, syn1, contexts, m, outputs, n_out, alpha, lanes, grad_out, out6,
+            return kernel(input_table, output_table, contexts, m, outputs, n_out, alpha, lanes, grad_out, out6,
                           in_rows)
         return loop
 
     def problem():
-        syn0, syn1, contexts, outputs, _ = _one_pair_problem(0.5, 3)
-        dim = syn0.shape[1]
+        input_table, output_table, contexts, outputs, _ = _one_pair_problem(0.5, 3)
+        dim = input_table.shape[1]
         scratch = (np.empty(8, np.float32), np.empty((6, dim), np.float32),
                    np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
-        return (syn0, syn1, contexts, 1, outputs, 3, ALPHA), scratch
+        return (input_table, output_table, contexts, 1, outputs, 3, ALPHA), scratch
 
     def noalias_arguments(function) -> int:
         ir = function.inspect_llvm(function.signatures[0])

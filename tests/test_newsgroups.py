@@ -4,8 +4,8 @@ import numpy as np
 from keras_preprocessing import sequence as k2seq
 from keras_preprocessing import text as k2text
 
-from sgns.text.corpus import build_sklearn_cache
 from sgns.encoding.pairs import PairConfig, PairStream
+from sgns.text.corpus import build_sklearn_cache
 from sgns.text.preprocessing import Tokenizer, skipgrams
 
 

@@ -5,10 +5,10 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from sgns.errors import SgnsError
 from sgns.encoding.pairs import PairConfig, PairStream, keep_probabilities, noise_distribution
-from sgns.text.preprocessing import skipgrams
 from sgns.encoding.vocab import Vocabulary
+from sgns.errors import SgnsError
+from sgns.text.preprocessing import skipgrams
 
 
 @pytest.fixture()

@@ -8,12 +8,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sgns.errors import SgnsError
 from sgns.embeddings.export import save_npz, save_word2vec_binary
-from sgns.encoding.pairs import PairConfig, PairStream
-from sgns.text.preprocessing import skipgrams
 from sgns.embeddings.vectors import load_vectors, save_word2vec_text
+from sgns.encoding.pairs import PairConfig, PairStream
 from sgns.encoding.vocab import ChunkedCorpus, Vocabulary
+from sgns.errors import SgnsError
+from sgns.text.preprocessing import skipgrams
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])

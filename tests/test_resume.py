@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from sgns.training.checkpoint import CHECKPOINT_FILE, load_checkpoint
 from sgns.cli import main
 from sgns.config import TrainConfig
 from sgns.errors import SgnsError
+from sgns.training.checkpoint import CHECKPOINT_FILE, load_checkpoint
 from sgns.training.train import train
 
 
@@ -48,8 +48,8 @@ def test_a_later_epochs_checkpoint_holds_that_epochs_state(tmp_path, topic_corpu
     assert checkpoint.epochs_done == 3 and set(checkpoint.state) == set(states[2])
     for name, value in states[2].items():
         np.testing.assert_array_equal(checkpoint.state[name], value)
-    assert not np.array_equal(states[1]["syn0"], states[2]["syn0"])
-    assert not np.shares_memory(states[1]["syn0"], states[2]["syn0"])
+    assert not np.array_equal(states[1]["input_table"], states[2]["input_table"])
+    assert not np.shares_memory(states[1]["input_table"], states[2]["input_table"])
 
 
 @pytest.mark.parametrize("engine,changes", [
@@ -72,8 +72,8 @@ def test_resume_after_an_epoch_equals_the_uninterrupted_run(tmp_path, topic_corp
     assert len(checkpoint.info["epochs"]) == 1
     resumed = train(topic_corpus, verbose=False, resume=checkpoint,
                     checkpoint_dir=tmp_path / "cut")
-    np.testing.assert_array_equal(resumed.center, whole.center)
-    np.testing.assert_array_equal(resumed.context, whole.context)
+    np.testing.assert_array_equal(resumed.input_table, whole.input_table)
+    np.testing.assert_array_equal(resumed.output_table, whole.output_table)
     assert [e["loss"] for e in resumed.info["epochs"]] == [e["loss"] for e in whole.info["epochs"]]
     assert resumed.info["resumed_after_epoch"] == 1
 
@@ -82,14 +82,14 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoin
         tmp_path, topic_corpus):
     def poison(end):  # the tables go bad after the first epoch
         if end.epoch == 0:
-            end.center()[:] = np.nan
+            end.word_vectors()[:] = np.nan
 
     config = TrainConfig(engine="native", epochs=3, dim=8, workers=1)
     with pytest.raises(SgnsError, match=r"diverged in epoch 2 .*lower the learning rate"):
         train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path, on_epoch_end=poison)
     checkpoint = load_checkpoint(tmp_path)
     assert checkpoint.epochs_done == 1
-    assert np.isfinite(checkpoint.state["syn0"]).all()
+    assert np.isfinite(checkpoint.state["input_table"]).all()
 
 
 def test_huge_learning_rate_fails_at_the_cli(tmp_path, topic_corpus, capsys):
@@ -175,8 +175,8 @@ def test_killing_a_writer_at_any_moment_leaves_a_whole_file(tmp_path):
 def test_streaming_from_disk_trains_like_memory(tmp_path, topic_corpus, engine, monkeypatch):
     """A corpus read from disk chunk by chunk: the same vocabulary, counts and token totals as
     in memory, every chunk trained, and the same kind of embeddings."""
-    from sgns.text.cleaning import Cleaner, StreamingCorpus, clean
     from sgns.encoding.vocab import ChunkedCorpus
+    from sgns.text.cleaning import Cleaner, StreamingCorpus, clean
 
     # Many small chunks.
     monkeypatch.setattr(ChunkedCorpus.__init__, "__defaults__", (700, None, None))

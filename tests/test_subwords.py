@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from gensim.models.fasttext import compute_ngrams_bytes, ft_ngram_hashes
 
-from sgns.training.checkpoint import load_checkpoint
 from sgns.cli import main
 from sgns.config import TrainConfig
-from sgns.errors import SgnsError
-from sgns.encoding.subwords import SubwordSpec, char_ngrams, ngram_buckets
-from sgns.training.train import train
 from sgns.embeddings.vectors import load_vectors
+from sgns.encoding.subwords import SubwordSpec, char_ngrams, ngram_buckets
 from sgns.encoding.vocab import Vocabulary
+from sgns.errors import SgnsError
+from sgns.training.checkpoint import load_checkpoint
+from sgns.training.train import train
 
 WORDS = ["physician", "a", "ab", "café", "naïve", "zürich", "ελληνικά", "학교에", "학교는", "東京",
          "東京都庁", "x" * 40, "über-große", "ñ"]
@@ -63,7 +63,7 @@ def test_subword_training_groups_topics_and_builds_unseen_words(topic_corpus, mo
     row = result.vocab.index["banana"]
     buckets = ngram_buckets("banana", spec.min_n, spec.max_n, spec.buckets)
     want = (result.word_rows[row] + result.bucket_rows[buckets].sum(0)) / (1 + len(buckets))
-    np.testing.assert_allclose(result.center[row], want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(result.input_table[row], want, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(kv["banana"], want, rtol=1e-5, atol=1e-6)
     # Misspelt words are built from their n-grams and land among their topic's words.
     topics = {"fruit": {"apple", "banana", "cherry", "grape", "melon", "peach"},
@@ -78,7 +78,7 @@ def test_subword_training_groups_topics_and_builds_unseen_words(topic_corpus, mo
 def test_subwords_are_reproducible_and_resume_bit_for_bit(topic_corpus, tmp_path):
     a = train(topic_corpus, _config(), verbose=False)
     b = train(topic_corpus, _config(), verbose=False, checkpoint_dir=tmp_path / "whole")
-    np.testing.assert_array_equal(a.center, b.center)
+    np.testing.assert_array_equal(a.input_table, b.input_table)
     np.testing.assert_array_equal(a.bucket_rows, b.bucket_rows)
 
     class Stop(Exception):
@@ -92,9 +92,9 @@ def test_subwords_are_reproducible_and_resume_bit_for_bit(topic_corpus, tmp_path
         train(topic_corpus, _config(), verbose=False, checkpoint_dir=tmp_path / "cut",
               on_epoch_end=stop)
     resumed = train(topic_corpus, verbose=False, resume=load_checkpoint(tmp_path / "cut"))
-    np.testing.assert_array_equal(resumed.center, a.center)
+    np.testing.assert_array_equal(resumed.input_table, a.input_table)
     np.testing.assert_array_equal(resumed.bucket_rows, a.bucket_rows)
-    np.testing.assert_array_equal(resumed.context, a.context)
+    np.testing.assert_array_equal(resumed.output_table, a.output_table)
 
 
 def _corpus_file(tmp_path, topic_corpus):
@@ -159,7 +159,7 @@ def test_subword_errors(tmp_path, topic_corpus, capsys):
 
 
 def test_memory_check_fails_before_allocating():
-    from sgns.training.train import check_memory
+    from sgns.training.memory import check_memory
 
     with pytest.raises(SgnsError, match=r"needs about .* GiB .* lower --buckets"):
         check_memory(TrainConfig(subwords=True, buckets=10**12), 1000)
@@ -212,8 +212,8 @@ def test_keras_subword_step_equals_dense_autodiff_step(whole, negative):
     import jax.numpy as jnp
     import keras
 
-    from sgns.engines.keras.models import SubwordSkipGram
     from sgns.encoding.subwords import flat_bags
+    from sgns.engines.keras.models import SubwordSkipGram
 
     words = ["", "apple", "apples", "banana", "grape", "grapes", "melon"]
     spec = SubwordSpec(3, 4, 20)
@@ -226,7 +226,7 @@ def test_keras_subword_step_equals_dense_autodiff_step(whole, negative):
                             negative=negative, group=4, noise=np.eye(vocab_size)[noise_word],
                             batch_size=batch)
     model.compile()
-    variables = (model.input_embedding.embeddings, model.output_embedding.embeddings)
+    variables = (model.input_table.embeddings, model.output_table.embeddings)
     before = [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
     rng = np.random.default_rng(0)
     center = np.array([1, 2, 2, 5, 0, 6], dtype=np.int32)  # a repeat, and a padding example
@@ -274,8 +274,8 @@ def test_keras_subword_cbow_step_equals_dense_autodiff_step(negative):
     import jax.numpy as jnp
     import keras
 
-    from sgns.engines.keras.models import SubwordCBOW
     from sgns.encoding.subwords import window_bags
+    from sgns.engines.keras.models import SubwordCBOW
 
     words = ["", "apple", "apples", "banana", "grape", "grapes", "melon"]
     spec = SubwordSpec(3, 4, 20)
@@ -285,7 +285,7 @@ def test_keras_subword_cbow_step_equals_dense_autodiff_step(negative):
                         learning_rate=lr, init="keras", seed=3, shared=2, negative=negative,
                         group=2, noise=np.eye(vocab_size)[noise_word], batch_size=batch)
     model.compile()
-    variables = (model.input_embedding.embeddings, model.output_embedding.embeddings)
+    variables = (model.input_table.embeddings, model.output_table.embeddings)
     before = [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
     rng = np.random.default_rng(1)
     windows = rng.integers(1, vocab_size, (batch, 2 * window)).astype(np.int32)
@@ -319,8 +319,8 @@ def test_keras_subword_cbow_step_equals_dense_autodiff_step(negative):
 
 
 def test_bag_batches_cut_a_batch_whose_bags_do_not_fit():
-    from sgns.engines.keras.driver import BagBatches
     from sgns.encoding.vocab import Vocabulary
+    from sgns.engines.keras.driver import BagBatches
 
     vocab = Vocabulary(["a", "bb", "ccccccccccccc"], [5, 4, 3])
     bags = BagBatches(vocab, TrainConfig(subwords=True, buckets=50, batch_size=4))
@@ -344,8 +344,8 @@ def test_bag_batches_cut_a_batch_whose_bags_do_not_fit():
 
 
 def test_cbow_bag_batches_hold_each_windows_bags_and_cut_whole_windows():
-    from sgns.engines.keras.driver import BagBatches
     from sgns.encoding.vocab import Vocabulary
+    from sgns.engines.keras.driver import BagBatches
 
     vocab = Vocabulary(["a", "bb", "ccccccccccccc"], [5, 4, 3])
     bags = BagBatches(vocab, TrainConfig(subwords=True, model="cbow", buckets=50,
@@ -405,7 +405,7 @@ def test_keras_subwords_with_lazy_adam_keep_moments_for_every_input_row(topic_co
     used = np.zeros(config.buckets, dtype=bool)
     used[ids[ids >= vocab.size] - vocab.size] = True
     fresh = build_model(vocab, config.for_engine("keras"), total_steps=10)
-    start = np.array(keras_numpy(fresh.input_embedding.embeddings))[vocab.size:]
+    start = np.array(keras_numpy(fresh.input_table.embeddings))[vocab.size:]
     np.testing.assert_array_equal(result.bucket_rows[~used], start[~used])
     assert not np.allclose(result.bucket_rows[used], start[used])
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from sgns.errors import SgnsError
 from sgns.embeddings.vectors import load_vectors, save_word2vec_text, to_keyed_vectors
 from sgns.encoding.vocab import Vocabulary
+from sgns.errors import SgnsError
 
 
 def test_round_trip_with_non_ascii_words(tmp_path):

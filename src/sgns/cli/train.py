@@ -161,7 +161,7 @@ def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, sour
         except SgnsError as exc:
             print(f"no plots: {exc}", file=sys.stderr)
     if args.diagram:
-        from sgns.engines.keras.models import draw_diagram
+        from sgns.engines.keras.diagram import draw_diagram
 
         if draw_diagram(result.vocab.size, config.dim, out / "model.png"):
             written.append("model.png")

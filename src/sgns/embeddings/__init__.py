@@ -1,0 +1,2 @@
+"""What a user does with trained vectors: the vector formats, nearest neighbours, evaluation,
+exports and plots."""
