@@ -11,8 +11,9 @@ from gensim.models import KeyedVectors
 from conftest import _topic_corpus
 from sgns.cli import main
 from sgns.config import TrainConfig
+from sgns.encoding.tables import row_width
 from sgns.encoding.vocab import Vocabulary
-from sgns.engines.native.loops import row_width, starting_tables
+from sgns.engines.native.driver import starting_tables
 from sgns.errors import SgnsError
 from sgns.training.checkpoint import load_checkpoint
 from sgns.training.grow import Parent, grown_start, merged_vocabulary

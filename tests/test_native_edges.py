@@ -16,10 +16,8 @@ from llvmlite import binding as llvm
 from numba import njit
 
 from sgns.engines.native import LOSS_CAP, MAX_EXP, alias_table, compiler, gradient_and_loss, kernels
+from sgns.engines.native.compiler import FASTMATH, KernelCompiler, no_interleaving
 from sgns.engines.native.kernels import (
-    FASTMATH,
-    KernelCompiler,
-    no_interleaving,
     update_bag,
     update_bag6,
     update_pair_by_pair,
@@ -27,8 +25,8 @@ from sgns.engines.native.kernels import (
     update_window6,
     window_gradients,
 )
-from sgns.engines.native.loops import DRAWN, _center_negatives
 from sgns.engines.native.sampling import below, draw_alias, draw_many, split_alias_table
+from sgns.engines.native.windows import DRAWN, center_negatives
 
 REPO = Path(__file__).resolve().parents[1]
 ALPHA = np.float32(0.025)
@@ -312,8 +310,8 @@ def _negatives_by_center(length, negative, share, table, seed):
     output_table = np.zeros((2, 16), np.float32)
     out = np.empty((length, negative), np.int32)
     for p in range(length):
-        out[p] = _center_negatives(output_table, sentence, p, length, negative, share, table, state,
-                                   drawn)
+        out[p] = center_negatives(output_table, sentence, p, length, negative, share, table,
+                                  state, drawn)
     return out
 
 
