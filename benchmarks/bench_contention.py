@@ -22,23 +22,26 @@ from numba import njit, prange
 
 from common import median, newsgroups
 from sgns.config import CBOW_SHARE
+from sgns.encoding.bags import identity_bags
 from sgns.encoding.pairs import keep_probabilities, noise_distribution
+from sgns.encoding.tables import row_width
 from sgns.encoding.vocab import Vocabulary
-from sgns.engines.native import loop, sampling
+from sgns.engines.native import driver, loops, sampling
 
-SLICES = loop.SLICES_PER_EPOCH
+SLICES = driver.SLICES_PER_EPOCH
 COPIES = ("shared", "own output table", "own input table", "own both")
 
 
 @njit(parallel=True)
-def _two_workers(copies, input_table, output_table, syn0s, syn1s, ids, starts, ranges, keep, noise, share,
-                 model, bag_starts, bag_ids, states, stats):
+def _two_workers(copies, input_table, output_table, input_copies, output_copies, ids, starts,
+                 ranges, keep, noise, settings, bag_starts, bag_ids, states, stats):
     for w in prange(2):
         own_input, own_output = copies in (2, 3), copies in (1, 3)
-        loop._train_documents(
-            syn0s[w] if own_input else input_table, syn1s[w] if own_output else output_table, ids, starts,
-            ranges[w, 0], ranges[w, 1], keep, noise, 10, True, 5, share, model, loop.WINDOW,
-            bag_starts, bag_ids, 0.025, 0.025, states[w], stats[w])
+        loops.train_documents(
+            input_copies[w] if own_input else input_table,
+            output_copies[w] if own_output else output_table, ids, starts, ranges[w, 0],
+            ranges[w, 1], keep, noise, settings, bag_starts, bag_ids, 0.025, 0.025, states[w],
+            stats[w])
 
 
 def main() -> None:
@@ -51,32 +54,34 @@ def main() -> None:
     encoded = vocab.encode(corpus.documents)
     keep = keep_probabilities(vocab.counts, 1e-3).astype(np.float32)
     noise = sampling.alias_table(noise_distribution(vocab.counts, "unigram"))
-    width = loop.row_width(100)
-    input_table, output_table = loop.initial_tables(vocab.size, 100, 1, width)
-    syn0s, syn1s = np.stack([input_table, input_table]), np.stack([output_table, output_table])
+    width = row_width(100)
+    input_table, output_table = driver.initial_tables(vocab.size, 100, 1, width)
+    input_copies = np.stack([input_table, input_table])
+    output_copies = np.stack([output_table, output_table])
     share = CBOW_SHARE if args.model == "cbow" else 1
-    model = loop.MODEL_CODES[args.model]
-    bag_starts, bag_ids = loop.identity_bags(vocab.size)
-    ranges = loop.worker_ranges(encoded.starts, 2, SLICES)
+    settings = loops.LoopSettings(10, True, 5, share, args.model == "cbow", loops.UPDATE_WINDOW)
+    bag_starts, bag_ids = identity_bags(vocab.size)
+    ranges = driver.worker_ranges(encoded.starts, 2, SLICES)
 
     def states(n):
-        out = np.zeros((n, loop.STATE_STRIDE), np.uint64)
+        out = np.zeros((n, driver.STATE_STRIDE), np.uint64)
         out[:, 0] = np.arange(1, n + 1) * 12345
         return out
 
     def alone(r):  # one worker's half of a slice, on one thread
         numba.set_num_threads(1)
         began = time.perf_counter()
-        loop._train_slice(input_table, output_table, encoded.ids, encoded.starts, r, keep, noise, 10, True, 5,
-                          share, model, loop.WINDOW, bag_starts, bag_ids, 0.025, 0.025,
-                          states(1), np.zeros((1, 4)))
+        loops.train_slice(input_table, output_table, encoded.ids, encoded.starts, r, keep, noise,
+                          settings, bag_starts, bag_ids, 0.025, 0.025, states(1),
+                          np.zeros((1, 4)))
         return time.perf_counter() - began
 
     def together(copies, r):
         numba.set_num_threads(2)
         began = time.perf_counter()
-        _two_workers(copies, input_table, output_table, syn0s, syn1s, encoded.ids, encoded.starts, r, keep,
-                     noise, share, model, bag_starts, bag_ids, states(2), np.zeros((2, 4)))
+        _two_workers(copies, input_table, output_table, input_copies, output_copies, encoded.ids,
+                     encoded.starts, r, keep, noise, settings, bag_starts, bag_ids, states(2),
+                     np.zeros((2, 4)))
         return time.perf_counter() - began
 
     alone(ranges[0][:1])

@@ -58,7 +58,7 @@ def main() -> None:
     per_doc_tokens = sum(len(docs[k]) for k in sample[20:]) / encoded.n_tokens
     notebook_epoch = (time.perf_counter() - start) / per_doc_tokens
     start = time.perf_counter()
-    _, _, history, _ = train_keras(encoded, vocab, config, verbose=False)
+    train_keras(corpus=encoded, vocab=vocab, config=config, verbose=False)
     sgns_epoch = time.perf_counter() - start
 
     print(f"cleaned 20 Newsgroups: {encoded.n_documents:,} documents, {encoded.n_tokens:,} "

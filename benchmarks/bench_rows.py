@@ -19,7 +19,7 @@ from numba import njit
 
 from sgns.engines.native.compiler import FASTMATH, KernelCompiler, no_interleaving
 from sgns.engines.native.kernels import update_window6
-from sgns.engines.native.loops import _aligned_rows
+from sgns.engines.native.windows import aligned_rows
 
 CONTEXTS = 11  # word2vec's shrunk windows of 10 hold about 11 context words
 
@@ -38,14 +38,14 @@ def _windows(kernel):
 
 def problem(width: int):
     rng = np.random.default_rng(0)
-    input_table = _aligned_rows(64, width)
-    output_table = _aligned_rows(64, width)
+    input_table = aligned_rows(64, width)
+    output_table = aligned_rows(64, width)
     input_table[:] = (rng.random((64, width), dtype=np.float32) - 0.5) / 100
     output_table[:] = (rng.random((64, width), dtype=np.float32) - 0.5) / 100
     contexts = rng.choice(32, CONTEXTS, replace=False).astype(np.int32)
     outputs = np.arange(40, 46, dtype=np.int32)
-    scratch = (np.empty(CONTEXTS * 8, np.float32), _aligned_rows(6, width),
-               _aligned_rows(6, width), _aligned_rows(CONTEXTS, width))
+    scratch = (np.empty(CONTEXTS * 8, np.float32), aligned_rows(6, width),
+               aligned_rows(6, width), aligned_rows(CONTEXTS, width))
     return input_table, output_table, contexts, outputs, scratch
 
 

@@ -78,9 +78,10 @@ def test_auto_picks_the_native_engine_on_a_cpu_under_every_backend(tmp_path, bac
 def test_auto_asks_keras_only_where_the_system_shows_an_accelerator(tmp_path, monkeypatch):
     import importlib
 
-    train = importlib.import_module("sgns.training.train")
+    train = importlib.import_module("sgns.engines.choice")
+    backend = importlib.import_module("sgns.engines.keras.backend")
     asked = []
-    monkeypatch.setattr(train, "keras_devices", lambda: asked.append(True) or ["gpu:0"])
+    monkeypatch.setattr(backend, "keras_devices", lambda: asked.append(True) or ["gpu:0"])
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(train, "ACCELERATOR_NODES", (str(tmp_path / "nvidia[0-9]*"),))
     assert train.resolve_engine("auto") == "native" and not asked

@@ -155,8 +155,9 @@ def test_shared_negatives_use_the_noise_distribution_and_lower_the_loss(topic_co
     vocab = Vocabulary.build(topic_corpus)
     config = TrainConfig(engine="keras", epochs=3, dim=16, batch_size=512, shared_negatives=4,
                          shared_group=128, sample=0, seed=0)
-    center, context, history, _ = train_keras(vocab.encode(topic_corpus), vocab, config,
-                                           verbose=False)
+    done = train_keras(corpus=vocab.encode(topic_corpus), vocab=vocab, config=config,
+                       verbose=False)
+    center, history = done.input_table, done.history
     losses = [h["loss"] for h in history]
     assert losses[-1] < losses[0]
     # The padding row of the center table is never a center word: it keeps its initial value.
@@ -169,8 +170,8 @@ def test_same_seed_same_keras_embeddings(topic_corpus, shared):
     vocab = Vocabulary.build(topic_corpus)
     config = TrainConfig(engine="keras", epochs=1, dim=8, batch_size=256,
                          shared_negatives=shared, seed=11)
-    a = train_keras(vocab.encode(topic_corpus), vocab, config, verbose=False)[0]
-    b = train_keras(vocab.encode(topic_corpus), vocab, config, verbose=False)[0]
+    a, b = (train_keras(corpus=vocab.encode(topic_corpus), vocab=vocab, config=config,
+                        verbose=False).input_table for _ in range(2))
     np.testing.assert_array_equal(a, b)
 
 
@@ -288,11 +289,11 @@ def test_cbow_runs_gather_each_row_of_a_run_once(topic_corpus):
     window reaches), against a row for every word of every window. Its bands (the products'
     matrix off JAX) put each window's shares at its words' places in that text."""
     _, window, center, _ = _cbow_runs(topic_corpus, 8, 64)
-    from sgns.engines.keras.models import _bands
+    from sgns.engines.keras.runs import bands
 
     model = CBOW(40, 4, batch_size=64, run=8)
     stretch, shares = model._runs(keras.ops.convert_to_tensor(window))
-    stretch, bands = (keras.ops.convert_to_numpy(a) for a in (stretch, _bands(shares)))
+    stretch, bands = (keras.ops.convert_to_numpy(a) for a in (stretch, bands(shares)))
     assert stretch.shape == (8, 8 + 6) and bands.shape == (8, 8, 8 + 6)
     np.testing.assert_array_equal(stretch[:, 3:-3], center.reshape(8, 8))
     assert stretch.size < np.count_nonzero(window)
@@ -315,7 +316,8 @@ def test_the_step_is_compiled_on_padding_that_changes_nothing(topic_corpus, mode
     padding shaped like the first: every variable (tables, step count, the negatives' random
     state) is as it was."""
     from sgns.encoding.pairs import PairStream
-    from sgns.engines.keras.driver import _compile_step, build_model, padded_batches, pair_config
+    from sgns.engines.keras.batches import padded_batches
+    from sgns.engines.keras.driver import _compile_step, build_model, pair_config
 
     vocab = Vocabulary.build(topic_corpus)
     config = TrainConfig(engine="keras", model=model, batch_size=64, dim=8, shared_negatives=4,
@@ -340,7 +342,9 @@ def test_tensorflow_is_fed_without_tf_data_autotuning(topic_corpus):
     at random), the same batches in the same order; the other backends take the generator
     itself."""
     from sgns.encoding.pairs import PairStream
-    from sgns.engines.keras.driver import _fed, padded_batches, pair_config
+    from sgns.engines.keras.batches import fed as feed
+    from sgns.engines.keras.batches import padded_batches
+    from sgns.engines.keras.driver import pair_config
 
     vocab = Vocabulary.build(topic_corpus)
     config = TrainConfig(engine="keras", batch_size=64, dim=8, seed=1).for_engine("keras")
@@ -348,7 +352,7 @@ def test_tensorflow_is_fed_without_tf_data_autotuning(topic_corpus):
     want = list(padded_batches([stream.epoch(0)], 64))
     assert len(want) > 2
     given = iter(want)
-    fed = _fed(given, want[0])
+    fed = feed(given, want[0])
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -411,8 +415,9 @@ def test_keras_cbow_groups_topic_words(topic_corpus, shared):
     config = TrainConfig(engine="keras", model="cbow", epochs=4, dim=16, window=4, lr=0.05,
                          batch_size=256, shared_negatives=shared, shared_group=64, sample=0,
                          seed=1)
-    center, _, history, _ = train_keras(vocab.encode(topic_corpus), vocab, config,
-                                        verbose=False)
+    done = train_keras(corpus=vocab.encode(topic_corpus), vocab=vocab, config=config,
+                       verbose=False)
+    center, history = done.input_table, done.history
     assert history[-1]["loss"] < history[0]["loss"]
     assert history[0]["pairs"] == sum(map(len, topic_corpus))  # one example per window
     kv = to_keyed_vectors(vocab.words[1:], center[1:])
@@ -439,7 +444,7 @@ def test_stacked_steps_in_one_call_equal_the_steps_one_by_one(optimizer):
     """A call can run several steps over a stacked batch (JAX in one compiled loop, the others
     one after the other); the last call's padding batches (all weights zero) change nothing,
     the step count and the negatives' random state included."""
-    from sgns.engines.keras.driver import _stacked, _zeros_like
+    from sgns.engines.keras.batches import stacked, zeros_like
 
     rng = np.random.default_rng(0)
     vocab_size, batch = 50, 64
@@ -455,8 +460,8 @@ def test_stacked_steps_in_one_call_equal_the_steps_one_by_one(optimizer):
         if per_call == 1:
             model.fit((b for b in batches), steps_per_epoch=6, verbose=0)
         else:
-            padding = [_zeros_like(batches[0])] * 2
-            calls = [_stacked(batches[:4]), _stacked([*batches[4:], *padding])]
+            padding = [zeros_like(batches[0])] * 2
+            calls = [stacked(batches[:4]), stacked([*batches[4:], *padding])]
             model.fit((c for c in calls), steps_per_epoch=2, verbose=0)
         models.append(model)
     one, stacked = models
@@ -480,7 +485,8 @@ def test_the_default_batch_suits_the_device(monkeypatch, topic_corpus, devices, 
     import sgns
 
     # What Keras sees decides only the default batch (the steps still run on this CPU).
-    monkeypatch.setattr(importlib.import_module("sgns.training.train"), "keras_devices", lambda: devices)
+    monkeypatch.setattr(importlib.import_module("sgns.engines.keras.backend"), "keras_devices",
+                        lambda: devices)
     config = TrainConfig(engine="keras", epochs=1, dim=8, batch_size=given, **model)
     result = sgns.train(topic_corpus, config, verbose=False)
     assert result.info["params"]["batch_size"] == expected
@@ -551,8 +557,8 @@ def test_the_pair_stream_gets_threads_where_a_device_trains(monkeypatch, acceler
 
     from sgns.engines.keras.driver import pair_config, stream_threads
 
-    train_module = importlib.import_module("sgns.training.train")  # sgns.training.train is also the function
-    monkeypatch.setattr(train_module, "keras_accelerated", lambda: accelerated)
-    monkeypatch.setattr(train_module, "_cores", lambda: cores)
+    backend = importlib.import_module("sgns.engines.keras.backend")
+    monkeypatch.setattr(backend, "keras_accelerated", lambda: accelerated)
+    monkeypatch.setattr(backend, "cores", lambda: cores)
     assert stream_threads() == expected
     assert pair_config(TrainConfig(engine="keras").for_engine("keras")).threads == expected

@@ -11,7 +11,7 @@ from gensim.models.fasttext import compute_ngrams_bytes, ft_ngram_hashes
 from sgns.cli import main
 from sgns.config import TrainConfig
 from sgns.embeddings.vectors import load_vectors
-from sgns.encoding.subwords import SubwordSpec, char_ngrams, ngram_buckets
+from sgns.encoding.subwords import SubwordSpec, char_ngrams, ngram_buckets, word_bags
 from sgns.encoding.vocab import Vocabulary
 from sgns.errors import SgnsError
 from sgns.training.checkpoint import load_checkpoint
@@ -34,7 +34,7 @@ def test_ngrams_and_hashes_are_gensims(min_n, max_n):
 def test_bags_are_the_word_then_its_buckets():
     spec = SubwordSpec(3, 5, 1000)
     words = ["", "apple", "학교"]
-    starts, ids = spec.bags(words)
+    starts, ids = word_bags(spec, words)
     assert starts[1] - starts[0] == 0  # padding has no rows
     assert ids[starts[1]:starts[2]].tolist() == [1] + [3 + b for b in
                                                       ngram_buckets("apple", 3, 5, 1000)]
@@ -217,7 +217,7 @@ def test_keras_subword_step_equals_dense_autodiff_step(whole, negative):
 
     words = ["", "apple", "apples", "banana", "grape", "grapes", "melon"]
     spec = SubwordSpec(3, 4, 20)
-    starts, ids = spec.bags(words)
+    starts, ids = word_bags(spec, words)
     vocab_size, dim, lr, window, batch = len(words), 8, 0.2, 2, 6
     noise_word = 4
     model = SubwordSkipGram(vocab_size, dim, window=window, input_rows=vocab_size + 20,
@@ -279,7 +279,7 @@ def test_keras_subword_cbow_step_equals_dense_autodiff_step(negative):
 
     words = ["", "apple", "apples", "banana", "grape", "grapes", "melon"]
     spec = SubwordSpec(3, 4, 20)
-    starts, ids = spec.bags(words)
+    starts, ids = word_bags(spec, words)
     vocab_size, dim, lr, window, batch, noise_word = len(words), 8, 0.05, 2, 6, 4
     model = SubwordCBOW(vocab_size, dim, input_rows=vocab_size + 20,
                         learning_rate=lr, init="keras", seed=3, shared=2, negative=negative,
@@ -320,7 +320,7 @@ def test_keras_subword_cbow_step_equals_dense_autodiff_step(negative):
 
 def test_bag_batches_cut_a_batch_whose_bags_do_not_fit():
     from sgns.encoding.vocab import Vocabulary
-    from sgns.engines.keras.driver import BagBatches
+    from sgns.engines.keras.batches import BagBatches
 
     vocab = Vocabulary(["a", "bb", "ccccccccccccc"], [5, 4, 3])
     bags = BagBatches(vocab, TrainConfig(subwords=True, buckets=50, batch_size=4))
@@ -345,7 +345,7 @@ def test_bag_batches_cut_a_batch_whose_bags_do_not_fit():
 
 def test_cbow_bag_batches_hold_each_windows_bags_and_cut_whole_windows():
     from sgns.encoding.vocab import Vocabulary
-    from sgns.engines.keras.driver import BagBatches
+    from sgns.engines.keras.batches import BagBatches
 
     vocab = Vocabulary(["a", "bb", "ccccccccccccc"], [5, 4, 3])
     bags = BagBatches(vocab, TrainConfig(subwords=True, model="cbow", buckets=50,
@@ -401,7 +401,7 @@ def test_keras_subwords_with_lazy_adam_keep_moments_for_every_input_row(topic_co
         (vocab.size, 16), (vocab.size, 16)]
     result = train(topic_corpus, config, verbose=False)
     assert np.isfinite(result.info["epochs"][0]["loss"])
-    starts, ids = config.subword_spec().bags(vocab.words)
+    starts, ids = word_bags(config.subword_spec(), vocab.words)
     used = np.zeros(config.buckets, dtype=bool)
     used[ids[ids >= vocab.size] - vocab.size] = True
     fresh = build_model(vocab, config.for_engine("keras"), total_steps=10)

@@ -31,9 +31,9 @@ _EXPORTS = {
 }
 
 
-from sgns.training.result import TrainResult  # noqa: E402
-from sgns.training.train import train  # noqa: E402
-from sgns.version import __version__  # noqa: E402
+from .training.result import TrainResult  # noqa: E402
+from .training.train import train  # noqa: E402
+from .version import __version__  # noqa: E402
 
 
 def __getattr__(name: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from sgns.errors import SgnsError
+from .errors import SgnsError
 
 ENGINES = ("auto", "keras", "native")
 NOISE_KINDS = ("uniform", "unigram")  # uniform (Keras 2's skipgrams) or unigram**0.75 (word2vec)

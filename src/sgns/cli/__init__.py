@@ -7,13 +7,13 @@ import argparse
 import os
 import sys
 
-from sgns.cli.common import Parser, formatter
-from sgns.errors import SgnsError
+from ..errors import SgnsError
+from .common import Parser, formatter
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from sgns.cli.query_options import add_query_parsers
-    from sgns.cli.train_options import add_train_parser
+    from .query_options import add_query_parsers
+    from .train_options import add_train_parser
 
     parser = Parser(
         prog="sgns",
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         from importlib import import_module
 
         module = "train" if args.command == "train" else "queries"
-        return import_module(f"sgns.cli.{module}").run(args)
+        return import_module(f".{module}", __name__).run(args)
     except SgnsError as exc:
         print(f"sgns {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sgns.cli.common import map_words
-from sgns.errors import SgnsError
+from ..errors import SgnsError
+from .common import map_words
 
 
 def run(args: argparse.Namespace) -> int:
@@ -17,11 +17,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _neighbors(args: argparse.Namespace) -> int:
-    from sgns.embeddings.vectors import load_vectors, read_npz, vectors_path
+    from ..embeddings.vectors import load_vectors, read_npz, vectors_path
 
     if args.topn < 1:
         raise SgnsError(f"--topn must be >= 1, got {args.topn}")
-    from sgns.encoding.subwords import SUBWORDS_FILE
+    from ..encoding.subwords import SUBWORDS_FILE
 
     path = vectors_path(args.vectors)  # a run folder or a vectors file
     built = set()  # words outside the vocabulary, built from their n-grams
@@ -29,7 +29,7 @@ def _neighbors(args: argparse.Namespace) -> int:
         kv = load_vectors(args.vectors)
         built = {w for w in [*args.words, *args.negative] if not kv.has_index_for(w)}
     elif path.endswith(".npz"):  # sgns' own vectors: answered without importing gensim
-        from sgns.embeddings.neighbors import NearestWords
+        from ..embeddings.neighbors import NearestWords
 
         kv = NearestWords(*read_npz(path))
     else:
@@ -52,8 +52,8 @@ def _neighbors(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from sgns.embeddings.evaluate import evaluate
-    from sgns.embeddings.vectors import load_vectors
+    from ..embeddings.evaluate import evaluate
+    from ..embeddings.vectors import load_vectors
 
     kv = load_vectors(args.vectors)
     chosen = bool(args.pairs or args.analogies)
@@ -75,8 +75,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _plot(args: argparse.Namespace) -> int:
     import json
 
-    from sgns.embeddings.plots import plot_training, plot_words
-    from sgns.embeddings.vectors import load_vectors
+    from ..embeddings.plots import plot_training, plot_words
+    from ..embeddings.vectors import load_vectors
 
     if args.neighbours < 1:
         raise SgnsError(f"--neighbours must be >= 1, got {args.neighbours}")
@@ -93,8 +93,8 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from sgns.embeddings.export import export, export_fasttext
-    from sgns.embeddings.vectors import load_vectors
+    from ..embeddings.export import export, export_fasttext
+    from ..embeddings.vectors import load_vectors
 
     if args.format == "fasttext":
         if not Path(args.vectors).is_dir():

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sgns.cli.common import formatter
+from .common import formatter
 
 
 def add_query_parsers(sub) -> None:
-    from sgns.embeddings.export import FORMATS
+    from ..embeddings.export import FORMATS
 
     n = sub.add_parser(
         "neighbors", formatter_class=formatter,

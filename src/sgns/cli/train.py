@@ -11,10 +11,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from sgns.cli.common import PROBE_WORDS, map_words
-from sgns.config import TrainConfig
-from sgns.errors import SgnsError
-from sgns.training.result import RUN_FILES
+from ..config import TrainConfig
+from ..errors import SgnsError
+from ..training.result import RUN_FILES
+from .common import PROBE_WORDS, map_words
 
 # The options that set a TrainConfig field: every field, under its own name.
 CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
@@ -23,15 +23,15 @@ CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 
 
 def run(args: argparse.Namespace) -> int:
-    from sgns.text.cleaning import Cleaner, StreamingCorpus, clean
-    from sgns.text.corpus import NEWSGROUPS, load_corpus
+    from ..text.cleaning import Cleaner, StreamingCorpus, clean
+    from ..text.corpus import NEWSGROUPS, load_corpus
 
     checkpoint, parent, pretrained, config, out, source, cluster = _settings(args)
     writes = cluster is None or cluster.writes  # process 0 alone writes files
     quiet = args.quiet or not writes
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
     if cluster is not None:
-        from sgns.engines.keras.cluster import join
+        from ..engines.keras.cluster import join
 
         print(f"process {cluster.process_id} of {cluster.num_processes}: joining "
               f"{cluster.coordinator} ...", file=sys.stderr)
@@ -58,10 +58,10 @@ def _settings(args: argparse.Namespace):
     """What the options ask for: a checkpoint to resume, or a parent run, pretrained vectors,
     the settings, the run folder and the corpus's description, and this process's place
     among several (None alone). Every check that needs no work is made here."""
-    from sgns.config import preset
-    from sgns.text.corpus import NEWSGROUPS
-    from sgns.training.checkpoint import load_checkpoint
-    from sgns.training.result import check_output_dir
+    from ..config import preset
+    from ..text.corpus import NEWSGROUPS
+    from ..training.checkpoint import load_checkpoint
+    from ..training.result import check_output_dir
 
     overrides = {k: getattr(args, k) for k in CONFIG_FIELDS if getattr(args, k, None) is not None}
     given = [f"--{k.replace('_', '-')}" for k in ("min_n", "max_n", "buckets") if k in overrides]
@@ -84,13 +84,13 @@ def _settings(args: argparse.Namespace):
         cluster = _cluster(args, config)
     else:
         if args.from_run:
-            from sgns.training.grow import MODEL_SETTINGS, Parent
+            from ..training.grow import MODEL_SETTINGS, Parent
 
             parent = Parent.load(args.from_run)
             # The parent's model settings, unless given (a different value fails in train).
             overrides = {**{k: getattr(parent.config, k) for k in MODEL_SETTINGS}, **overrides}
         if args.init_vectors:
-            from sgns.training.grow import read_pretrained
+            from ..training.grow import read_pretrained
 
             pretrained = read_pretrained(args.init_vectors)
             overrides.setdefault("dim", pretrained.vectors.vector_size)
@@ -114,7 +114,7 @@ def _settings(args: argparse.Namespace):
 def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, source, parent,
                     pretrained, say) -> int:
     """Train, then write the run folder, its plots and the first neighbours."""
-    from sgns.training.train import train
+    from ..training.train import train
 
     quiet = args.quiet or not writes
     if writes and checkpoint is None and out.exists():  # --overwrite: the old run goes now
@@ -151,7 +151,7 @@ def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, sour
     result.save(out, overwrite=True)  # our own run folder; the checkpoint goes with it
     written = list(RUN_FILES)
     if args.plots:
-        from sgns.embeddings.plots import plot_training, plot_words
+        from ..embeddings.plots import plot_training, plot_words
 
         try:  # the vectors are saved already: a picture that cannot be drawn only gets a note
             plot_training(info, out / "training.png")
@@ -161,7 +161,7 @@ def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, sour
         except SgnsError as exc:
             print(f"no plots: {exc}", file=sys.stderr)
     if args.diagram:
-        from sgns.engines.keras.diagram import draw_diagram
+        from ..engines.keras.diagram import draw_diagram
 
         if draw_diagram(result.vocab.size, config.dim, out / "model.png"):
             written.append("model.png")
@@ -180,7 +180,7 @@ def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, sour
 
 def _cluster(args: argparse.Namespace, config):
     """This process's place among several (--coordinator ...), or None when it trains alone."""
-    from sgns.engines.keras.cluster import Cluster
+    from ..engines.keras.cluster import Cluster
 
     given = (args.coordinator, args.num_processes, args.process_id)
     if all(v is None for v in given):
@@ -198,7 +198,7 @@ def _interrupt(signum, frame):
 
 
 def _saved_epochs(out: Path) -> str:
-    from sgns.training.checkpoint import checkpoint_epochs
+    from ..training.checkpoint import checkpoint_epochs
 
     epochs = checkpoint_epochs(out)  # the checkpoint, not run.json: it is what --resume reads
     if epochs == 0:

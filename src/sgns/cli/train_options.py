@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from sgns.cli.common import formatter
-from sgns.config import (
+from ..config import (
     ACCELERATOR_BATCH,
     CBOW_RUN,
     CBOW_SHARE,
@@ -23,7 +22,8 @@ from sgns.config import (
     UPDATES,
     TrainConfig,
 )
-from sgns.engines.keras.cluster import DEFAULT_TIMEOUT
+from ..engines.keras.cluster import DEFAULT_TIMEOUT
+from .common import formatter
 
 
 def add_train_parser(sub) -> None:
@@ -138,7 +138,8 @@ def _training_options(t: argparse.ArgumentParser, d):
     m.add_argument("--model", choices=MODELS,
                    help="'skipgram' predicts each context word from the center word; 'cbow' "
                    "(continuous bag of words) predicts the center word from the mean of its "
-                   f"window: faster, with noisier neighbours on small corpora (see the README) "
+                   "window: faster, with noisier neighbours on small corpora (see "
+                   f"docs/benchmarks.md) "
                    f"[default: {d.model}]")
     m.add_argument("--epochs", type=int, help=f"passes over the corpus [default: {d.epochs}]")
     m.add_argument("--dim", type=int, help=f"embedding dimension [default: {d.dim}]")
@@ -179,11 +180,11 @@ def _training_options(t: argparse.ArgumentParser, d):
                    f"window of {SPLIT_WINDOW} context words or more in two parts, split at its "
                    "center); "
                    "'pair' writes them one context word at a time, as word2vec and gensim do "
-                   f"(about twice the time; see the README) [default: {d.update}]")
+                   f"(about twice the time; see docs/benchmarks.md) [default: {d.update}]")
     m.add_argument("--cbow-share", type=int,
                    help="native engine, --model cbow: consecutive center words that share one "
                    "draw of negatives (their rows are then in cache for all but the first; see "
-                   "the README); 1 draws fresh negatives for every center, as word2vec and "
+                   "docs/defaults.md); 1 draws fresh negatives for every center, as word2vec and "
                    f"gensim do [default: {CBOW_SHARE}]")
     return m
 
@@ -208,13 +209,14 @@ def _subword_options(t: argparse.ArgumentParser, d, m) -> None:
     m.add_argument("--batch-size", type=int,
                    help=f"keras engine: pairs per step (CBOW: windows; a multiple of "
                    f"{CBOW_RUN}, with shared negatives, trains on runs of {CBOW_RUN} "
-                   f"consecutive windows, see the README) [default: {ACCELERATOR_BATCH} for "
+                   f"consecutive windows, see docs/engines.md) [default: {ACCELERATOR_BATCH} for "
                    f"skip-gram on a GPU or TPU, else {CPU_BATCH}]")
     m.add_argument("--cbow-run", type=int,
                    help=f"keras engine, --model cbow: windows a step takes as runs of "
                    f"consecutive ones of the text, each run's rows gathered once (faster on a "
-                   f"CPU); 1 trains window by window, a little better on SimLex-999 (see the "
-                   f"README) [default: {CBOW_RUN} where the batch splits into whole runs and "
+                   f"CPU); 1 trains window by window, a little better on SimLex-999 (see "
+                   f"docs/benchmarks.md) [default: {CBOW_RUN} where the batch splits into whole "
+                   f"runs and "
                    f"negatives are shared, else 1]")
     m.add_argument("--optimizer", choices=OPTIMIZERS,
                    help=f"keras engine: sparse SGD or lazy Adam [default: {d.optimizer}]")

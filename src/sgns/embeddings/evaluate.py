@@ -17,8 +17,8 @@ from pathlib import Path
 
 from gensim.models import KeyedVectors
 
-from sgns.embeddings.vectors import has_subwords
-from sgns.errors import SgnsError
+from ..errors import SgnsError
+from .vectors import has_subwords
 
 
 def default_pair_sets() -> dict[str, str]:
@@ -157,13 +157,13 @@ def evaluation_callback(words: list[str], every: int = 1):
     epoch logs, so ``History`` and other callbacks see them."""
     import keras
 
-    from sgns.embeddings.vectors import to_keyed_vectors
+    from .vectors import to_keyed_vectors
 
     class EvaluationCallback(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             if logs is None or (epoch + 1) % every:
                 return
-            table = keras.ops.convert_to_numpy(self.model.input_embedding.embeddings.value)
+            table = keras.ops.convert_to_numpy(self.model.input_table.embeddings.value)
             logs.update(summary(evaluate(to_keyed_vectors(words, table[1:]))))
 
     return EvaluationCallback()

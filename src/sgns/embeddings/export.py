@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sgns.embeddings.vectors import save_npz, to_keyed_vectors
-from sgns.errors import SgnsError
-from sgns.files import atomic_open, atomic_path
+from ..errors import SgnsError
+from ..files import atomic_open, atomic_path
+from .vectors import save_npz, to_keyed_vectors
 
 FORMATS = ("word2vec-binary", "projector", "npz", "keras", "fasttext")
 
@@ -107,8 +107,8 @@ def export_fasttext(run_dir: str | os.PathLike, out: str | os.PathLike) -> Path:
 
     from gensim.models.fasttext import FastText, save_facebook_model
 
-    from sgns.encoding.subwords import SUBWORDS_FILE, load_subwords
-    from sgns.encoding.vocab import Vocabulary
+    from ..encoding.subwords import SUBWORDS_FILE, load_subwords
+    from ..encoding.vocab import Vocabulary
 
     run_dir, out = Path(run_dir), Path(out)
     if not (run_dir / SUBWORDS_FILE).is_file():

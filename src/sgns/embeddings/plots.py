@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from gensim.models import KeyedVectors
 
-from sgns.errors import SgnsError
-from sgns.files import atomic_open
+from ..errors import SgnsError
+from ..files import atomic_open
 
 PLOT_FORMATS = (".png", ".svg")
 

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sgns.errors import SgnsError
-from sgns.files import atomic_open
+from ..errors import SgnsError
+from ..files import atomic_open
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -90,7 +90,7 @@ def load_vectors(path: str | os.PathLike) -> KeyedVectors:
     word2vec binary (``.bin``) or word2vec text (anything else)."""
     from gensim.models import KeyedVectors
 
-    from sgns.encoding.subwords import SUBWORDS_FILE
+    from ..encoding.subwords import SUBWORDS_FILE
 
     if os.path.isfile(os.path.join(os.fspath(path), SUBWORDS_FILE)):
         return load_subword_run(path)
@@ -110,7 +110,7 @@ def load_vectors(path: str | os.PathLike) -> KeyedVectors:
 
 def load_subword_run(folder: str | os.PathLike) -> KeyedVectors:
     """A subword run folder as gensim's ``FastTextKeyedVectors``: a vector for any word."""
-    from sgns.encoding.subwords import SUBWORDS_FILE, fasttext_vectors, load_subwords
+    from ..encoding.subwords import SUBWORDS_FILE, fasttext_vectors, load_subwords
 
     spec, word_rows, bucket_rows = load_subwords(os.path.join(folder, SUBWORDS_FILE))
     words, _ = read_npz(vectors_path(folder))

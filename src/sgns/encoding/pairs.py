@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sgns.config import NOISE_KINDS
-from sgns.encoding.vocab import EncodedCorpus
-from sgns.errors import SgnsError
+from ..config import NOISE_KINDS
+from ..errors import SgnsError
+from .vocab import EncodedCorpus
 
 
 def noise_distribution(

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sgns.config import SubwordSpec
-from sgns.errors import SgnsError
-from sgns.files import atomic_open
+from ..config import SubwordSpec
+from ..errors import SgnsError
+from ..files import atomic_open
 
 if TYPE_CHECKING:
     from gensim.models.fasttext import FastTextKeyedVectors

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sgns.errors import SgnsError
-from sgns.files import atomic_write_text
+from ..errors import SgnsError
+from ..files import atomic_write_text
 
 
 @dataclass(frozen=True)

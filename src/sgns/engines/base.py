@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
-    from sgns.config import TrainConfig
-    from sgns.encoding.vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
+    from ..config import TrainConfig
+    from ..encoding.vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 
 
 @dataclass

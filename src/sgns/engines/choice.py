@@ -12,7 +12,7 @@ def resolve_engine(engine: str) -> str:
     its backend) took 1.7 s here, a third of a native run of 20 Newsgroups."""
     if engine != "auto":
         return engine
-    from sgns.engines.keras.backend import keras_accelerated, keras_backend_name
+    from .keras.backend import keras_accelerated, keras_backend_name
 
     keras_backend_name()  # a bad $KERAS_BACKEND is an error whichever engine runs
     if not accelerator_visible():

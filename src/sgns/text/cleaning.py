@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from sgns.errors import SgnsError
+from ..errors import SgnsError
 
 CLEANING_MODES = ("notebook", "any-script")
 # Hangul, kana, CJK ideographs: scripts where one character already carries a syllable or a word.
@@ -138,7 +138,7 @@ class StreamingCorpus:
         self.tokens = 0
 
     def _read(self) -> Iterable[str]:
-        from sgns.text.corpus import load_corpus
+        from .corpus import load_corpus
 
         return load_corpus(self.path, encoding=self.encoding)
 

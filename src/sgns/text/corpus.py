@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sgns.errors import SgnsError
+from ..errors import SgnsError
 
 NEWSGROUPS = "20newsgroups"
 ARCHIVE_ENV = "SGNS_20NEWS_ARCHIVE"

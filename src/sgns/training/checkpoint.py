@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sgns.config import TrainConfig
-from sgns.encoding.vocab import Vocabulary
-from sgns.errors import SgnsError
-from sgns.files import atomic_open, atomic_write_text
+from ..config import TrainConfig
+from ..encoding.vocab import Vocabulary
+from ..errors import SgnsError
+from ..files import atomic_open, atomic_write_text
 
 CHECKPOINT_FILE = "checkpoint.npz"
 

@@ -31,15 +31,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sgns.config import TrainConfig
-from sgns.encoding.vocab import Vocabulary
-from sgns.engines.base import Start
-from sgns.errors import SgnsError
+from ..config import TrainConfig
+from ..encoding.vocab import Vocabulary
+from ..engines.base import Start
+from ..errors import SgnsError
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
 
-    from sgns.training.result import TrainResult
+    from .result import TrainResult
 
 # The settings that define a model's tables: a continued run takes them from its parent.
 MODEL_SETTINGS = ("model", "dim", "subwords", "min_n", "max_n", "buckets")
@@ -72,7 +72,7 @@ class Parent:
     @classmethod
     def load(cls, folder: str | os.PathLike) -> Parent:
         """Read a run folder written by ``sgns train`` (or :meth:`TrainResult.save`)."""
-        from sgns.encoding.subwords import SUBWORDS_FILE, load_subwords
+        from ..encoding.subwords import SUBWORDS_FILE, load_subwords
 
         folder = Path(folder)
         if not (folder / "run.json").is_file():
@@ -182,7 +182,7 @@ class Pretrained:
 def read_pretrained(source: Pretrained | KeyedVectors | str | os.PathLike) -> Pretrained:
     """Pretrained vectors: a ``KeyedVectors``, or a file: word2vec text or binary (``.bin``),
     fastText ``.vec`` (word2vec text), sgns ``.npz``, or a run folder."""
-    from sgns.embeddings.vectors import load_vectors
+    from ..embeddings.vectors import load_vectors
 
     if isinstance(source, Pretrained):
         return source

@@ -7,12 +7,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from sgns.config import TrainConfig
-from sgns.embeddings.vectors import to_keyed_vectors
-from sgns.encoding.vocab import Vocabulary
-from sgns.engines.base import EpochEnd
-from sgns.errors import SgnsError
-from sgns.training.checkpoint import Checkpoint, CheckpointWriter
+from ..config import TrainConfig
+from ..embeddings.vectors import to_keyed_vectors
+from ..encoding.vocab import Vocabulary
+from ..engines.base import EpochEnd
+from ..errors import SgnsError
+from .checkpoint import Checkpoint, CheckpointWriter
 
 
 def epoch_end_hook(
@@ -35,7 +35,7 @@ def epoch_end_hook(
 
     def hook(end: EpochEnd) -> None:
         if evaluate_each_epoch:
-            from sgns.embeddings.evaluate import evaluate, summary
+            from ..embeddings.evaluate import evaluate, summary
 
             kv = to_keyed_vectors(vocab.words[1:], end.word_vectors()[1:])
             end.record["evaluation"] = summary(evaluate(kv))

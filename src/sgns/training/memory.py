@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sgns.config import TrainConfig
-from sgns.encoding.tables import row_width
-from sgns.errors import SgnsError
+from ..config import TrainConfig
+from ..encoding.tables import row_width
+from ..errors import SgnsError
 
 
 def check_memory(config: TrainConfig, vocab_size: int) -> None:

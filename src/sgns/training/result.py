@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sgns.config import TrainConfig
-from sgns.embeddings.vectors import save_npz, save_word2vec_text, to_keyed_vectors
-from sgns.encoding.vocab import Vocabulary
-from sgns.errors import SgnsError
-from sgns.files import atomic_write_text, make_folder_temp
+from ..config import TrainConfig
+from ..embeddings.vectors import save_npz, save_word2vec_text, to_keyed_vectors
+from ..encoding.vocab import Vocabulary
+from ..errors import SgnsError
+from ..files import atomic_write_text, make_folder_temp
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -64,7 +64,7 @@ class TrainResult:
         """A gensim ``KeyedVectors``; with subwords a ``FastTextKeyedVectors``, which also
         answers for words outside the vocabulary."""
         if self.bucket_rows is not None:
-            from sgns.encoding.subwords import fasttext_vectors
+            from ..encoding.subwords import fasttext_vectors
 
             return fasttext_vectors(self.vocab.words[1:], self.word_rows[1:], self.bucket_rows,
                                     self.config.subword_spec())
@@ -88,7 +88,7 @@ class TrainResult:
             save_npz(staging / "vectors.npz", self.vocab.words[1:], self.vectors,
                      context=None if self.bucket_rows is not None else self.output_table[1:])
             if self.bucket_rows is not None:
-                from sgns.encoding.subwords import SUBWORDS_FILE, save_subwords
+                from ..encoding.subwords import SUBWORDS_FILE, save_subwords
 
                 save_subwords(staging / SUBWORDS_FILE, self.config.subword_spec(),
                               self.word_rows[1:], self.bucket_rows, self.output_table[1:])

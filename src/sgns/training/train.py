@@ -10,16 +10,17 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sgns.config import TrainConfig
-from sgns.encoding.bags import bag_means
-from sgns.encoding.subwords import word_bags
-from sgns.encoding.vocab import ChunkedCorpus, Vocabulary
-from sgns.engines.base import Engine, EngineResult, EpochEnd
-from sgns.engines.choice import resolve_engine
-from sgns.errors import SgnsError
-from sgns.text.cleaning import CleanCorpus, StreamingCorpus
-from sgns.training.checkpoint import Checkpoint, CheckpointWriter
-from sgns.training.grow import (
+from ..config import TrainConfig
+from ..encoding.bags import bag_means
+from ..encoding.subwords import word_bags
+from ..encoding.vocab import ChunkedCorpus, Vocabulary
+from ..engines.base import Engine, EngineResult, EpochEnd
+from ..engines.choice import resolve_engine
+from ..errors import SgnsError
+from ..text.cleaning import CleanCorpus, StreamingCorpus
+from ..version import __version__
+from .checkpoint import Checkpoint, CheckpointWriter
+from .grow import (
     Parent,
     Pretrained,
     grown_start,
@@ -29,10 +30,9 @@ from sgns.training.grow import (
     tokens_in,
     with_pretrained_words,
 )
-from sgns.training.hooks import epoch_end_hook
-from sgns.training.memory import check_memory
-from sgns.training.result import TrainResult
-from sgns.version import __version__
+from .hooks import epoch_end_hook
+from .memory import check_memory
+from .result import TrainResult
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -180,7 +180,7 @@ def _encoded(corpus, config, vocab, resume, parent, pretrained, init_vocab):
 def _engine_for(config, vocab, encoded, resume, data_parallel, shard_tables):
     """``(engine, config, distribution)``: the engine that trains (a resumed run's own), the
     settings with its defaults filled in, and what run.json records of the devices."""
-    from sgns.engines.keras.backend import keras_accelerated, tensorflow_threads
+    from ..engines.keras.backend import keras_accelerated, tensorflow_threads
 
     engine = resume.engine if resume is not None else resolve_engine(config.engine)
     if engine == "keras":
@@ -203,10 +203,10 @@ def _engine_for(config, vocab, encoded, resume, data_parallel, shard_tables):
 
 def _engine_function(engine: str) -> Engine:
     if engine == "native":
-        from sgns.engines.native import train_native
+        from ..engines.native import train_native
 
         return train_native
-    from sgns.engines.keras.driver import train_keras
+    from ..engines.keras.driver import train_keras
 
     return train_keras
 
@@ -215,7 +215,7 @@ def _run_record(engine, config, vocab, encoded, counts, tokens, distribution, ru
                 resume) -> dict:
     """What run.json says of the run before its first epoch."""
     if engine == "keras":
-        from sgns.engines.keras.backend import import_keras, keras_devices
+        from ..engines.keras.backend import import_keras, keras_devices
 
         backend = {"backend": import_keras().backend.backend(), "devices": keras_devices()}
     else:
@@ -260,8 +260,8 @@ def _agree_with_other_processes(split: bool, config: TrainConfig, vocab: Vocabul
     """With several processes (:mod:`sgns.engines.keras.cluster`): a one-line error on every
     one of them unless they all split their batches and train the same settings on the same corpus.
     Returns what run.json records of the devices when batches are split."""
-    from sgns.engines.keras.backend import keras_devices
-    from sgns.engines.keras.cluster import agree, process
+    from ..engines.keras.backend import keras_devices
+    from ..engines.keras.cluster import agree, process
 
     _, count = process()
     described = None

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 
-from sgns.config import TrainConfig
-from sgns.errors import SgnsError
+from ...config import TrainConfig
+from ...errors import SgnsError
 
 KERAS_BACKENDS = ("jax", "tensorflow", "torch")  # those the Keras engine's sparse step runs on
 

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable, Iterator
 import keras
 import numpy as np
 
-from sgns.config import TrainConfig
-from sgns.encoding.pairs import EpochPairs, PairConfig, PairStream, keep_probabilities
-from sgns.encoding.subwords import flat_bags, window_bags, word_bags
-from sgns.encoding.vocab import Vocabulary
-from sgns.errors import SgnsError
+from ...config import TrainConfig
+from ...encoding.pairs import EpochPairs, PairConfig, PairStream, keep_probabilities
+from ...encoding.subwords import flat_bags, window_bags, word_bags
+from ...encoding.vocab import Vocabulary
+from ...errors import SgnsError
 
 
 def examples_per_step(config: TrainConfig) -> int:
@@ -143,11 +143,10 @@ def padded_batches(epochs: Iterable[EpochPairs], batch_size: int,
 def fed(batches: Iterator[tuple], like: tuple):
     """What ``fit`` takes the batches as: the generator itself, or on TensorFlow a
     ``tf.data`` pipeline over it without tf.data's autotuning. Keras' own pipeline for a
-    generator prefetches with ``AUTOTUNE``, and with it whole epochs of the default recipe ran
-    at half speed at random (20.6 s against 10-11 s, in 8 of 15 epochs on 2 cores; none of 15
-    with a fixed prefetch and the autotuner off, alternating runs: README, "The Keras engine
-    on each backend"). ``padded_batches`` already makes the batches ahead in a thread of its
-    own. ``like`` is a batch with the shapes and dtypes of all of them."""
+    generator prefetches with ``AUTOTUNE``, and with it whole epochs ran at half speed at
+    random (docs/benchmarks.md, "The Keras engine on each backend"). ``padded_batches``
+    already makes the batches ahead in a thread of its own. ``like`` is a batch with the
+    shapes and dtypes of all of them."""
     if keras.backend.backend() != "tensorflow":
         return batches
     import tensorflow as tf

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sgns.errors import SgnsError
+from ...errors import SgnsError
 
 DEFAULT_TIMEOUT = 60.0  # seconds to wait for the coordinator or the other processes
 
@@ -65,7 +65,7 @@ class Cluster:
 def join(cluster: Cluster) -> None:
     """Meet the other processes, then start JAX's distributed runtime. Call it before
     anything runs on JAX (Keras may be imported, not used)."""
-    from sgns.engines.keras.backend import import_keras
+    from .backend import import_keras
 
     if import_keras().backend.backend() != "jax":
         raise SgnsError("several processes (--coordinator) need the JAX backend "
@@ -83,7 +83,7 @@ def join(cluster: Cluster) -> None:
 
 def process() -> tuple[int, int]:
     """``(index, count)`` of this process among those training together; ``(0, 1)`` alone."""
-    from sgns.engines.keras.backend import import_keras
+    from .backend import import_keras
 
     if import_keras().backend.backend() != "jax":
         return 0, 1
@@ -119,7 +119,7 @@ def agree(fingerprint: dict) -> None:
 def to_host(value) -> np.ndarray:
     """A (possibly multi-process, possibly sharded) array as numpy, on every process. With
     several processes every process must call it, in the same order (it may gather)."""
-    from sgns.engines.keras.backend import import_keras
+    from .backend import import_keras
 
     keras = import_keras()
     if keras.backend.backend() != "jax":

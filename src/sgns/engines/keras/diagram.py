@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from sgns.engines.keras.models import SkipGram
+from .models import SkipGram
 
 
 def draw_diagram(vocab_size: int, dim: int, path) -> bool:

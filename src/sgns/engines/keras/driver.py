@@ -17,13 +17,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from sgns.config import CBOW_RUN, TrainConfig
-from sgns.encoding.bags import bag_means
-from sgns.encoding.pairs import PairConfig, PairStream, noise_distribution
-from sgns.encoding.vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
-from sgns.engines.base import EngineResult, EpochEnd, Start
-from sgns.engines.keras.backend import cores, keras_accelerated
-from sgns.engines.keras.batches import (
+from ...config import CBOW_RUN, TrainConfig
+from ...encoding.bags import bag_means
+from ...encoding.pairs import PairConfig, PairStream, noise_distribution
+from ...encoding.vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
+from ...errors import SgnsError
+from ...progress import EpochBar
+from ..base import EngineResult, EpochEnd, Start
+from . import backend
+from .batches import (
     BagBatches,
     ChunkPlans,
     examples_per_step,
@@ -31,10 +33,8 @@ from sgns.engines.keras.batches import (
     padded_batches,
     zeros_like,
 )
-from sgns.engines.keras.cluster import local_slice, process, to_host
-from sgns.engines.keras.models import MODELS, SUBWORD_MODELS
-from sgns.errors import SgnsError
-from sgns.progress import EpochBar
+from .cluster import local_slice, process, to_host
+from .models import MODELS, SUBWORD_MODELS
 
 # Steps run by one compiled call, by backend. Measured by hand on 20 Newsgroups: on TensorFlow
 # 32 steps per call (Keras' steps_per_execution) took an epoch from 10.5 s to 8.0 s (and XLA,
@@ -93,8 +93,8 @@ def stream_threads() -> int:
     """Threads that make the pair stream's examples: one on a CPU, whose cores train; where
     Keras sees a GPU or TPU, up to 4, a core left to the step's host side (on an H200's host
     one thread made 13 to 18 million pairs a second, about what PyTorch's skip-gram step took
-    there: README, "The Keras engine on a GPU")."""
-    return max(1, min(4, cores() - 1)) if keras_accelerated() else 1
+    there: docs/benchmarks.md, "The Keras engine on a GPU")."""
+    return max(1, min(4, backend.cores() - 1)) if backend.keras_accelerated() else 1
 
 
 def build_model(vocab: Vocabulary, config: TrainConfig, total_steps: int,
@@ -201,7 +201,8 @@ def train_keras(
     across them (``keras.distribution.ModelParallel``)."""
     # The devices are listed only when the batch is left to them (train() has resolved it).
     config = config.for_engine("keras",
-                               accelerator=config.batch_size is None and keras_accelerated())
+                               accelerator=config.batch_size is None
+                               and backend.keras_accelerated())
     job = _Job(corpus, vocab, config, callbacks, verbose, on_epoch_end, resume, start_epoch,
                start)
     if not (data_parallel or shard_tables):

@@ -25,13 +25,13 @@ import warnings
 import keras
 from keras import layers, ops
 
-from sgns.engines.keras.runs import bands, run_layout, run_spread, run_sums
-from sgns.engines.keras.sparse import gather, segment_sum
-from sgns.engines.keras.two_tables import TwoTableModel
-from sgns.errors import SgnsError
+from ...errors import SgnsError
+from .runs import bands, run_layout, run_spread, run_sums
+from .sparse import gather, segment_sum
+from .two_tables import TwoTableModel
 
 if keras.backend.backend() == "torch":  # the eager step without Keras' dispatch
-    from sgns.engines.keras.torch_ops import ops  # noqa: F811
+    from .torch_ops import ops  # noqa: F811
 
 
 class SkipGram(TwoTableModel):

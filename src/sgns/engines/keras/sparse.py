@@ -7,7 +7,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from sgns.errors import SgnsError
+from ...errors import SgnsError
 
 
 def gather(table, ids):

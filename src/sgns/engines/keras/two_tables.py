@@ -19,10 +19,11 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from sgns.config import INITS, OPTIMIZERS
-from sgns.encoding.tables import uniform_rows
-from sgns.engines.keras.exchange import exchanged
-from sgns.engines.keras.sparse import (
+from ...config import INITS, OPTIMIZERS
+from ...encoding.tables import uniform_rows
+from ...errors import SgnsError
+from .exchange import exchanged
+from .sparse import (
     adam_scale,
     add_in_place,
     gather,
@@ -32,10 +33,9 @@ from sgns.engines.keras.sparse import (
     step_of,
     subtract_unique,
 )
-from sgns.errors import SgnsError
 
 if keras.backend.backend() == "torch":  # the eager step without Keras' dispatch
-    from sgns.engines.keras.torch_ops import ops  # noqa: F811
+    from .torch_ops import ops  # noqa: F811
 
 
 class TwoTableModel(keras.Model):

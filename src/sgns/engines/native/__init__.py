@@ -12,9 +12,9 @@ model's loop shares), ``loops`` (the compiled loop over documents, in threads), 
 (numba's cache kept true to the sources) and ``driver`` (the Python loop over epochs).
 """
 
-from sgns.engines.native.driver import compile_kernels, initial_tables, train_native, worker_ranges
-from sgns.engines.native.kernels import LOSS_CAP, MAX_EXP, gradient_and_loss
-from sgns.engines.native.sampling import alias_table
+from .driver import compile_kernels, initial_tables, train_native, worker_ranges
+from .kernels import LOSS_CAP, MAX_EXP, gradient_and_loss
+from .sampling import alias_table
 
 __all__ = [
     "LOSS_CAP", "MAX_EXP", "alias_table", "compile_kernels", "gradient_and_loss",

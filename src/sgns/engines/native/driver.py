@@ -14,23 +14,23 @@ from collections.abc import Callable, Sequence
 import numba
 import numpy as np
 
-from sgns.config import TrainConfig
-from sgns.encoding.bags import bag_means, identity_bags
-from sgns.encoding.pairs import keep_probabilities, noise_distribution
-from sgns.encoding.subwords import word_bags
-from sgns.encoding.tables import aligned_zeros, row_width, uniform_rows
-from sgns.encoding.vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
-from sgns.engines.base import EngineResult, EpochEnd, Start
-from sgns.engines.native.compiler import no_interleaving
-from sgns.engines.native.loops import (
+from ...config import TrainConfig
+from ...encoding.bags import bag_means, identity_bags
+from ...encoding.pairs import keep_probabilities, noise_distribution
+from ...encoding.subwords import word_bags
+from ...encoding.tables import aligned_zeros, row_width, uniform_rows
+from ...encoding.vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
+from ...progress import EpochBar
+from ..base import EngineResult, EpochEnd, Start
+from .compiler import no_interleaving
+from .loops import (
     UPDATE_BAGS,
     UPDATE_PAIR,
     UPDATE_WINDOW,
     LoopSettings,
     train_slice,
 )
-from sgns.engines.native.sampling import alias_table
-from sgns.progress import EpochBar
+from .sampling import alias_table
 
 SLICES_PER_EPOCH = 20
 # Each worker's generator state lies in a cache line of its own (16 x 8 bytes apart): every

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sgns.engines.native.compiler import FASTMATH, kernel, wide_vectors
+from .compiler import FASTMATH, kernel, wide_vectors
 
 # Beyond +-MAX_EXP a score counts as saturated, as in word2vec.c: its sigmoid is 0 or 1.
 MAX_EXP = 6.0

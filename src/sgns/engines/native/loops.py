@@ -14,17 +14,17 @@ from pathlib import Path
 import numpy as np
 from numba import njit, prange
 
-from sgns.engines.native.cache import forget_stale_compiles
-from sgns.engines.native.compiler import FASTMATH, prefetch_row, wide_vectors
-from sgns.engines.native.kernels import (
+from .cache import forget_stale_compiles
+from .compiler import FASTMATH, prefetch_row, wide_vectors
+from .kernels import (
     score_hidden,
     score_hidden6,
     update_bag,
     update_bag6,
     update_pair_by_pair,
 )
-from sgns.engines.native.sampling import below
-from sgns.engines.native.windows import (
+from .sampling import below
+from .windows import (
     center_negatives,
     prefetch_bag,
     scratch,

@@ -9,10 +9,10 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from sgns.config import SPLIT_WINDOW
-from sgns.engines.native.compiler import prefetch_row
-from sgns.engines.native.kernels import update_window, update_window6
-from sgns.engines.native.sampling import draw_many, uniform
+from ...config import SPLIT_WINDOW
+from .compiler import prefetch_row
+from .kernels import update_window, update_window6
+from .sampling import draw_many, uniform
 
 # The output rows of the center word this many places ahead are prefetched while the current
 # one trains (2 measured a little better than 1 or 3, by hand).
