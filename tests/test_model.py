@@ -29,7 +29,7 @@ def test_the_backend_is_the_one_asked_for():
 
 
 def test_the_step_ops_are_keras_ops_or_give_what_they_give():
-    """On PyTorch the step calls torch directly for its frequent operations (sgns.engines.keras.sparse.torch_ops):
+    """On PyTorch the step calls torch directly for its frequent operations (sgns.engines.keras.torch_ops):
     the same values and dtypes as ``keras.ops``, and ``keras.ops`` itself for what it does not
     take (symbolic tensors, Python numbers, mixed dtypes). Elsewhere the step uses keras.ops."""
     import sgns.engines.keras.models
@@ -38,7 +38,8 @@ def test_the_step_ops_are_keras_ops_or_give_what_they_give():
         assert sgns.engines.keras.models.ops is keras.ops
         return
     import torch
-    from sgns.engines.keras.sparse.torch_ops import TorchOps
+
+    from sgns.engines.keras.torch_ops import TorchOps
 
     ours, theirs = TorchOps(), keras.ops
     assert sgns.engines.keras.models.ops.__class__ is TorchOps
