@@ -22,7 +22,7 @@ from sgns.engines.native.kernels import (
     update_window6,
 )
 from sgns.engines.native.sampling import split_alias_table
-from sgns.engines.native.windows import Scratch, write_window
+from sgns.engines.native.windows import write_window
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -426,9 +426,8 @@ def test_a_long_window_is_written_in_two_parts_split_at_its_center(m, before, pa
     alpha = np.float32(0.1)
     split = (input_table.copy(), output_table.copy())
     lanes, grad_out, out6, in_rows, scores = _window_scratch(m, n_out, 16)
-    work = Scratch(None, None, None, outputs, labels, None, scores, lanes, grad_out, in_rows,
-                   out6, None, None, None, None, None, None)
-    loss = write_window(*split, contexts, m, before, n_out, alpha, work)
+    loss = write_window(*split, contexts, m, before, outputs, labels, n_out, alpha, lanes,
+                        grad_out, out6, in_rows, scores)
     expected, once = (input_table.copy(), output_table.copy()), (input_table.copy(), output_table.copy())
     expected_loss = sum(_hogbatch_window(expected, contexts[a:b], outputs, labels, alpha)
                         for a, b in parts)

@@ -73,7 +73,7 @@ def cbow_sentence(input_table, output_table, length, settings, noise, state, alp
     s = scratch
     sentence, drawn, outputs, labels, weights = (s.sentence, s.drawn, s.outputs, s.labels,
                                                  s.weights)
-    sums, spread, hidden, neu = s.sums, s.spread, s.hidden, s.neu
+    sums, spread, hidden, neu, grads6 = s.sums, s.spread, s.hidden, s.neu, s.grads6
     dim = input_table.shape[1]
     loss = 0.0
     examples = dots = 0
@@ -102,7 +102,7 @@ def cbow_sentence(input_table, output_table, length, settings, noise, state, alp
             n_out = targets(sentence[p], negatives, negative, outputs, labels, weights)
             if n_out <= 6:
                 loss += score_hidden6(output_table, hidden, outputs, labels, n_out, alpha, neu,
-                                      s.grads6)
+                                      grads6)
             else:
                 loss += score_hidden(output_table, hidden, outputs, labels, weights, n_out,
                                      alpha, neu)
@@ -150,7 +150,7 @@ def bag_sentence(input_table, output_table, length, settings, noise, state, alph
     s = scratch
     sentence, bag, drawn, outputs, labels, weights = (s.sentence, s.bag, s.drawn, s.outputs,
                                                       s.labels, s.weights)
-    hidden, neu = s.hidden, s.neu
+    hidden, neu, grads6 = s.hidden, s.neu, s.grads6
     loss = 0.0
     examples = dots = 0
     for p in range(length):
@@ -177,7 +177,7 @@ def bag_sentence(input_table, output_table, length, settings, noise, state, alph
                         n_bag += 1
             if n_out <= 6:
                 loss += update_bag6(input_table, output_table, bag, n_bag, outputs, labels,
-                                    n_out, alpha, hidden, neu, s.grads6)
+                                    n_out, alpha, hidden, neu, grads6)
             else:
                 loss += update_bag(input_table, output_table, bag, n_bag, outputs, labels,
                                    weights, n_out, alpha, np.float32(1.0), hidden, neu)
@@ -213,26 +213,32 @@ def skipgram_sentence(input_table, output_table, length, settings, noise, state,
     Returns the loss, the examples (pairs) and the dot products."""
     wide_vectors()
     window, shrink, negative = settings.window, settings.shrink, settings.negative
+    # The scratch arrays unpacked once: taken from the tuple inside the loop, each use would
+    # count a reference to its array (bench_ab.py measured skip-gram 40% slower).
     s = scratch
-    sentence, contexts = s.sentence, s.contexts
+    sentence, contexts, drawn, outputs, labels, weights = (s.sentence, s.contexts, s.drawn,
+                                                           s.outputs, s.labels, s.weights)
+    lanes, grad_out, out6, in_rows, scores, neu = (s.lanes, s.grad_out, s.out6, s.in_rows,
+                                                   s.scores, s.neu)
     loss = 0.0
     examples = dots = 0
     for p in range(length):
         negatives = center_negatives(output_table, sentence, p, length, negative, 1, noise,
-                                     state, s.drawn)
+                                     state, drawn)
         if p + window + 1 < length:  # the word about to enter the window
             prefetch_row(input_table, sentence[p + window + 1])
         b = 1 + below(state, window) if shrink else window
         m = window_of(sentence, length, p, b, contexts)
         if m == 0:
             continue
-        n_out = targets(sentence[p], negatives, negative, s.outputs, s.labels, s.weights)
+        n_out = targets(sentence[p], negatives, negative, outputs, labels, weights)
         if settings.update == UPDATE_PAIR:
-            loss += update_pair_by_pair(input_table, output_table, contexts, m, s.outputs,
-                                        s.labels, n_out, alpha, s.neu, s.scores[0])
+            loss += update_pair_by_pair(input_table, output_table, contexts, m, outputs, labels,
+                                        n_out, alpha, neu, scores[0])
         else:
             loss += write_window(input_table, output_table, contexts, m, p - max(0, p - b),
-                                 n_out, alpha, s)
+                                 outputs, labels, n_out, alpha, lanes, grad_out, out6, in_rows,
+                                 scores)
         examples += m
         dots += m * n_out
     return loss, examples, dots
@@ -244,6 +250,7 @@ def train_documents(input_table, output_table, ids, starts, first_doc, end_doc, 
     """Train on documents ``first_doc:end_doc``, the learning rate going from ``alpha_start``
     to ``alpha_end`` over them. ``stats`` gets loss sum, examples (skip-gram pairs or CBOW
     windows), dot products and tokens seen."""
+    wide_vectors()
     longest = 0
     for doc in range(first_doc, end_doc):
         longest = max(longest, starts[doc + 1] - starts[doc])

@@ -102,7 +102,8 @@ def center_negatives(output_table, sentence, p, length, negative, share, noise, 
 
 
 @njit(cache=True, inline="always")
-def write_window(input_table, output_table, contexts, m, before, n_out, alpha, scratch):
+def write_window(input_table, output_table, contexts, m, before, outputs, labels, n_out, alpha,
+                 lanes, grad_out, out6, in_rows, scores):
     """A skip-gram window, HogBatch: through :func:`update_window6` for up to 6 output rows,
     :func:`update_window` for more. Its first ``before`` context words come before the center;
     a window of ``SPLIT_WINDOW`` context words or more is written in two parts, those before
@@ -114,13 +115,12 @@ def write_window(input_table, output_table, contexts, m, before, n_out, alpha, s
     while begin < m:  # one call site a kernel: each is inlined once
         end = split if begin == 0 else m
         part = contexts[begin:end]
-        s = scratch
         if n_out <= 6:
-            loss += update_window6(input_table, output_table, part, end - begin, s.outputs,
-                                   n_out, alpha, s.lanes, s.grad_out, s.out6, s.in_rows)
+            loss += update_window6(input_table, output_table, part, end - begin, outputs, n_out,
+                                   alpha, lanes, grad_out, out6, in_rows)
         else:
-            loss += update_window(input_table, output_table, part, end - begin, s.outputs,
-                                  s.labels, n_out, alpha, s.scores, s.grad_out)
+            loss += update_window(input_table, output_table, part, end - begin, outputs, labels,
+                                  n_out, alpha, scores, grad_out)
         begin = end
     return loss
 
