@@ -6,9 +6,25 @@ from pathlib import Path
 
 import pytest
 
+import support
+
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marks for the runs of ``tests/variants.sh``: ``keras`` on the tests of the Keras engine
+    (test_model.py whole, and every test named for Keras but those of text/, whose Keras is
+    keras-preprocessing's API and uses no backend), run again on each Keras backend;
+    ``native`` on the native engine's tests, run again for other CPUs and under bounds checks."""
+    for item in items:
+        path = Path(str(item.fspath)).resolve().relative_to(TESTS)
+        if path.name == "test_model.py" or ("keras" in item.name and path.parts[0] != "text"):
+            item.add_marker(pytest.mark.keras)
+        if path.parts[:2] == ("engines", "native"):
+            item.add_marker(pytest.mark.native)
 SHARED_ARCHIVE = REPO.parent / "shared" / "data" / "20news-bydate.tar.gz"
 
 
@@ -55,26 +71,6 @@ def newsgroups_encoded(newsgroups_vocab, newsgroups_clean):
     return newsgroups_vocab.encode(newsgroups_clean.documents)
 
 
-def _topic_corpus(n_docs: int = 400, seed: int = 0) -> list[list[str]]:
-    """Documents drawn from three disjoint topics plus shared filler words: words of one topic
-    co-occur, so trained embeddings must put them together."""
-    import random
-
-    rng = random.Random(seed)
-    topics = [
-        ["apple", "banana", "cherry", "grape", "melon", "peach"],
-        ["engine", "wheel", "brake", "clutch", "piston", "gearbox"],
-        ["violin", "cello", "flute", "oboe", "trumpet", "harp"],
-    ]
-    filler = ["thing", "stuff", "really", "quite", "maybe", "often"]
-    docs = []
-    for _ in range(n_docs):
-        topic = rng.choice(topics)
-        docs.append([rng.choice(topic) if rng.random() < 0.7 else rng.choice(filler)
-                     for _ in range(rng.randint(20, 40))])
-    return docs
-
-
 @pytest.fixture(scope="session")
 def topic_corpus() -> list[list[str]]:
-    return _topic_corpus()
+    return support.topic_corpus()

@@ -1,4 +1,5 @@
-"""One tqdm bar per epoch, showing throughput and the running loss."""
+"""Progress bars: one tqdm bar per epoch, showing throughput and the running loss, and one
+for reading a corpus, in bytes with their rate."""
 
 from __future__ import annotations
 
@@ -27,3 +28,9 @@ class EpochBar:
 
     def finish(self, loss: float) -> None:
         self.advance(self.bar.total - self.bar.n, loss)
+
+
+def byte_bar(total: int | None, desc: str, enabled: bool = True) -> tqdm:
+    """A bar over the bytes of a corpus being read (``total`` None: size unknown, a count)."""
+    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
+                disable=not enabled, file=sys.stderr, dynamic_ncols=True, leave=False)

@@ -23,8 +23,7 @@ CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..text.cleaning import Cleaner, StreamingCorpus, clean
-    from ..text.corpus import NEWSGROUPS, load_corpus
+    from ..text.corpus import NEWSGROUPS
 
     checkpoint, parent, pretrained, config, out, source, cluster = _settings(args)
     writes = cluster is None or cluster.writes  # process 0 alone writes files
@@ -39,19 +38,40 @@ def run(args: argparse.Namespace) -> int:
 
     if source["source"] != NEWSGROUPS and not Path(source["source"]).exists():
         raise SgnsError(f"corpus not found: {source['source']}")
-    if source.get("stream"):
-        say(f"streaming corpus {source['source']} (read again on every pass)")
-        corpus = StreamingCorpus(source["source"], Cleaner.mode(source["cleaning"]),
-                                 source["encoding"])
-    else:
-        say(f"loading corpus {source['source']} ...")
-        docs = load_corpus(source["source"], archive=args.archive, data_home=args.data_home,
-                           encoding=source["encoding"])
-        corpus = clean(docs, Cleaner.mode(source["cleaning"]))
-        say(f"documents: {corpus.loaded:,} loaded, {corpus.nonempty:,} non-empty, "
-            f"{corpus.kept:,} kept; {corpus.tokens:,} tokens")
+    corpus = _read(source, config, args, say, quiet)
     return _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, source,
                            parent, pretrained, say)
+
+
+def _read(source: dict, config, args: argparse.Namespace, say, quiet: bool):
+    """The corpus, read and cleaned: by the compiled scanner where the cleaning allows it
+    (``notebook``, ``none``; the counts then exact, no ``--count-limit``), else in Python;
+    spilled to disk or read again on every pass with ``--stream``."""
+    from ..encoding.ingest import scan_corpus
+    from ..text.cleaning import Cleaner, StreamingCorpus, clean
+    from ..text.corpus import NEWSGROUPS, load_corpus
+
+    cleaner = Cleaner.mode(source["cleaning"])
+    stream = bool(source.get("stream"))
+    say(f"{'streaming' if stream else 'loading'} corpus {source['source']} ...")
+    if source["source"] == NEWSGROUPS or not stream:
+        docs = load_corpus(source["source"], archive=args.archive, data_home=args.data_home,
+                           encoding=source["encoding"])
+    scanned = None
+    if config.count_limit is None:
+        text = docs if source["source"] == NEWSGROUPS else source["source"]
+        scanned = scan_corpus(text, cleaner, encoding=source["encoding"], stream=stream,
+                              progress=not quiet)
+    if scanned is not None:
+        corpus = scanned
+    elif stream:
+        return StreamingCorpus(source["source"], cleaner, source["encoding"])
+    else:
+        corpus = clean(docs, cleaner)
+    counts = corpus.counts()
+    say(f"documents: {counts['loaded']:,} loaded, {counts['nonempty']:,} non-empty, "
+        f"{counts['kept']:,} kept; {corpus.tokens:,} tokens")
+    return corpus
 
 
 def _settings(args: argparse.Namespace):

@@ -53,11 +53,13 @@ def _corpus_options(t: argparse.ArgumentParser, d):
     io.add_argument("--data-home", default=None,
                     help="scikit-learn data folder for the 20 Newsgroups cache "
                     "(default: scikit-learn's, ~/scikit_learn_data)")
-    io.add_argument("--cleaning", choices=("notebook", "any-script"),
+    io.add_argument("--cleaning", choices=("notebook", "any-script", "none"),
                     help="'notebook': letters a-z only, words longer than 3 letters (the "
                     "notebook's steps); 'any-script': letters of every script, words of 2 letters "
                     "or more (1 for Hangul, kana, CJK). Both lower-case and drop NLTK's English "
-                    "stop words [default: notebook for 20newsgroups, any-script otherwise]")
+                    "stop words. 'none': tokens split on whitespace, nothing else, as word2vec.c "
+                    "and gensim read text (the fastest) [default: notebook for 20newsgroups, "
+                    "any-script otherwise]")
     io.add_argument("--encoding", default="utf-8",
                     help="encoding of a user corpus; undecodable bytes are replaced")
     io.add_argument("--out", default=None,

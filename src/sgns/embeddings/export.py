@@ -62,12 +62,7 @@ def string_embedding_model(words: Sequence[str], vectors: np.ndarray, trainable:
     there run ``model.get_layer("lookup")`` in the input pipeline and
     ``model.get_layer("embedding")`` (or a model built on it) on the ids.
     """
-    import keras
-
-    # TensorFlow's C++ start-up notices (oneDNN's, among others) go straight to stderr; an
-    # export runs no heavy TensorFlow compute, so they are turned off, unless the user set them.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    keras = _quiet_keras()
     try:
         import tensorflow  # noqa: F401
     except ImportError:
@@ -87,9 +82,20 @@ def string_embedding_model(words: Sequence[str], vectors: np.ndarray, trainable:
     return keras.Model(tokens, embedding(lookup(tokens)), name="sgns_embeddings")
 
 
+def _quiet_keras():
+    """Keras, imported with TensorFlow's C++ start-up notices (oneDNN's, among others, straight
+    to stderr) turned off unless the user set them: an export runs no heavy TensorFlow compute.
+    Set before the import, which starts TensorFlow on Keras' TensorFlow backend."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    import keras
+
+    return keras
+
+
 def save_keras(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray) -> None:
     """Save :func:`string_embedding_model` as a ``.keras`` file (``keras.saving.load_model``)."""
-    import keras
+    keras = _quiet_keras()
 
     path = Path(path)
     if path.suffix != ".keras":

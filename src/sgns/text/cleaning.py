@@ -4,10 +4,12 @@ Order (as in the notebook): non-letters to spaces, keep words of at least ``min_
 characters, lower-case, drop empty documents, remove stop words, drop documents with fewer than
 ``min_doc_tokens`` tokens.
 
-Two modes: ``notebook`` (letters a-z only, words longer than 3; the notebook's exact steps, used
-for 20 Newsgroups) and ``any-script``, which keeps the letters of every script (accents, Greek,
+Three modes: ``notebook`` (letters a-z only, words longer than 3; the notebook's exact steps, used
+for 20 Newsgroups); ``any-script``, which keeps the letters of every script (accents, Greek,
 Cyrillic, Hangul, kana, CJK ideographs) and keeps words of 2 letters or more, or of one letter in
-the scripts where one character is a syllable or a word (Hangul, kana, CJK ideographs).
+the scripts where one character is a syllable or a word (Hangul, kana, CJK ideographs); and
+``none``: tokens split on ASCII whitespace and nothing else, as word2vec.c and gensim read a
+corpus (no case change, no stop words, every non-empty line a document).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from importlib import resources
 
 from ..errors import SgnsError
 
-CLEANING_MODES = ("notebook", "any-script")
+CLEANING_MODES = ("notebook", "any-script", "none")
+_ASCII_WHITESPACE = re.compile("[ \t\n\r\x0b\x0c]+")
 # Hangul, kana, CJK ideographs: scripts where one character already carries a syllable or a word.
 _DENSE_SCRIPT = re.compile(
     "[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
@@ -36,7 +39,8 @@ def english_stop_words() -> list[str]:
 class Cleaner:
     """One document in, a list of tokens out. Every step can be turned off or changed."""
 
-    letters_pattern: str | None = "[^a-zA-Z]"  # replaced by spaces; None keeps all characters
+    # Replaced by spaces; None keeps every character and splits on ASCII whitespace alone.
+    letters_pattern: str | None = "[^a-zA-Z]"
     min_word_length: int = 4  # the notebook keeps len(w) > 3
     lowercase: bool = True
     stop_words: frozenset[str] = field(default_factory=lambda: frozenset(english_stop_words()))
@@ -48,7 +52,10 @@ class Cleaner:
         """``notebook`` or ``any-script`` (see the module's docstring), with any field changed."""
         if name not in CLEANING_MODES:
             raise SgnsError(f"cleaning must be one of {CLEANING_MODES}, got {name!r}")
-        if name == "any-script":
+        if name == "none":
+            changes = {"letters_pattern": None, "min_word_length": 1, "lowercase": False,
+                       "stop_words": frozenset(), "min_doc_tokens": 1, **changes}
+        elif name == "any-script":
             # \W is "not a letter, digit or _" in every script; digits and _ go too.
             changes = {"letters_pattern": r"[\W\d_]", "min_word_length": 2,
                        "dense_scripts_min_length": 1, **changes}
@@ -66,8 +73,10 @@ class Cleaner:
     def words(self, text: str) -> list[str]:
         """The steps before stop-word removal: letters, length, case."""
         if self._pattern is not None:
-            text = self._pattern.sub(" ", text)
-        words = [w for w in text.split() if self._long_enough(w)]
+            split = self._pattern.sub(" ", text).split()
+        else:
+            split = [w for w in _ASCII_WHITESPACE.split(text) if w]
+        words = [w for w in split if self._long_enough(w)]
         return [w.lower() for w in words] if self.lowercase else words
 
     def _long_enough(self, word: str) -> bool:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..config import TrainConfig
 from ..encoding.bags import bag_means
+from ..encoding.ingest import ScannedCorpus
 from ..encoding.subwords import word_bags
 from ..encoding.vocab import ChunkedCorpus, Vocabulary
 from ..engines.base import Engine, EngineResult, EpochEnd
@@ -155,9 +156,15 @@ def _encoded(corpus, config, vocab, resume, parent, pretrained, init_vocab):
     corpus as ids (in memory, or a chunk at a time from disk), its document counts and its
     tokens before the vocabulary."""
     corpus_tokens = resume.info.get("tokens_in_vocabulary") if resume is not None else None
-    if isinstance(corpus, StreamingCorpus):  # read from disk on every pass, a chunk at a time
+    if isinstance(corpus, ScannedCorpus):  # read and counted already, as ids
         if vocab is None:
-            vocab, corpus_tokens = _vocabulary(corpus, config, parent, pretrained, init_vocab)
+            vocab, _ = _vocabulary(corpus.vocabulary, config, parent, pretrained, init_vocab)
+        encoded = corpus.encode(vocab)
+        counts, tokens = corpus.counts(), corpus.tokens
+    elif isinstance(corpus, StreamingCorpus):  # read from disk on every pass, a chunk at a time
+        if vocab is None:
+            vocab, corpus_tokens = _vocabulary(_counter(corpus, config), config, parent,
+                                               pretrained, init_vocab)
         encoded = ChunkedCorpus(corpus, vocab, n_tokens=corpus_tokens)
         if resume is not None:
             counts, tokens = resume.info["documents"], resume.info["tokens"]
@@ -166,7 +173,8 @@ def _encoded(corpus, config, vocab, resume, parent, pretrained, init_vocab):
     else:
         documents = corpus.documents if isinstance(corpus, CleanCorpus) else list(corpus)
         if vocab is None:
-            vocab, _ = _vocabulary(documents, config, parent, pretrained, init_vocab)
+            vocab, _ = _vocabulary(_counter(documents, config), config, parent, pretrained,
+                                   init_vocab)
         encoded = vocab.encode(documents)
         counts = (corpus.counts() if isinstance(corpus, CleanCorpus)
                   else {"loaded": len(documents), "nonempty": len(documents),
@@ -280,14 +288,22 @@ def _agree_with_other_processes(split: bool, config: TrainConfig, vocab: Vocabul
     return described
 
 
-def _vocabulary(documents: Iterable[Sequence[str]], config: TrainConfig, parent: Parent | None,
-                pretrained: Pretrained | None, init_vocab: bool) -> tuple[Vocabulary, int | None]:
-    """The run's vocabulary, and how many of the corpus's tokens it holds when that is not the
-    sum of its counts (a grown vocabulary counts the parent's tokens too)."""
+def _counter(documents: Iterable[Sequence[str]], config: TrainConfig
+             ) -> Callable[[int, int | None], Vocabulary]:
+    """Counts ``documents`` into a vocabulary for a ``min_count`` and ``max_vocab``."""
+    return lambda min_count, max_vocab: Vocabulary.build(documents, min_count, max_vocab,
+                                                         config.count_limit)
+
+
+def _vocabulary(count: Callable[[int, int | None], Vocabulary], config: TrainConfig,
+                parent: Parent | None, pretrained: Pretrained | None, init_vocab: bool
+                ) -> tuple[Vocabulary, int | None]:
+    """The run's vocabulary from ``count(min_count, max_vocab)``, and how many of the corpus's
+    tokens it holds when that is not the sum of its counts (a grown vocabulary counts the
+    parent's tokens too)."""
     if parent is None and not init_vocab:
-        return Vocabulary.build(documents, config.min_count, config.max_vocab,
-                                config.count_limit), None
-    counted = Vocabulary.build(documents, 1, None, config.count_limit)
+        return count(config.min_count, config.max_vocab), None
+    counted = count(1, None)
     if parent is not None:
         vocab = merged_vocabulary(parent.vocab, counted, config.min_count, config.max_vocab)
     else:

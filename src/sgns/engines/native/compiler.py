@@ -1,5 +1,5 @@
 """How the native engine's compiled code is compiled: LLVM's settings for its loops (fast-math
-flags, no loop interleaving, 512-bit vectors where the CPU has them), the compiler that every
+flags, no loop interleaving, the vector width that suits the CPU), the compiler that every
 update kernel goes through, and a prefetch of a table row. Nothing here knows word2vec."""
 
 from __future__ import annotations
@@ -71,31 +71,65 @@ class KernelCompiler(Compiler):
 kernel = njit(cache=True, fastmath=FASTMATH, forceinline=True, pipeline_class=KernelCompiler)
 
 
-class _WideVectorAttributes(ir.FunctionAttributes):
+def target_cpu() -> str:
+    """The CPU numba compiles for: ``NUMBA_CPU_NAME`` where set (to build for another CPU),
+    else this machine's, as LLVM names it (``skylake-avx512``, ``znver4``, ``neoverse-v1``)."""
+    from numba.core import config
+
+    return config.CPU_NAME or llvm.get_host_cpu_name()
+
+
+def preferred_vector_width(cpu: str) -> int | None:
+    """The vector width, in bits, that the hot loops ask LLVM for on ``cpu``; None leaves LLVM's
+    own choice for that CPU.
+
+    - Intel CPUs with AVX-512 (Skylake-SP and later): 512. LLVM prefers 256-bit vectors there
+      unless a function asks (clang's ``-mprefer-vector-width=512``), so a 112-float row took 14
+      vector operations instead of 7; CBOW ran 0.289 s an epoch against 0.329 s on a Xeon
+      (``benchmarks/bench_ab.py``).
+    - AMD Zen (``znver*``): 256. Zen 4 runs a 512-bit operation as two 256-bit halves, and the
+      same skip-gram run built for ``haswell`` (256-bit) trained faster there than LLVM's
+      512-bit default for Zen 4 (docs/engines.md, "Vector width").
+    - Anything else (AVX2 x86, ARM): None; a width the CPU lacks would change nothing anyway."""
+    if cpu.startswith("znver"):
+        return 256
+    if cpu in _INTEL_AVX512:
+        return 512
+    return None
+
+
+# LLVM's names of the Intel CPUs with AVX-512 (llc -mcpu=help).
+_INTEL_AVX512 = frozenset({
+    "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client",
+    "icelake-server", "tigerlake", "rocketlake", "sapphirerapids", "emeraldrapids",
+    "graniterapids", "graniterapids-d", "knl", "knm", "x86-64-v4"})
+
+
+class _VectorWidthAttributes(ir.FunctionAttributes):
     # llvmlite writes a function's attributes as given but accepts only the names it lists;
     # LLVM's string attribute is one more name here.
-    _known = ir.FunctionAttributes._known | {'"prefer-vector-width"="512"'}
+    _known = ir.FunctionAttributes._known | {
+        f'"prefer-vector-width"="{bits}"' for bits in (256, 512)}
 
 
 @intrinsic
 def wide_vectors(typingctx):
-    """Let LLVM vectorise the calling compiled function with 512-bit vectors where the CPU
-    has them (AVX-512): for Intel CPUs since Skylake-SP, LLVM prefers 256-bit vectors unless a
-    function asks otherwise (clang's ``-mprefer-vector-width=512``), so a 112-float row took 14
-    vector operations instead of 7. On an AVX-512 Xeon (Emerald Rapids), two workers, CBOW
-    took 0.289 s an epoch against 0.329 s (``benchmarks/bench_ab.py``, median of 5 rounds;
-    skip-gram within the noise). Where the CPU has no 512-bit vectors the
-    attribute changes nothing. Call it first in every compiled function whose loops are hot
-    (a kernel inlined into its caller marks the caller)."""
+    """Ask LLVM for the vector width that suits the target CPU (:func:`preferred_vector_width`)
+    in the calling compiled function. Call it first in every compiled function whose loops are
+    hot (a kernel inlined into its caller marks the caller). numba's cache keys compiled code on
+    the CPU's name and features, so a cached build never crosses to another kind of CPU."""
 
     def codegen(context, builder, sig, args):
+        bits = preferred_vector_width(target_cpu())
+        if bits is None:
+            return context.get_dummy_value()
         function = builder.function
-        attributes = _WideVectorAttributes()
+        attributes = _VectorWidthAttributes()
         for name in function.attributes:
             attributes.add(name)
         attributes.alignstack = function.attributes.alignstack
         attributes.personality = function.attributes.personality
-        attributes.add('"prefer-vector-width"="512"')
+        attributes.add(f'"prefer-vector-width"="{bits}"')
         function.attributes = attributes
         return context.get_dummy_value()
 

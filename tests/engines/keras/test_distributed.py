@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-TESTS = str(Path(__file__).parent)
+TESTS = str(Path(__file__).resolve().parents[2])
 
 SCRIPT = """
 import json, os, sys
@@ -19,7 +19,7 @@ os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
 os.environ["KERAS_BACKEND"] = "jax"
 sys.path.insert(0, {tests!r})
 import keras
-from conftest import _topic_corpus
+from support import topic_corpus as make_topic_corpus
 import sgns
 base = dict(engine="keras", epochs=2, dim=16, sample=0, seed=3)
 recipes = {{
@@ -34,7 +34,7 @@ for name, recipe in recipes.items():
     if name in ("skipgram", "adam"):
         ways.append(("sharded", {{"data_parallel": True, "shard_tables": True}}))
     for way, split in ways:
-        result = sgns.train(_topic_corpus(600), sgns.TrainConfig(**base, **recipe),
+        result = sgns.train(make_topic_corpus(600), sgns.TrainConfig(**base, **recipe),
                             verbose=False, **split)
         kv = result.keyed_vectors()
         runs[f"{{name}}/{{way}}"] = {{

@@ -1,13 +1,11 @@
 """The native kernels at their edges: the score-to-gradient function at and around the sigmoid's
 saturation at +-MAX_EXP (where the table it replaced was read one past its end), at +-inf and
-NaN, inside the fast-math kernels, in vectors and on its own; and the kernel tests once more
-under numba's bounds checking, in a process of their own."""
+NaN, inside the fast-math kernels, in vectors and on its own; and how the kernels compile: the
+vector width chosen for the CPU, no interleaved loops. (``tests/variants.sh`` runs these tests
+again under numba's bounds checking and for CPUs without AVX-512.)"""
 
 import inspect
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +26,7 @@ from sgns.engines.native.kernels import (
 from sgns.engines.native.sampling import below, draw_alias, draw_many, split_alias_table
 from sgns.engines.native.windows import DRAWN, center_negatives
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 ALPHA = np.float32(0.025)
 
 
@@ -199,31 +197,62 @@ def _fma_registers(function) -> list[str]:
     return re.findall(r"vfmadd\w+\s[^\n]*%(xmm|ymm|zmm)\d+\n", asm)
 
 
-@pytest.mark.skipif("+avx512f" not in llvm.get_host_cpu_features().flatten(),
-                    reason="512-bit vectors need AVX-512")
-def test_kernels_ask_for_512_bit_vectors():
-    """On an AVX-512 CPU the window kernel's products are 512-bit FMAs (``wide_vectors``); the
-    same kernel without its call to ``wide_vectors`` gets LLVM's 256-bit default."""
+@pytest.mark.parametrize("cpu,bits", [
+    ("skylake-avx512", 512), ("sapphirerapids", 512), ("rocketlake", 512),
+    ("znver4", 256), ("znver3", 256), ("haswell", None), ("x86-64", None),
+    ("neoverse-v1", None), ("apple-m1", None)])
+def test_the_vector_width_is_chosen_for_the_cpu(cpu, bits):
+    assert compiler.preferred_vector_width(cpu) == bits
+
+
+def _compile_window_kernel(source: str):
+    namespace = dict(vars(kernels))
+    exec(source, namespace)
+    return njit(fastmath=FASTMATH)(namespace["update_window6"])
+
+
+def _run_window_kernel(function):
+    input_table, output_table, contexts, outputs, labels = _one_pair_problem(0.5, 3)
+    input_table[1, 1:] = output_table[2:5, 1:] = 0.25
+    dim = input_table.shape[1]
+    loss = function(input_table, output_table, contexts, 1, outputs, 3, ALPHA, np.empty(8, np.float32),
+                    np.empty((6, dim), np.float32), np.empty((6, dim), np.float32),
+                    np.empty((1, dim), np.float32))
+    return loss, input_table, output_table
+
+
+@pytest.mark.parametrize("cpu", ["skylake-avx512", "znver4", "haswell"])
+def test_kernels_ask_for_the_vector_width_of_their_cpu(monkeypatch, cpu):
+    """The window kernel's compiled code carries the width chosen for the CPU it is built for,
+    or no width at all, and computes the same numbers as the kernel without ``wide_vectors``.
+    Only the attribute is checked, not the registers LLVM then picks: those are the compiler's
+    defaults for each CPU, which differ between vendors."""
     source = inspect.getsource(update_window6.py_func).split("\n", 1)[1]  # less the decorator
     assert "    wide_vectors()\n" in source
-    namespace = dict(vars(kernels))
-    exec(source.replace("    wide_vectors()\n", ""), namespace)
-    default = njit(fastmath=FASTMATH)(namespace["update_window6"])
-    wide = njit(fastmath=FASTMATH)(update_window6.py_func)  # compiled afresh, to inspect
-    results = []
-    for function in (wide, default):
-        input_table, output_table, contexts, outputs, labels = _one_pair_problem(0.5, 3)
-        input_table[1, 1:] = output_table[2:5, 1:] = 0.25
-        dim = input_table.shape[1]
-        loss = function(input_table, output_table, contexts, 1, outputs, 3, ALPHA, np.empty(8, np.float32),
-                        np.empty((6, dim), np.float32), np.empty((6, dim), np.float32),
-                        np.empty((1, dim), np.float32))
-        results.append((loss, input_table, output_table))
-    assert "zmm" in _fma_registers(wide)
-    assert "zmm" not in _fma_registers(default)
+    monkeypatch.setattr(compiler, "target_cpu", lambda: cpu)
+    wide = _compile_window_kernel(source)
+    default = _compile_window_kernel(source.replace("    wide_vectors()\n", ""))
+    results = [_run_window_kernel(function) for function in (wide, default)]
+    ir = wide.inspect_llvm(wide.signatures[0])
+    bits = compiler.preferred_vector_width(cpu)
+    widths = set(re.findall(r'"prefer-vector-width"="(\d+)"', ir))
+    assert widths == ({str(bits)} if bits else set())
+    assert "prefer-vector-width" not in default.inspect_llvm(default.signatures[0])
     np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
     for a, b in zip(results[0][1:], results[1][1:], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.skipif("+avx512f" not in llvm.get_host_cpu_features().flatten()
+                    or compiler.preferred_vector_width(compiler.target_cpu()) != 512,
+                    reason="512-bit vectors are asked for on Intel CPUs with AVX-512")
+def test_the_kernels_use_512_bit_vectors_where_they_ask_for_them():
+    """Where the engine asks for 512-bit vectors (an Intel CPU with AVX-512, this one), the
+    window kernel's products are 512-bit FMAs."""
+    source = inspect.getsource(update_window6.py_func).split("\n", 1)[1]
+    wide = _compile_window_kernel(source)
+    _run_window_kernel(wide)
+    assert "zmm" in _fma_registers(wide)
 
 
 def _dot(a, b):
@@ -352,20 +381,6 @@ def test_random_integers_stay_below_n_and_are_uniform(n):
     else:
         assert abs((drawn < n // 2).mean() - 0.5) < 0.01
         assert drawn.max() > 0.99 * n  # reaches the top of the range
-
-
-def test_kernels_under_numba_boundscheck(tmp_path):
-    """The kernel and edge tests again with every array access checked (NUMBA_BOUNDSCHECK=1),
-    compiled afresh into an empty cache so no unchecked code is loaded."""
-    env = {**os.environ, "NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    # (Less the test of how a kernel's loops compile: bounds checks change that code.)
-    tests = ["tests/test_native_edges.py", "tests/test_native.py", "-k",
-             "not boundscheck and not whoever_compiles_it_first",
-             "-p", "no:cacheprovider", "-q"]
-    done = subprocess.run([sys.executable, "-m", "pytest", *tests], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert " passed" in done.stdout and "IndexError" not in done.stdout
 
 
 def test_a_kernel_compiles_the_same_whoever_compiles_it_first():

@@ -12,7 +12,7 @@ import time
 import pytest
 from gensim.models import KeyedVectors
 
-from conftest import _topic_corpus
+from support import topic_corpus as make_topic_corpus
 
 SETTINGS = ["--engine", "keras", "--epochs", "2", "--dim", "16", "--batch-size", "512",
             "--sample", "0", "--seed", "3", "--lr", "0.01", "--quiet", "--no-plots"]
@@ -22,7 +22,7 @@ PROBES = ["violin", "engine", "apple"]
 @pytest.fixture(scope="module")
 def corpus_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("cluster") / "topics.txt"
-    path.write_text("\n".join(" ".join(doc) for doc in _topic_corpus(600)) + "\n")
+    path.write_text("\n".join(" ".join(doc) for doc in make_topic_corpus(600)) + "\n")
     return path
 
 

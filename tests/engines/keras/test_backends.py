@@ -1,31 +1,12 @@
-"""The Keras engine on every Keras backend: its tests run again under TensorFlow and PyTorch,
-each in its own process (Keras picks its backend when it is first imported)."""
+"""Choosing and starting a Keras backend: the errors for one the engine cannot use or that is
+not installed, what ``auto`` picks under each, and TensorFlow's threads. (The Keras engine's
+tests themselves run again on every backend from ``tests/variants.sh``.)"""
 
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-# test_model.py whole (the sparse steps against autodiff, lazy Adam, seeds), and the Keras-engine
-# runs of the command line, resume and growing.
-KERAS_TESTS = ["tests/test_model.py", "tests/test_cli.py", "tests/test_resume.py",
-               "tests/test_subwords.py",
-               "tests/test_grow.py"]
-
-
-@pytest.mark.parametrize("backend", ["tensorflow", "torch"])
-def test_the_keras_engine_tests_pass_on_every_backend(backend):
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W",
-         "ignore::DeprecationWarning", "-k", "keras or test_model", *KERAS_TESTS],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert " passed" in summary and "failed" not in summary and "skipped" not in summary
 
 
 @pytest.mark.parametrize("backend,expected", [

@@ -16,18 +16,7 @@ from sgns.config import TrainConfig
 from sgns.errors import SgnsError
 from sgns.training.checkpoint import CHECKPOINT_FILE, load_checkpoint
 from sgns.training.train import train
-
-
-class Stop(Exception):
-    pass
-
-
-def _stop_after(epochs_done):
-    def hook(end):
-        if end.epoch + 1 == epochs_done:
-            raise Stop
-
-    return hook
+from support import Stop, stop_after
 
 
 def test_a_later_epochs_checkpoint_holds_that_epochs_state(tmp_path, topic_corpus):
@@ -66,7 +55,7 @@ def test_resume_after_an_epoch_equals_the_uninterrupted_run(tmp_path, topic_corp
     whole = train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path / "whole")
     with pytest.raises(Stop):
         train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path / "cut",
-              on_epoch_end=_stop_after(1))
+              on_epoch_end=stop_after(1))
     checkpoint = load_checkpoint(tmp_path / "cut")
     assert checkpoint.epochs_done == 1 and checkpoint.engine == engine
     assert len(checkpoint.info["epochs"]) == 1

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from conftest import _topic_corpus
 from sgns.cli import main
 from sgns.config import TrainConfig
 from sgns.encoding.tables import row_width
@@ -18,7 +17,8 @@ from sgns.errors import SgnsError
 from sgns.training.checkpoint import load_checkpoint
 from sgns.training.grow import Parent, grown_start, merged_vocabulary
 from sgns.training.train import train
-from test_resume import Stop, _stop_after
+from support import Stop, stop_after
+from support import topic_corpus as make_topic_corpus
 
 # Half A knows the fruit and engine topics, half B the engine and music ones: B brings new
 # words, and A's fruit words never occur in B.
@@ -27,7 +27,7 @@ MUSIC = {"violin", "cello", "flute", "oboe", "trumpet", "harp"}
 
 
 def _halves():
-    docs = _topic_corpus(600, seed=3)
+    docs = make_topic_corpus(600, seed=3)
     a = [d for d in docs if not MUSIC & set(d)]
     b = [d for d in docs if not FRUIT & set(d)]
     return a[:150], b[:150]
@@ -142,7 +142,7 @@ def test_resuming_a_continued_run_equals_the_uninterrupted_one(tmp_path):
     whole = train(B, config, parent=a, verbose=False)
     with pytest.raises(Stop):
         train(B, config, parent=a, verbose=False, checkpoint_dir=tmp_path / "cut",
-              on_epoch_end=_stop_after(1))
+              on_epoch_end=stop_after(1))
     resumed = train(B, verbose=False, resume=load_checkpoint(tmp_path / "cut"))
     np.testing.assert_array_equal(resumed.input_table, whole.input_table)
     np.testing.assert_array_equal(resumed.output_table, whole.output_table)

@@ -1,0 +1,315 @@
+"""Reading, cleaning, counting and encoding a corpus in one compiled pass, a block at a time:
+the scanner finds the tokens (:mod:`sgns.text.scanner`), the interner numbers them, and one
+more compiled loop applies the cleaning's document rules (stop words, the shortest document
+kept) and counts what is kept. The result holds the corpus as int32 ids of first sight and
+the document lengths, in memory or spilled to disk (``stream``), plus the counts: the
+vocabulary is then ranked from the counts and the ids remapped to it, with no token ever a
+Python string. It gives exactly the tokens, counts and order of ``clean`` then
+``Vocabulary.build`` for the cleanings the scanner supports (``notebook``, ``none``)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from ..errors import SgnsError
+from ..progress import byte_bar
+from ..text.cleaning import Cleaner
+from ..text.corpus import CorpusError
+from ..text.scanner import BLOCK_BYTES, Scanner, file_blocks, string_blocks, token_bytes
+from .interner import Interner
+from .vocab import EncodedCorpus, Vocabulary
+
+CHUNK_TOKENS = 1_000_000  # a streamed corpus is trained a chunk of about this many tokens
+
+
+@njit(cache=True, nogil=True)
+def _keep(ids, doc_sizes, is_stop, min_doc_tokens, counts, first_seen, tally, out_ids,
+          out_lengths):
+    """The cleaning's document rules over the documents that ended in a block: stop words go,
+    then a document is kept if it has ``min_doc_tokens`` tokens (at least one). Kept tokens
+    are counted, and numbered in the order first seen (``first_seen``), for the vocabulary's
+    ties. ``tally``: [documents read, non-empty, kept, tokens kept]. Returns how many ids and
+    documents were written."""
+    t = 0
+    n_ids = 0
+    n_docs = 0
+    for d in range(doc_sizes.shape[0]):
+        size = doc_sizes[d]
+        tally[0] += 1
+        if size > 0:
+            tally[1] += 1
+        begin = n_ids
+        for k in range(t, t + size):
+            word = ids[k]
+            if not is_stop[word]:
+                out_ids[n_ids] = word
+                n_ids += 1
+        t += size
+        kept = n_ids - begin
+        if kept == 0 or kept < min_doc_tokens:
+            n_ids = begin
+            continue
+        tally[2] += 1
+        for k in range(begin, n_ids):
+            word = out_ids[k]
+            if counts[word] == 0:
+                first_seen[word] = tally[3] + k - begin
+            counts[word] += 1
+        tally[3] += kept
+        out_lengths[n_docs] = kept
+        n_docs += 1
+    return n_ids, n_docs
+
+
+@njit(cache=True, nogil=True)
+def _remap(ids, lengths, mapping):
+    """``ids`` through ``mapping`` (0: not in the vocabulary, dropped), documents kept even
+    when empty, as ``Vocabulary.encode`` keeps them."""
+    out = np.empty(ids.shape[0], np.int32)
+    starts = np.zeros(lengths.shape[0] + 1, np.int64)
+    n = 0
+    t = 0
+    for d in range(lengths.shape[0]):
+        for k in range(t, t + lengths[d]):
+            word = mapping[ids[k]]
+            if word != 0:
+                out[n] = word
+                n += 1
+        t += lengths[d]
+        starts[d + 1] = n
+    return out[:n].copy(), starts
+
+
+class ScannedCorpus:
+    """A corpus read by :func:`scan_corpus`: every kept token as the id of its word in the
+    order first met, with the words' counts. ``counts()`` and ``tokens`` are as for a
+    :class:`~sgns.text.cleaning.CleanCorpus`."""
+
+    def __init__(self, words: list[str], counts: np.ndarray, first_seen: np.ndarray,
+                 tally: np.ndarray, store: _Store) -> None:
+        words, counts, first_seen, self.mapping = _merged(words, counts, first_seen)
+        self.words, self.word_counts, self.first_seen = words, counts, first_seen
+        self.tokens = int(tally[3])
+        self._tally = {"loaded": int(tally[0]), "nonempty": int(tally[1]),
+                       "kept": int(tally[2])}
+        self.store = store
+        if self._tally["loaded"] == 0:
+            raise SgnsError("the corpus is empty")
+        if self._tally["kept"] == 0:
+            raise SgnsError(f"the corpus is empty after cleaning ({self._tally['loaded']} "
+                            "documents read, none kept)")
+
+    def counts(self) -> dict[str, int]:
+        return dict(self._tally)
+
+    def vocabulary(self, min_count: int = 1, max_vocab: int | None = None) -> Vocabulary:
+        """As ``Vocabulary.build`` ranks the same tokens: by count, ties in first-seen order."""
+        if min_count < 1:
+            raise SgnsError(f"min_count must be >= 1, got {min_count}")
+        candidates = np.flatnonzero(self.word_counts >= min_count)
+        order = candidates[np.lexsort((self.first_seen[candidates],
+                                       -self.word_counts[candidates]))][:max_vocab]
+        if not order.size:
+            raise SgnsError(f"no word occurs at least min_count={min_count} times")
+        return Vocabulary([self.words[k] for k in order], self.word_counts[order].tolist())
+
+    def encode(self, vocab: Vocabulary) -> EncodedCorpus | StreamedIds:
+        """The corpus in ``vocab``'s ids: in memory, or read back chunk by chunk if spilled."""
+        index = vocab.index
+        to_vocab = np.array([index.get(w, 0) for w in self.words], np.int32)
+        mapping = to_vocab[self.mapping]
+        n_tokens = int(self.word_counts[to_vocab > 0].sum())
+        if isinstance(self.store, _Spill):
+            return StreamedIds(self.store, mapping, n_tokens)
+        ids, starts = _remap(self.store.ids, self.store.lengths, mapping)
+        return EncodedCorpus(ids, starts)
+
+
+def _merged(words, counts, first_seen):
+    """Words that decode alike (different undecodable bytes, each replaced) made one."""
+    if len(set(words)) == len(words):
+        return words, counts, first_seen, np.arange(len(words), dtype=np.int32)
+    index: dict[str, int] = {}
+    mapping = np.array([index.setdefault(w, len(index)) for w in words], np.int32)
+    merged_counts = np.zeros(len(index), np.int64)
+    np.add.at(merged_counts, mapping, counts)
+    seen = np.where(counts > 0, first_seen, np.iinfo(np.int64).max)
+    merged_first = np.full(len(index), np.iinfo(np.int64).max, np.int64)
+    np.minimum.at(merged_first, mapping, seen)
+    return list(index), merged_counts, merged_first, mapping
+
+
+class _Memory:
+    """Kept ids and document lengths, in memory."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, ids: np.ndarray, lengths: np.ndarray) -> None:
+        self.parts.append((ids, lengths))
+
+    def close(self) -> None:
+        self.ids = np.concatenate([p[0] for p in self.parts] or [np.zeros(0, np.int32)])
+        self.lengths = np.concatenate([p[1] for p in self.parts] or [np.zeros(0, np.int64)])
+        self.parts = []
+
+
+class _Spill:
+    """Kept ids and document lengths in a temporary folder (4 bytes a token, 8 a document),
+    deleted when the object goes."""
+
+    def __init__(self, spill_dir) -> None:
+        self.folder = tempfile.TemporaryDirectory(prefix="sgns-ids-", dir=spill_dir)
+        self.path = Path(self.folder.name)
+        self.ids_file = open(self.path / "ids", "wb")  # noqa: SIM115 (closed in close())
+        self.lengths_file = open(self.path / "lengths", "wb")  # noqa: SIM115
+
+    def add(self, ids: np.ndarray, lengths: np.ndarray) -> None:
+        ids.tofile(self.ids_file)
+        lengths.tofile(self.lengths_file)
+
+    def close(self) -> None:
+        self.ids_file.close()
+        self.lengths_file.close()
+        self.lengths = np.fromfile(self.path / "lengths", np.int64)
+
+
+_Store = _Memory | _Spill
+
+
+class StreamedIds:
+    """A spilled corpus in a vocabulary's ids, read back a chunk of about ``CHUNK_TOKENS``
+    tokens (whole documents) at a time, on every pass."""
+
+    def __init__(self, spill: _Spill, mapping: np.ndarray, n_tokens: int) -> None:
+        self.spill, self.mapping, self.n_tokens = spill, mapping, n_tokens
+
+    def chunks(self) -> Iterator[EncodedCorpus]:
+        lengths = self.spill.lengths
+        bounds = np.cumsum(lengths)
+        with open(self.spill.path / "ids", "rb") as file:
+            first = 0
+            while first < lengths.size:
+                done = int(bounds[first - 1]) if first else 0
+                last = int(np.searchsorted(bounds, done + CHUNK_TOKENS, side="left")) + 1
+                last = min(last, lengths.size)
+                count = int(bounds[last - 1]) - done
+                ids = np.fromfile(file, np.int32, count=count)
+                chunk_ids, starts = _remap(ids, lengths[first:last], self.mapping)
+                yield EncodedCorpus(chunk_ids, starts)
+                first = last
+
+    def close(self) -> None:
+        self.spill.folder.cleanup()
+
+
+def scan_corpus(source: str | os.PathLike | Iterable[str], cleaner: Cleaner, *,
+                encoding: str = "utf-8", stream: bool = False,
+                spill_dir: str | os.PathLike | None = None, progress: bool = False,
+                block_bytes: int = BLOCK_BYTES) -> ScannedCorpus | None:
+    """Read and clean ``source`` (a text file of one document a line, ``.gz`` too, a folder of
+    ``.txt`` files, one document each, or document strings), count its words and keep it as
+    ids; ``stream`` spills the ids to a temporary file instead of memory. The text is read
+    ``block_bytes`` at a time. None when
+    ``cleaner`` needs the decoded text (``any-script``): use ``clean`` then."""
+    is_token = token_bytes(cleaner)
+    if is_token is None:
+        return None
+    scanner = Scanner(is_token, cleaner.min_word_length)
+    interner = Interner(cleaner.lowercase)
+    stop_words = cleaner.stop_words
+    state = _Counting(stop_words, max(1, cleaner.min_doc_tokens))
+    store: _Store = _Spill(spill_dir) if stream else _Memory()
+    for data, lines, doc_ends in _blocks(source, encoding, progress, block_bytes):
+        tokens = scanner.scan(data, lines, doc_ends)
+        state.add(interner, tokens, store)
+    state.finish(interner, scanner.close(lines=isinstance(source, str | os.PathLike)
+                                         and Path(source).is_file()), store)
+    store.close()
+    return ScannedCorpus(interner.words(), state.counts[:len(interner)],
+                         state.first_seen[:len(interner)], state.tally, store)
+
+
+class _Counting:
+    """What :func:`scan_corpus` carries from block to block: the open document's ids, the
+    stop-word flag of each word, the counts and the tally."""
+
+    def __init__(self, stop_words, min_doc_tokens: int) -> None:
+        self.stop_words, self.min_doc_tokens = stop_words, min_doc_tokens
+        self.is_stop = np.zeros(1024, np.bool_)
+        self.counts = np.zeros(1024, np.int64)
+        self.first_seen = np.zeros(1024, np.int64)
+        self.tally = np.zeros(4, np.int64)
+        self.open_ids = np.zeros(0, np.int32)
+        self.known = 0  # words whose stop-word flag is set
+
+    def add(self, interner: Interner, tokens, store) -> None:
+        ids = interner.ids(tokens.data, tokens.starts, tokens.ends)
+        self._grow(interner)
+        self._keep(np.concatenate((self.open_ids, ids)) if self.open_ids.size else ids,
+                   tokens.doc_sizes, store)
+
+    def finish(self, interner: Interner, last_doc: np.ndarray, store) -> None:
+        self._keep(self.open_ids, last_doc, store)
+
+    def _grow(self, interner: Interner) -> None:
+        n = len(interner)
+        if n > self.is_stop.size:
+            size = max(n, 2 * self.is_stop.size)
+            for name in ("is_stop", "counts", "first_seen"):
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate((old, np.zeros(size - old.size, old.dtype))))
+        if self.stop_words and n > self.known:
+            new = interner.words(self.known)
+            self.is_stop[self.known:n] = [w in self.stop_words for w in new]
+        self.known = n
+
+    def _keep(self, ids: np.ndarray, doc_sizes: np.ndarray, store) -> None:
+        done = int(doc_sizes.sum())
+        out_ids = np.empty(done, np.int32)
+        out_lengths = np.empty(doc_sizes.size, np.int64)
+        n_ids, n_docs = _keep(ids, doc_sizes, self.is_stop, self.min_doc_tokens, self.counts,
+                              self.first_seen, self.tally, out_ids, out_lengths)
+        store.add(out_ids[:n_ids], out_lengths[:n_docs])
+        self.open_ids = ids[done:].copy()
+
+
+def _blocks(source, encoding: str, progress: bool, block_bytes: int
+            ) -> Iterator[tuple[np.ndarray, bool, np.ndarray | None]]:
+    """``(utf-8 bytes, lines are documents, document ends)`` for each block of ``source``."""
+    if not isinstance(source, str | os.PathLike):
+        for data, ends in string_blocks(source, block_bytes):
+            yield data, False, ends
+        return
+    path = Path(source)
+    if path.is_file():
+        total = None if path.suffix == ".gz" else path.stat().st_size
+        with byte_bar(total, f"reading {path.name}", progress) as bar:
+            for data in file_blocks(path, encoding, block_bytes, bar.update):
+                yield data, True, None
+    elif path.is_dir():
+        files = sorted(p for p in path.rglob("*.txt") if p.is_file())
+        if not files:
+            raise CorpusError(f"no .txt files in folder {path}")
+        with byte_bar(sum(f.stat().st_size for f in files), f"reading {path.name}/",
+                      progress) as bar:
+            for data, ends in string_blocks(_texts(files, encoding, bar.update), block_bytes):
+                yield data, False, ends
+    else:
+        raise CorpusError(f"corpus not found: {path}")
+
+
+def _texts(files: list[Path], encoding: str, on_bytes) -> Iterator[str]:
+    for file in files:
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise CorpusError(f"cannot read {file}: {exc}") from None
+        on_bytes(len(raw))
+        yield raw.decode(encoding, "replace")

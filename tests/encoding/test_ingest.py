@@ -1,0 +1,129 @@
+"""The compiled ingest (scanner, interner, counting) against the Python cleaner and
+``Vocabulary.build``: the same tokens, counts, ranks and ids, for the cleanings it takes, in
+memory and spilled, whatever the block size."""
+
+import gzip
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sgns.encoding.ingest import scan_corpus
+from sgns.encoding.vocab import EncodedCorpus, Vocabulary
+from sgns.text.cleaning import Cleaner, clean
+from sgns.text.corpus import read_text_corpus
+
+
+def _ids(encoded) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(encoded, EncodedCorpus):
+        return encoded.ids, encoded.starts
+    chunks = list(encoded.chunks())
+    ids = np.concatenate([c.ids for c in chunks])
+    lengths = np.concatenate([np.diff(c.starts) for c in chunks])
+    return ids, np.concatenate(([0], np.cumsum(lengths)))
+
+
+def _assert_same(scanned, cleaned, min_count=1, max_vocab=None):
+    assert scanned.counts() == cleaned.counts() and scanned.tokens == cleaned.tokens
+    want = Vocabulary.build(cleaned.documents, min_count, max_vocab)
+    got = scanned.vocabulary(min_count, max_vocab)
+    assert got.words == want.words
+    np.testing.assert_array_equal(got.counts, want.counts)
+    expected = want.encode(cleaned.documents)
+    ids, starts = _ids(scanned.encode(got))
+    np.testing.assert_array_equal(ids, expected.ids)
+    np.testing.assert_array_equal(starts, expected.starts)
+
+
+def test_20newsgroups_scans_as_the_notebook_cleans(newsgroups_docs, newsgroups_clean):
+    scanned = scan_corpus(newsgroups_docs, Cleaner.mode("notebook"))
+    _assert_same(scanned, newsgroups_clean)
+    _assert_same(scanned, newsgroups_clean, min_count=5, max_vocab=2000)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_20newsgroups_from_a_file_in_small_blocks(newsgroups_docs, tmp_path, stream):
+    """One document a line, read 64 KiB at a time: the blocks' seams split no token."""
+    lines = [" ".join(doc.split()) for doc in newsgroups_docs[:3000]]
+    path = tmp_path / "news.txt"
+    path.write_text("\n".join(lines) + "\n")
+    cleaner = Cleaner.mode("notebook")
+    scanned = scan_corpus(path, cleaner, stream=stream, block_bytes=1 << 16)
+    _assert_same(scanned, clean(read_text_corpus(path), cleaner))
+
+
+MIXED = ("Héllo wörld ΚΑΛΗΜΕΡΑ мир\r\nthe THE The quick\rbrown\n\n   \nfox\x00jumps \ufeffover "
+         "naïve café 東京 서울\tdoes\x0bit\x0cwork\ncafé café tail-end")
+
+
+@pytest.mark.parametrize("mode", ["notebook", "none"])
+@pytest.mark.parametrize("block_bytes", [7, 1 << 20])
+def test_mixed_text_scans_as_python_reads_it(tmp_path, mode, block_bytes):
+    """CRLF, a lone CR, blank lines, NUL, a BOM, other scripts, vertical tabs and a last line
+    without its end, in every cleaning the scanner takes."""
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(MIXED.encode() + b" \xff\xfe bad\xc3 bytes\n")
+    cleaner = Cleaner.mode(mode, min_doc_tokens=1) if mode == "notebook" else Cleaner.mode(mode)
+    scanned = scan_corpus(path, cleaner, block_bytes=block_bytes)
+    _assert_same(scanned, clean(read_text_corpus(path), cleaner))
+
+
+def test_none_splits_on_whitespace_and_keeps_everything_else(tmp_path):
+    path = tmp_path / "c.txt.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as file:
+        file.write("The the, café\tx\n\nA a\n")
+    scanned = scan_corpus(path, Cleaner.mode("none"))
+    vocab = scanned.vocabulary()
+    assert vocab.words[1:] == ["The", "the,", "café", "x", "A", "a"]
+    assert scanned.counts() == {"loaded": 3, "nonempty": 2, "kept": 2}
+    assert scanned.encode(vocab).starts.tolist() == [0, 4, 6]
+
+
+def test_other_encodings_are_read_as_python_reads_them(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("naïve déjà vu über alles\nzweite zeile über\n".encode("latin-1"))
+    cleaner = Cleaner.mode("none")
+    scanned = scan_corpus(path, cleaner, encoding="latin-1", block_bytes=5)
+    _assert_same(scanned, clean(read_text_corpus(path, encoding="latin-1"), cleaner))
+
+
+def test_a_folder_is_one_document_a_file(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a.txt").write_text("first line\nof file a\n")
+    (tmp_path / "b" / "c.txt").write_text("only\nfile c")
+    cleaner = Cleaner.mode("none")
+    scanned = scan_corpus(tmp_path, cleaner)
+    _assert_same(scanned, clean(read_text_corpus(tmp_path), cleaner))
+    assert scanned.counts()["loaded"] == 2
+
+
+def test_any_script_is_left_to_python():
+    assert scan_corpus(["some text"], Cleaner.mode("any-script")) is None
+
+
+def test_words_that_decode_alike_are_one_word(tmp_path):
+    """Two different undecodable bytes both read as U+FFFD: one word, counted twice."""
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"a\xff b a\xfe b\n")
+    scanned = scan_corpus(path, Cleaner.mode("none"))
+    vocab = scanned.vocabulary()
+    assert vocab.words[1:] == ["a\ufffd", "b"] and vocab.counts[1:].tolist() == [2, 2]
+    assert scanned.encode(vocab).ids.tolist() == [1, 2, 1, 2]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet="abAB é\r\n\t\x00Жx", max_size=80),
+       mode=st.sampled_from(["notebook", "none"]), block=st.integers(1, 12),
+       min_length=st.integers(1, 3))
+def test_any_text_scans_as_python_reads_it(tmp_path, text, mode, block, min_length):
+    path = tmp_path / "t.txt"
+    path.write_bytes(text.encode())
+    changes = {"min_word_length": min_length, "min_doc_tokens": 1} if mode == "notebook" else {}
+    cleaner = Cleaner.mode(mode, stop_words=frozenset({"ab"}), **changes) \
+        if mode == "notebook" else Cleaner.mode(mode)
+    python = list(read_text_corpus(path))
+    if not python or not any(cleaner.tokens(cleaner.words(d)) for d in python):
+        return  # an empty corpus: an error both ways
+    scanned = scan_corpus(path, cleaner, block_bytes=block)
+    _assert_same(scanned, clean(python, cleaner))
