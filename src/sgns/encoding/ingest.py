@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -226,9 +227,17 @@ def scan_corpus(source: str | os.PathLike | Iterable[str], cleaner: Cleaner, *,
     stop_words = cleaner.stop_words
     state = _Counting(stop_words, max(1, cleaner.min_doc_tokens))
     store: _Store = _Spill(spill_dir) if stream else _Memory()
-    for data, lines, doc_ends in _blocks(source, encoding, progress, block_bytes):
-        tokens = scanner.scan(data, lines, doc_ends)
-        state.add(interner, tokens, store)
+    # Two stages on two threads (the compiled loops release the GIL): one thread scans a block
+    # while this one numbers and counts the block before, and reads the next.
+    with ThreadPoolExecutor(1, thread_name_prefix="sgns-scan") as scanning:
+        scanned: Future | None = None
+        for data, lines, doc_ends in _blocks(source, encoding, progress, block_bytes):
+            following = scanning.submit(scanner.scan, data, lines, doc_ends)
+            if scanned is not None:
+                state.add(interner, scanned.result(), store)
+            scanned = following
+        if scanned is not None:
+            state.add(interner, scanned.result(), store)
     state.finish(interner, scanner.close(lines=isinstance(source, str | os.PathLike)
                                          and Path(source).is_file()), store)
     store.close()
