@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import SgnsError
 from ..files import atomic_open
+from .text_format import word2vec_text
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -35,12 +36,11 @@ def save_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: n
     vectors = np.asarray(vectors, dtype=np.float32)
     if any(not w or any(c.isspace() for c in w) for w in words):
         raise SgnsError("word2vec text format cannot hold empty words or words with spaces")
-    with atomic_open(path, "w", encoding="utf-8") as f:
-        f.write(f"{len(words)} {vectors.shape[1]}\n")
-        # Nine significant digits are enough for every float32 to read back exactly.
-        row_format = " ".join(["%.9g"] * vectors.shape[1]) + "\n"
-        for word, row in zip(words, vectors.tolist(), strict=True):
-            f.write(word + " " + row_format % tuple(row))
+    if len(words) != len(vectors):
+        raise SgnsError(f"{len(words)} words but {len(vectors)} vectors")
+    with atomic_open(path, "wb") as f:
+        f.write(f"{len(words)} {vectors.shape[1]}\n".encode())
+        f.write(word2vec_text(words, vectors))  # each float as "%.9g" writes it
 
 
 def save_npz(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray,
