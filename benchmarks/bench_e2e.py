@@ -26,11 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import median, newsgroups
 from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
 
 import sgns
+from common import median, newsgroups
 
 GENSIM = """
 import sys

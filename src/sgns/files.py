@@ -1,16 +1,39 @@
-"""Writing files so that a crash or a kill never leaves a torn one: write beside, then rename.
+"""Writing files so that a crash or a kill never leaves a torn one: write beside, then rename;
+and reading back what sgns wrote, with one error for every way a file can be damaged.
 
 Python's temporary files and folders are private (0600, 0700); what we write is given the
 permissions the user's umask gives any new file or folder before it takes its final name."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+# What reading a damaged file raises: numpy's npz reader alone raises zipfile's, zlib's,
+# EOFError and ValueError for a truncated, cut or bit-flipped file, and KeyError for a
+# missing array; json raises ValueError, a wrong type TypeError or IndexError.
+DAMAGED = (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile,
+           zlib.error)
+
+
+def read_json(path: str | os.PathLike, what: str) -> dict:
+    """A JSON object that sgns wrote (``what`` names it in the error), or a one-line error."""
+    from .errors import SgnsError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except DAMAGED as exc:
+        raise SgnsError(f"{path} is not a readable {what}: {exc}") from None
+    if not isinstance(data, dict):
+        raise SgnsError(f"{path} is not a readable {what}: not a JSON object")
+    return data
 
 
 def umask() -> int:

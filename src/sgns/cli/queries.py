@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import SgnsError
+from ..files import read_json
 from .common import map_words
 
 
@@ -73,7 +74,6 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    import json
 
     from ..embeddings.plots import plot_training, plot_words
     from ..embeddings.vectors import load_vectors
@@ -87,7 +87,7 @@ def _plot(args: argparse.Namespace) -> int:
                             neighbours=args.neighbours, method=args.method)
     print(f"wrote {words_file}")
     if source.is_dir() and (source / "run.json").is_file():
-        info = json.loads((source / "run.json").read_text(encoding="utf-8"))
+        info = read_json(source / "run.json", "sgns run record")
         print(f"wrote {plot_training(info, args.curves or source / 'training.png')}")
     return 0
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SgnsError
-from ..files import atomic_open, atomic_path
+from ..files import atomic_open, atomic_path, read_json
 from .vectors import save_npz, to_keyed_vectors
 
 FORMATS = ("word2vec-binary", "projector", "npz", "keras", "fasttext")
@@ -109,7 +109,6 @@ def export_fasttext(run_dir: str | os.PathLike, out: str | os.PathLike) -> Path:
     """Facebook's fastText binary (``.bin``) of a subword run folder, written by gensim's
     ``save_facebook_model``. ``fasttext.load_model`` and gensim's ``load_facebook_model`` /
     ``load_facebook_vectors`` read it, with the same vectors for seen and unseen words."""
-    import json
 
     from gensim.models.fasttext import FastText, save_facebook_model
 
@@ -122,7 +121,9 @@ def export_fasttext(run_dir: str | os.PathLike, out: str | os.PathLike) -> Path:
                         "folder trained with --subwords")
     spec, word_rows, bucket_rows, output_rows = load_subwords(run_dir / SUBWORDS_FILE, True)
     vocab = Vocabulary.load(run_dir / "vocab.txt")
-    params = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["params"]
+    params = read_json(run_dir / "run.json", "sgns run record").get("params")
+    if not isinstance(params, dict):
+        raise SgnsError(f"{run_dir / 'run.json'} is not a readable sgns run record: no params")
     model = FastText(vector_size=word_rows.shape[1], sg=int(params["model"] == "skipgram"),
                      window=params["window"], negative=int(round(params["negative"])),
                      min_count=1, sample=params["sample"], epochs=params["epochs"],

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import SgnsError
-from ..files import atomic_open
+from ..files import DAMAGED, atomic_open
 from .text_format import word2vec_text
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def read_npz(path: str | os.PathLike) -> tuple[list[str], np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as data:
             words, vectors = data["words"].tolist(), data["vectors"]
-    except (ValueError, KeyError, OSError, EOFError) as exc:
+    except DAMAGED as exc:
         raise SgnsError(f"{path} is not an sgns .npz vectors file: {exc}") from None
     if vectors.ndim != 2 or len(words) != len(vectors):
         raise SgnsError(f"{path} is not an sgns .npz vectors file: {len(words)} words but "

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..config import SubwordSpec
 from ..errors import SgnsError
-from ..files import atomic_open
+from ..files import DAMAGED, atomic_open
 
 if TYPE_CHECKING:
     from gensim.models.fasttext import FastTextKeyedVectors
@@ -166,7 +166,7 @@ def load_subwords(path: str | os.PathLike, outputs: bool = False) -> tuple:
             rows = [data["word_rows"], data["bucket_rows"]]
             if outputs:
                 rows.append(data["output_rows"])
-    except (ValueError, KeyError, OSError, EOFError) as exc:
+    except DAMAGED as exc:
         raise SgnsError(f"{path} is not an sgns subwords file: {exc}") from None
     if rows[1].shape[0] != spec.buckets:
         raise SgnsError(f"{path} holds {rows[1].shape[0]} bucket rows, not {spec.buckets}")

@@ -21,7 +21,7 @@ import numpy as np
 from ..config import TrainConfig
 from ..encoding.vocab import Vocabulary
 from ..errors import SgnsError
-from ..files import atomic_open, atomic_write_text
+from ..files import DAMAGED, atomic_open, atomic_write_text
 
 CHECKPOINT_FILE = "checkpoint.npz"
 
@@ -93,7 +93,7 @@ def checkpoint_epochs(folder: str | os.PathLike) -> int:
     try:
         with np.load(Path(folder) / CHECKPOINT_FILE, allow_pickle=False) as data:
             return int(json.loads(str(data["meta"]))["epochs_done"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except DAMAGED:
         return 0
 
 
@@ -108,7 +108,33 @@ def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
             state = {k.removeprefix("state/"): data[k] for k in data.files
                      if k.startswith("state/")}
         config = TrainConfig(**meta["config"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SgnsError(f"{path} is not a readable sgns checkpoint: {exc}") from None
-    return Checkpoint(engine=meta["engine"], epochs_done=int(meta["epochs_done"]), state=state,
-                      vocab=vocab, config=config, info=meta["info"])
+        epochs_done = int(meta["epochs_done"])
+        engine, info = meta["engine"], meta["info"]
+    except (*DAMAGED, SgnsError) as exc:
+        raise SgnsError(f"{path} is not a readable sgns checkpoint ({exc}); resume from a copy, "
+                        "or train afresh") from None
+    _check_tables(path, state, vocab, config)
+    return Checkpoint(engine=engine, epochs_done=epochs_done, state=state, vocab=vocab,
+                      config=config, info=info)
+
+
+def _check_tables(path: Path, state: dict[str, np.ndarray], vocab: Vocabulary,
+                  config: TrainConfig) -> None:
+    """The two tables as this vocabulary and these settings make them: float32, a row a word
+    (and a bucket), at least ``dim`` columns, every number finite."""
+    for name in ("input_table", "output_table", "syn0", "syn1"):
+        table = state.get(name)
+        if table is None:
+            continue
+        problem = None
+        if table.dtype != np.float32 or table.ndim != 2:
+            problem = f"{name} is {table.dtype} of {table.ndim} dimensions, not a float32 table"
+        elif table.shape[0] < vocab.size or table.shape[1] < config.dim:
+            problem = (f"{name} has shape {table.shape}, too small for {vocab.size} words of "
+                       f"dimension {config.dim}")
+        elif not np.isfinite(table).all():
+            problem = f"{name} holds numbers that are not finite"
+        if problem:
+            raise SgnsError(f"{path} is not a readable sgns checkpoint ({problem}); resume "
+                            "from a copy, or train afresh")
+

@@ -35,6 +35,7 @@ from ..config import TrainConfig
 from ..encoding.vocab import Vocabulary
 from ..engines.base import Start
 from ..errors import SgnsError
+from ..files import DAMAGED
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -80,9 +81,10 @@ class Parent:
         try:
             info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
             config = TrainConfig(**info["params"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            status = str(info.get("status", ""))
+        except DAMAGED as exc:
             raise SgnsError(f"{folder}/run.json is not an sgns run record: {exc}") from None
-        if str(info.get("status", "")).startswith("running"):
+        if status.startswith("running"):
             raise SgnsError(f"{folder} is an unfinished run: finish it with --resume first")
         vocab = Vocabulary.load(folder / "vocab.txt")
         buckets = None
@@ -96,11 +98,16 @@ class Parent:
                 raise SgnsError(f"{folder}/vectors.npz has no output table (runs written "
                                 "before sgns 0.1.0 kept it): it cannot be continued; start "
                                 "from its vectors with --init-vectors instead") from None
-            except (OSError, ValueError, EOFError) as exc:
+            except DAMAGED as exc:
                 raise SgnsError(f"cannot read {folder}/vectors.npz: {exc}") from None
         if not len(words) == len(context) == len(vocab):
             raise SgnsError(f"{folder}: {len(vocab)} words in vocab.txt but {len(words)} input "
                             f"and {len(context)} output rows")
+        for name, table in (("input", words), ("output", context)):
+            if table.ndim != 2 or table.shape[1] != config.dim or table.dtype != np.float32:
+                raise SgnsError(f"{folder}: its {name} table is {table.dtype} of shape "
+                                f"{table.shape}, not float32 of dimension {config.dim} as its "
+                                "run.json says")
         return cls(vocab, _with_padding_row(words), _with_padding_row(context), buckets,
                    config, info, str(folder.resolve()))
 
@@ -194,9 +201,21 @@ def read_pretrained(source: Pretrained | KeyedVectors | str | os.PathLike) -> Pr
     try:
         return Pretrained(load_vectors(path), path)
     except SgnsError:
-        if path.endswith((".bin", ".npz")) or os.path.isdir(path):
-            raise
+        if path.endswith((".bin", ".npz")) or os.path.isdir(path) or _looks_like_text(path):
+            raise  # a damaged text file is not read again as binary (it would read, wrongly)
     return Pretrained(_load_binary(path), path)  # word2vec binary under another name
+
+
+def _looks_like_text(path: str) -> bool:
+    """Whether the file's first 64 KiB are UTF-8 text without NUL bytes: word2vec binary's
+    float32 rows almost never are."""
+    with open(path, "rb") as file:
+        head = file.read(1 << 16)
+    try:
+        head[:-4].decode("utf-8")  # (a character may be cut at the end)
+    except UnicodeDecodeError:
+        return False
+    return b"\0" not in head
 
 
 def with_pretrained_words(vocab: Vocabulary, kv: KeyedVectors) -> Vocabulary:
