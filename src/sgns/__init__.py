@@ -27,6 +27,7 @@ _EXPORTS = {
     "load_vectors": "embeddings.vectors", "save_word2vec_text": "embeddings.vectors",
     "to_keyed_vectors": "embeddings.vectors",
     "EncodedCorpus": "encoding.vocab", "Vocabulary": "encoding.vocab",
+    "ScannedCorpus": "encoding.ingest", "scan_corpus": "encoding.ingest",
     "load_checkpoint": "training.checkpoint",
 }
 
@@ -51,7 +52,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "PRESETS", "CleanCorpus", "Cleaner", "EncodedCorpus", "SgnsError", "StreamingCorpus",
+    "PRESETS", "CleanCorpus", "Cleaner", "EncodedCorpus", "ScannedCorpus", "scan_corpus",
+    "SgnsError", "StreamingCorpus",
     "TrainConfig", "TrainResult", "Vocabulary", "clean", "english_stop_words",
     "__version__", "load_20newsgroups", "load_checkpoint", "load_corpus", "load_vectors",
     "preset", "read_text_corpus", "save_word2vec_text", "to_keyed_vectors", "train",

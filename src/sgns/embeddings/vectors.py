@@ -40,7 +40,8 @@ def save_word2vec_text(path: str | os.PathLike, words: Sequence[str], vectors: n
         raise SgnsError(f"{len(words)} words but {len(vectors)} vectors")
     with atomic_open(path, "wb") as f:
         f.write(f"{len(words)} {vectors.shape[1]}\n".encode())
-        f.write(word2vec_text(words, vectors))  # each float as "%.9g" writes it
+        for lines in word2vec_text(words, vectors):  # each float as "%.9g" writes it
+            f.write(lines)
 
 
 def save_npz(path: str | os.PathLike, words: Sequence[str], vectors: np.ndarray,

@@ -383,7 +383,7 @@ def test_cached_compiles_are_dropped_when_any_of_the_package_sources_change(tmp_
     assert forget_stale_compiles(folder, sources.glob("*.py"))
     assert not any(path.exists() for path in compiled) and someone_elses.exists()
     # The engine stamps its own cache folder when it is imported.
-    engine_folder = Path(loops.train_slice.stats.cache_path)
+    engine_folder = Path(loops.skipgram_documents.stats.cache_path)
     assert not forget_stale_compiles(engine_folder, loops.COMPILED_SOURCES)
     assert (engine_folder / STAMP).exists()
 

@@ -99,8 +99,11 @@ def _aligned_copy(table: np.ndarray) -> np.ndarray:
     return copy
 
 
-def compile_kernels() -> float:
-    """Compile (or load from numba's cache) on a toy problem; return the seconds it took."""
+def compile_kernels(settings: LoopSettings | None = None) -> float:
+    """Compile (or load from numba's cache) the model path of ``settings`` (skip-gram by
+    default), on a toy problem; return the seconds it took. A run compiles only its own path."""
+    if settings is None:
+        settings = LoopSettings(2, True, 1, 1, False, UPDATE_WINDOW)
     start = time.perf_counter()
     with no_interleaving():
         input_table, output_table = initial_tables(4, 2, 0)
@@ -108,7 +111,7 @@ def compile_kernels() -> float:
             input_table, output_table, np.array([1, 2, 3, 1], dtype=np.int32),
             np.array([0, 4], dtype=np.int64), np.array([[0, 1]], dtype=np.int64),
             np.ones(4, np.float32), alias_table(np.array([0.0, 0.5, 0.25, 0.25])),
-            LoopSettings(2, True, 1, 1, False, UPDATE_WINDOW), *identity_bags(4), 0.025, 0.025,
+            settings._replace(window=2, negative=1), *identity_bags(4), 0.025, 0.025,
             np.zeros((1, 1), np.uint64), np.zeros((1, 4)),
         )
     return time.perf_counter() - start
@@ -140,7 +143,7 @@ def train_native(
     """Train with the native engine (see :class:`sgns.engines.base.Engine` for the arguments;
     ``callbacks``, ``data_parallel`` and ``shard_tables`` are the Keras engine's)."""
     config = config.for_engine("native")
-    compile_seconds = compile_kernels()
+    compile_seconds = compile_kernels(loop_settings(config))
     numba.set_num_threads(min(config.workers, numba.config.NUMBA_NUM_THREADS))
     width = row_width(config.dim)
     if config.subwords:

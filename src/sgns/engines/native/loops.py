@@ -244,59 +244,145 @@ def skipgram_sentence(input_table, output_table, length, settings, noise, state,
     return loss, examples, dots
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def train_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
-                    settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
-    """Train on documents ``first_doc:end_doc``, the learning rate going from ``alpha_start``
-    to ``alpha_end`` over them. ``stats`` gets loss sum, examples (skip-gram pairs or CBOW
-    windows), dot products and tokens seen."""
-    wide_vectors()
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts):
+    """The worker's scratch, sized for the longest document and the largest bag."""
     longest = 0
     for doc in range(first_doc, end_doc):
         longest = max(longest, starts[doc + 1] - starts[doc])
     largest_bag = 0
     for w in range(bag_starts.shape[0] - 1):
         largest_bag = max(largest_bag, bag_starts[w + 1] - bag_starts[w])
-    s = scratch(settings.window, settings.negative, input_table.shape[1], longest, largest_bag,
-                CBOW_BLOCK)
+    return scratch(settings.window, settings.negative, input_table.shape[1], longest,
+                   largest_bag, CBOW_BLOCK)
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _sum_up(stats, loss, examples, dots, tokens):
+    stats[0] += loss
+    stats[1] += examples
+    stats[2] += dots
+    stats[3] += tokens
+
+
+# The documents of a worker, one function a model path (skip-gram, CBOW, bags of rows), so
+# that a run compiles only the path it trains: all three in one function compiled every
+# path on a first run (28 s on 2 cores). Train on documents ``first_doc:end_doc``, the
+# learning rate going from ``alpha_start`` to ``alpha_end`` over them; ``stats`` gets loss
+# sum, examples (skip-gram pairs or CBOW windows), dot products and tokens seen.
+@njit(cache=True, fastmath=FASTMATH)
+def skipgram_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep,
+                       noise, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
+                       stats):
+    wide_vectors()
+    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts)
     total = max(1, starts[end_doc] - starts[first_doc])
-    seen = 0
-    loss = 0.0
-    examples = dots = 0
+    seen, loss, examples, dots = 0, 0.0, 0, 0
     for doc in range(first_doc, end_doc):
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
-        if settings.cbow and settings.update != UPDATE_BAGS:  # CBOW without subwords
-            done = cbow_sentence(input_table, output_table, length, settings, noise, state,
+        done = skipgram_sentence(input_table, output_table, length, settings, noise, state,
                                  alpha, s)
-        elif settings.cbow or settings.update == UPDATE_BAGS:
-            done = bag_sentence(input_table, output_table, length, settings, noise, state,
-                                alpha, bag_starts, bag_ids, s)
-        else:
-            done = skipgram_sentence(input_table, output_table, length, settings, noise, state,
-                                     alpha, s)
-        loss += done[0]
-        examples += done[1]
-        dots += done[2]
-    stats[0] += loss
-    stats[1] += examples
-    stats[2] += dots
-    stats[3] += starts[end_doc] - starts[first_doc]
+        loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
+    _sum_up(stats, loss, examples, dots, seen)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def cbow_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
+                   settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+    wide_vectors()
+    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts)
+    total = max(1, starts[end_doc] - starts[first_doc])
+    seen, loss, examples, dots = 0, 0.0, 0, 0
+    for doc in range(first_doc, end_doc):
+        alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
+        seen += starts[doc + 1] - starts[doc]
+        done = cbow_sentence(input_table, output_table, length, settings, noise, state, alpha,
+                             s)
+        loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
+    _sum_up(stats, loss, examples, dots, seen)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def bag_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
+                  settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+    wide_vectors()
+    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts)
+    total = max(1, starts[end_doc] - starts[first_doc])
+    seen, loss, examples, dots = 0, 0.0, 0, 0
+    for doc in range(first_doc, end_doc):
+        alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
+        seen += starts[doc + 1] - starts[doc]
+        done = bag_sentence(input_table, output_table, length, settings, noise, state, alpha,
+                            bag_starts, bag_ids, s)
+        loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
+    _sum_up(stats, loss, examples, dots, seen)
+
+
+# One slice of an epoch: worker ``w`` trains documents ``ranges[w, 0]:ranges[w, 1]`` in a
+# thread of its own, with the random state ``states[w]`` and its sums in ``stats[w]``. (Python
+# threads calling the documents' functions without the GIL would spare the 3 s of compiling
+# this parallel wrapper on a first run, but trained skip-gram 8% slower: bench_ab.py.)
+@njit(cache=True, parallel=True)
+def skipgram_slice(input_table, output_table, ids, starts, ranges, keep, noise, settings,
+                   bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+    for w in prange(ranges.shape[0]):
+        skipgram_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1],
+                           keep, noise, settings, bag_starts, bag_ids, alpha_start, alpha_end,
+                           states[w], stats[w])
 
 
 @njit(cache=True, parallel=True)
+def cbow_slice(input_table, output_table, ids, starts, ranges, keep, noise, settings,
+               bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+    for w in prange(ranges.shape[0]):
+        cbow_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1], keep,
+                       noise, settings, bag_starts, bag_ids, alpha_start, alpha_end, states[w],
+                       stats[w])
+
+
+@njit(cache=True, parallel=True)
+def bag_slice(input_table, output_table, ids, starts, ranges, keep, noise, settings,
+              bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+    for w in prange(ranges.shape[0]):
+        bag_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1], keep,
+                      noise, settings, bag_starts, bag_ids, alpha_start, alpha_end, states[w],
+                      stats[w])
+
+
+_PATHS = {"skipgram": (skipgram_documents, skipgram_slice),
+          "cbow": (cbow_documents, cbow_slice), "bags": (bag_documents, bag_slice)}
+
+
+def model_path(settings: LoopSettings) -> str:
+    """Which compiled path trains ``settings``: ``bags`` (subwords, either model), ``cbow``
+    or ``skipgram``."""
+    if settings.update == UPDATE_BAGS:
+        return "bags"
+    return "cbow" if settings.cbow else "skipgram"
+
+
+def train_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
+                    settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+    """One worker's documents on this thread (the model path's compiled function)."""
+    _PATHS[model_path(settings)][0](input_table, output_table, ids, starts, first_doc,
+                                    end_doc, keep, noise, settings, bag_starts, bag_ids,
+                                    alpha_start, alpha_end, state, stats)
+
+
 def train_slice(input_table, output_table, ids, starts, ranges, keep, noise, settings,
                 bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
-    """One slice of an epoch: worker ``w`` trains documents ``ranges[w, 0]:ranges[w, 1]`` in a
-    thread of its own, with the random state ``states[w]`` and its sums in ``stats[w]``."""
-    for w in prange(ranges.shape[0]):
-        train_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1],
-                        keep, noise, settings, bag_starts, bag_ids, alpha_start, alpha_end,
-                        states[w], stats[w])
+    """One slice of an epoch on ``ranges.shape[0]`` threads (the model path's compiled
+    function)."""
+    _PATHS[model_path(settings)][1](input_table, output_table, ids, starts, ranges, keep,
+                                    noise, settings, bag_starts, bag_ids, alpha_start,
+                                    alpha_end, states, stats)
 
 
 # Before any of this module's compiled functions is loaded from numba's cache: they hold code
 # from the package's other files and a constant of sgns.config, which numba does not check.
 COMPILED_SOURCES = [*Path(__file__).parent.glob("*.py"), Path(__file__).parents[2] / "config.py"]
-forget_stale_compiles(train_slice.stats.cache_path, COMPILED_SOURCES)
+forget_stale_compiles(skipgram_documents.stats.cache_path, COMPILED_SOURCES)
