@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from .errors import SgnsError
+
 # What reading a damaged file raises: numpy's npz reader alone raises zipfile's, zlib's,
 # EOFError and ValueError for a truncated, cut or bit-flipped file, and KeyError for a
 # missing array; json raises ValueError, a wrong type TypeError or IndexError.
@@ -25,8 +27,6 @@ DAMAGED = (OSError, EOFError, ValueError, KeyError, TypeError, IndexError, zipfi
 
 def read_json(path: str | os.PathLike, what: str) -> dict:
     """A JSON object that sgns wrote (``what`` names it in the error), or a one-line error."""
-    from .errors import SgnsError
-
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except DAMAGED as exc:

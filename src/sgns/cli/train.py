@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shutil
 import signal
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -29,18 +31,46 @@ def run(args: argparse.Namespace) -> int:
     writes = cluster is None or cluster.writes  # process 0 alone writes files
     quiet = args.quiet or not writes
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr))
+    liveness = None
     if cluster is not None:
         from ..engines.keras.cluster import join
 
         print(f"process {cluster.process_id} of {cluster.num_processes}: joining "
               f"{cluster.coordinator} ...", file=sys.stderr)
-        join(cluster)
+        liveness = join(cluster, on_lost=lambda pid, why: _lost(cluster, out, pid, why))
 
     if source["source"] != NEWSGROUPS and not Path(source["source"]).exists():
         raise SgnsError(f"corpus not found: {source['source']}")
     corpus = _read(source, config, args, say, quiet)
-    return _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, source,
-                           parent, pretrained, say)
+    try:
+        return _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, source,
+                               parent, pretrained, say, liveness)
+    except Exception:
+        # A collective that fails is often the first sign of a lost process: its link says
+        # which (and ends this process) within moments.
+        if liveness is not None and liveness.wait_for_loss(cluster.timeout):
+            time.sleep(cluster.timeout)
+        raise
+
+
+def _lost(cluster, out: Path, pid: int, why: str) -> None:
+    """A process of the run is gone: one line, the last checkpoint, exit status 2, at once
+    (JAX's runtime would otherwise end this process with a fatal log). The checkpoint on disk
+    is whole: it is written beside and renamed."""
+    from ..training.checkpoint import checkpoint_epochs
+
+    who = ("a process" if pid < 0 else f"process {pid}" + (" (the coordinator)" if pid == 0
+                                                            else ""))
+    if cluster.writes:
+        epochs = checkpoint_epochs(out)
+        kept = (f"the checkpoint after epoch {epochs} is in {out}: start every process again "
+                f"with --resume {out}" if epochs else "no epoch had finished: start again")
+    else:
+        kept = "process 0 keeps the checkpoints: start every process again with --resume"
+    sys.stderr.write(f"sgns train: error: {who} of {cluster.num_processes} is lost: {why}; "
+                     f"{kept}\n")
+    sys.stderr.flush()
+    os._exit(2)
 
 
 def _read(source: dict, config, args: argparse.Namespace, say, quiet: bool):
@@ -132,7 +162,7 @@ def _settings(args: argparse.Namespace):
 
 
 def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, source, parent,
-                    pretrained, say) -> int:
+                    pretrained, say, liveness=None) -> int:
     """Train, then write the run folder, its plots and the first neighbours."""
     from ..training.train import train
 
@@ -150,6 +180,8 @@ def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, sour
                        shard_tables=args.shard_tables, parent=parent,
                        init_vectors=pretrained, init_vocab=args.init_vocab,
                        checkpoint_final=False)  # the run folder is saved right after
+        if liveness is not None:
+            liveness.finish()  # the processes are done with each other
     except KeyboardInterrupt:
         kept = _saved_epochs(out) if writes else "process 0 keeps the checkpoints"
         print(f"sgns train: interrupted; {kept}", file=sys.stderr)

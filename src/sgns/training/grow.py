@@ -200,9 +200,13 @@ def read_pretrained(source: Pretrained | KeyedVectors | str | os.PathLike) -> Pr
         raise SgnsError(f"pretrained vectors not found: {path}")
     try:
         return Pretrained(load_vectors(path), path)
-    except SgnsError:
-        if path.endswith((".bin", ".npz")) or os.path.isdir(path) or _looks_like_text(path):
-            raise  # a damaged text file is not read again as binary (it would read, wrongly)
+    except SgnsError as exc:
+        if path.endswith((".bin", ".npz")) or os.path.isdir(path):
+            raise
+        if _looks_like_text(path):  # not read again as binary: a damaged text file would read
+            reason = str(exc).removeprefix(f"{path} is not a valid word2vec file: ")
+            raise SgnsError(f"{path} is not word2vec text or binary, fastText .vec, or sgns "
+                            f".npz: {reason}") from None
     return Pretrained(_load_binary(path), path)  # word2vec binary under another name
 
 

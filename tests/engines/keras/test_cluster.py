@@ -197,3 +197,64 @@ def test_a_batch_the_devices_cannot_split_is_refused(corpus_file, tmp_path):
     assert rc == 2
     _one_line_error(err, "batch_size 511 does not split evenly across 2 devices")
     assert not (tmp_path / "o" / "run.json").exists()
+
+
+def _with_epochs(epochs: int) -> list[str]:
+    at = SETTINGS.index("--epochs") + 1
+    return [*SETTINGS[:at], str(epochs), *SETTINGS[at + 1:]]
+
+
+def _wait_for_checkpoint(out, processes, timeout=240):
+    from sgns.training.checkpoint import checkpoint_epochs
+
+    deadline = time.monotonic() + timeout
+    while checkpoint_epochs(out) < 1:
+        assert time.monotonic() < deadline, "no checkpoint"
+        assert all(p.poll() is None for p in processes), [p.communicate() for p in processes]
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("victim", [1, 0])
+def test_a_killed_process_ends_the_others_with_one_line_and_resume_finishes_the_run(
+        tmp_path, victim):
+    """Process ``victim`` is killed in epoch 2 of 4: the survivor exits with status 2 and one
+    line naming it within seconds, the epoch-1 checkpoint is whole, and both processes
+    resumed finish the run as an uninterrupted one does."""
+    import numpy as np
+
+    from sgns.training.checkpoint import load_checkpoint
+
+    corpus = tmp_path / "big.txt"
+    corpus.write_text("\n".join(" ".join(doc) for doc in make_topic_corpus(3000)) + "\n")
+    settings = _with_epochs(4)
+
+    def members(outs, resume=False):
+        port = _free_port()
+        first = ["--resume", outs[0]] if resume else ["--corpus", corpus, "--out", None, *settings]
+        return [_start([*(a if a is not None else out for a in first), "--coordinator",
+                        f"127.0.0.1:{port}", "--num-processes", 2, "--process-id", pid,
+                        "--join-timeout", 60, *(["--quiet"] if resume else [])])
+                for pid, out in enumerate(outs)]
+
+    outs = [tmp_path / "p0", tmp_path / "p1"]
+    processes = members(outs)
+    _wait_for_checkpoint(outs[0], processes)
+    processes[victim].kill()
+    killed = time.monotonic()
+    rc, err = _finish(processes[1 - victim], timeout=60)
+    assert rc == 2 and time.monotonic() - killed < 15, err[-3000:]
+    who = "process 0 (the coordinator) of 2" if victim == 0 else "process 1 of 2"
+    _one_line_error(err, f"{who} is lost")
+    assert "Abort" not in err and "F1" not in err  # no fatal log from JAX's runtime
+    processes[victim].communicate()
+    done = load_checkpoint(outs[0]).epochs_done  # whole, and readable
+    assert 1 <= done < 4
+
+    for rc, err in [_finish(p) for p in members(outs, resume=True)]:
+        assert rc == 0, err[-3000:]
+    whole = [tmp_path / "w0", tmp_path / "w1"]
+    for rc, err in [_finish(p) for p in members(whole)]:
+        assert rc == 0, err[-3000:]
+    resumed = np.load(outs[0] / "vectors.npz")["vectors"]
+    np.testing.assert_allclose(resumed, np.load(whole[0] / "vectors.npz")["vectors"],
+                               rtol=1e-4, atol=1e-5)

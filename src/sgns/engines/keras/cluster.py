@@ -18,12 +18,17 @@ import hashlib
 import json
 import math
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from ...errors import SgnsError
+from .liveness import Liveness, accept, connect
 
 DEFAULT_TIMEOUT = 60.0  # seconds to wait for the coordinator or the other processes
 
@@ -62,9 +67,12 @@ class Cluster:
         return self.process_id == 0
 
 
-def join(cluster: Cluster) -> None:
+def join(cluster: Cluster, on_lost: Callable[[int, str], None] | None = None
+         ) -> Liveness | None:
     """Meet the other processes, then start JAX's distributed runtime. Call it before
-    anything runs on JAX (Keras may be imported, not used)."""
+    anything runs on JAX (Keras may be imported, not used). With several processes, returns
+    the links that watch the others while they train (:mod:`.liveness`): ``on_lost(process,
+    why)`` is called when one dies or stops answering."""
     from .backend import import_keras
 
     if import_keras().backend.backend() != "jax":
@@ -74,11 +82,69 @@ def join(cluster: Cluster) -> None:
 
     if jax.distributed.is_initialized():
         raise SgnsError("this process has joined a cluster already")
-    _handshake(cluster)
+    links = _handshake(cluster)
+    liveness = Liveness(links, cluster.timeout, on_lost or (lambda pid, why: None)) \
+        if links else None
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    jax.distributed.initialize(
-        coordinator_address=cluster.coordinator, num_processes=cluster.num_processes,
-        process_id=cluster.process_id, initialization_timeout=math.ceil(cluster.timeout))
+    heartbeat = max(100, math.ceil(3 * cluster.timeout))  # JAX's comes after ours
+    with _service_apart(cluster, heartbeat):
+        jax.distributed.initialize(
+            coordinator_address=cluster.coordinator, num_processes=cluster.num_processes,
+            process_id=cluster.process_id, initialization_timeout=math.ceil(cluster.timeout),
+            heartbeat_timeout_seconds=heartbeat)
+    return liveness
+
+
+# JAX's coordination service, in a process of its own that process 0 starts and that outlives
+# it by _SERVICE_GRACE seconds. Inside process 0, its death would end every other process
+# with a fatal log (their clients poll the service for errors, and a closed service is one)
+# before their liveness link could say which process was lost.
+_SERVICE = """
+import sys, time
+from jax._src.lib import _jax
+service = _jax.get_distributed_runtime_service(
+    sys.argv[1], int(sys.argv[2]), heartbeat_timeout=int(sys.argv[3]))
+sys.stdout.write("ready\\n")
+sys.stdout.flush()
+sys.stdin.read()  # until process 0 ends, whichever way
+time.sleep(float(sys.argv[4]))
+"""
+_SERVICE_GRACE = 10.0
+_services: list[subprocess.Popen] = []  # kept for the process' life
+
+
+class _ServiceElsewhere:
+    """What process 0's ``jax.distributed`` holds instead of the service it would start."""
+
+    def shutdown(self) -> None:
+        pass
+
+
+@contextmanager
+def _service_apart(cluster: Cluster, heartbeat: int):
+    """For process 0 of several: JAX's coordination service started in a helper process, and
+    ``jax.distributed.initialize`` kept from starting its own (it has no option for that, so
+    its private factory is replaced while it runs; if that factory is not there, the service
+    stays in process 0)."""
+    from jax._src import distributed
+
+    factory = getattr(distributed._jax, "get_distributed_runtime_service", None)
+    if cluster.process_id != 0 or cluster.num_processes == 1 or factory is None:
+        yield
+        return
+    helper = subprocess.Popen(
+        [sys.executable, "-c", _SERVICE, f"[::]:{cluster.address[1]}",
+         str(cluster.num_processes), str(heartbeat), str(_SERVICE_GRACE)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if helper.stdout.readline().strip() != b"ready":
+        helper.kill()
+        raise SgnsError(f"cannot start JAX's coordination service on {cluster.coordinator}")
+    _services.append(helper)
+    distributed._jax.get_distributed_runtime_service = lambda *a, **k: _ServiceElsewhere()
+    try:
+        yield
+    finally:
+        distributed._jax.get_distributed_runtime_service = factory
 
 
 def process() -> tuple[int, int]:
@@ -140,18 +206,32 @@ _HELLO = "sgns-join"
 _GRACE = 5.0  # seconds a joined process waits for process 0's word past its own timeout
 
 
-def _handshake(cluster: Cluster) -> None:
+def _handshake(cluster: Cluster) -> list[tuple[int, socket.socket]]:
+    """Meet the others; then the liveness links: process 0 listens on a port of its own
+    (named in its word to go) and every other process connects to it."""
     if cluster.num_processes == 1:
-        return
+        return []
     deadline = time.monotonic() + cluster.timeout
     if cluster.process_id == 0:
-        _gather_peers(cluster, deadline)
-    else:
-        _meet_coordinator(cluster, deadline)
+        with socket.create_server((cluster.address[0], 0)) as server:
+            _gather_peers(cluster, deadline, server.getsockname()[1])
+            try:
+                return accept(server, cluster.num_processes - 1, deadline)
+            except (OSError, ValueError):
+                raise SgnsError("the other processes did not link to process 0 within "
+                                f"{cluster.timeout:g} s (--join-timeout)") from None
+    port = _meet_coordinator(cluster, deadline)
+    try:
+        return [(0, connect(cluster.address[0], port, cluster.process_id,
+                            max(0.01, deadline - time.monotonic()) + _GRACE))]
+    except OSError:
+        raise SgnsError(f"process {cluster.process_id} could not link to process 0 at "
+                        f"{cluster.address[0]}:{port}") from None
 
 
-def _gather_peers(cluster: Cluster, deadline: float) -> None:
-    """Process 0: wait for every other process to say hello, then tell them all to go on."""
+def _gather_peers(cluster: Cluster, deadline: float, link_port: int) -> None:
+    """Process 0: wait for every other process to say hello, then tell them all to go on,
+    and where to link to it."""
     joined: set[int] = set()
     conns: list[socket.socket] = []  # every hello'd process, told the outcome
     problem = None
@@ -189,7 +269,7 @@ def _gather_peers(cluster: Cluster, deadline: float) -> None:
                     problem = f"two processes have --process-id {pid}"
                 joined.add(pid)
         for conn in conns:
-            conn.sendall(f"error {problem}\n".encode() if problem else b"go\n")
+            conn.sendall(f"error {problem}\n".encode() if problem else f"go {link_port}\n".encode())
         if problem:
             raise SgnsError(problem)
     finally:
@@ -204,8 +284,9 @@ def _gather_peers(cluster: Cluster, deadline: float) -> None:
             conn.close()
 
 
-def _meet_coordinator(cluster: Cluster, deadline: float) -> None:
-    """Any other process: say hello to process 0 until it answers, then wait for its word."""
+def _meet_coordinator(cluster: Cluster, deadline: float) -> int:
+    """Any other process: say hello to process 0 until it answers, then wait for its word;
+    returns the port of process 0's liveness links."""
     while True:
         try:
             conn = socket.create_connection(
@@ -224,8 +305,8 @@ def _meet_coordinator(cluster: Cluster, deadline: float) -> None:
             word = conn.recv(1024).decode(errors="replace").strip()
         except OSError:
             word = ""
-    if word == "go":
-        return
+    if word.startswith("go ") and word[3:].isdigit():
+        return int(word[3:])
     if word.startswith("error "):
         raise SgnsError(word[len("error "):])
     raise SgnsError(f"the coordinator {cluster.coordinator} did not let process "
