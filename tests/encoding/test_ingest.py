@@ -127,3 +127,23 @@ def test_any_text_scans_as_python_reads_it(tmp_path, text, mode, block, min_leng
         return  # an empty corpus: an error both ways
     scanned = scan_corpus(path, cleaner, block_bytes=block)
     _assert_same(scanned, clean(python, cleaner))
+
+
+def test_undecodable_bytes_are_counted_and_reported(tmp_path, capsys):
+    """Invalid UTF-8, NUL, CRLF and a BOM train as documented; the undecodable sequences are
+    counted (a genuine U+FFFD is not), printed and recorded in run.json."""
+    import json
+
+    from sgns.cli import main
+
+    path = tmp_path / "bad.txt"
+    text = b"\xef\xbb\xbfalpha beta\xff gamma\r\nbeta \xc3( alpha\x00 gamma \xef\xbf\xbd\n"
+    path.write_bytes(text * 50)
+    scanned = scan_corpus(path, Cleaner.mode("none"), block_bytes=64)
+    assert scanned.undecodable == 100
+    _assert_same(scanned, clean(read_text_corpus(path), Cleaner.mode("none")))
+    out = tmp_path / "run"
+    assert main(["train", "--corpus", str(path), "--cleaning", "none", "--out", str(out),
+                 "--epochs", "1", "--dim", "8", "--quiet", "--no-plots"]) == 0
+    assert "100 undecodable byte sequence(s)" in capsys.readouterr().err
+    assert json.loads((out / "run.json").read_text())["corpus"]["undecodable"] == 100

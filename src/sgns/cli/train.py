@@ -94,6 +94,10 @@ def _read(source: dict, config, args: argparse.Namespace, say, quiet: bool):
                               progress=not quiet)
     if scanned is not None:
         corpus = scanned
+        if scanned.undecodable:
+            source["undecodable"] = scanned.undecodable  # recorded in run.json
+            print(f"{scanned.undecodable:,} undecodable byte sequence(s) in the corpus, read "
+                  "as U+FFFD", file=sys.stderr)
     elif stream:
         return StreamingCorpus(source["source"], cleaner, source["encoding"])
     else:

@@ -90,16 +90,18 @@ def _remap(ids, lengths, mapping):
 class ScannedCorpus:
     """A corpus read by :func:`scan_corpus`: every kept token as the id of its word in the
     order first met, with the words' counts. ``counts()`` and ``tokens`` are as for a
-    :class:`~sgns.text.cleaning.CleanCorpus`."""
+    :class:`~sgns.text.cleaning.CleanCorpus`; ``undecodable`` counts the byte sequences that
+    could not be decoded and were read as U+FFFD."""
 
     def __init__(self, words: list[str], counts: np.ndarray, first_seen: np.ndarray,
-                 tally: np.ndarray, store: _Store) -> None:
+                 tally: np.ndarray, store: _Store, undecodable: int = 0) -> None:
         words, counts, first_seen, self.mapping = _merged(words, counts, first_seen)
         self.words, self.word_counts, self.first_seen = words, counts, first_seen
         self.tokens = int(tally[3])
         self._tally = {"loaded": int(tally[0]), "nonempty": int(tally[1]),
                        "kept": int(tally[2])}
         self.store = store
+        self.undecodable = undecodable  # sequences of bytes read as U+FFFD
         if self._tally["loaded"] == 0:
             raise SgnsError("the corpus is empty")
         if self._tally["kept"] == 0:
@@ -227,11 +229,13 @@ def scan_corpus(source: str | os.PathLike | Iterable[str], cleaner: Cleaner, *,
     stop_words = cleaner.stop_words
     state = _Counting(stop_words, max(1, cleaner.min_doc_tokens))
     store: _Store = _Spill(spill_dir) if stream else _Memory()
+    replaced = [0]
     # Two stages on two threads (the compiled loops release the GIL): one thread scans a block
     # while this one numbers and counts the block before, and reads the next.
     with ThreadPoolExecutor(1, thread_name_prefix="sgns-scan") as scanning:
         scanned: Future | None = None
-        for data, lines, doc_ends in _blocks(source, encoding, progress, block_bytes):
+        for data, lines, doc_ends in _blocks(source, encoding, progress, block_bytes,
+                                             replaced):
             following = scanning.submit(scanner.scan, data, lines, doc_ends)
             if scanned is not None:
                 state.add(interner, scanned.result(), store)
@@ -242,7 +246,7 @@ def scan_corpus(source: str | os.PathLike | Iterable[str], cleaner: Cleaner, *,
                                          and Path(source).is_file()), store)
     store.close()
     return ScannedCorpus(interner.words(), state.counts[:len(interner)],
-                         state.first_seen[:len(interner)], state.tally, store)
+                         state.first_seen[:len(interner)], state.tally, store, replaced[0])
 
 
 class _Counting:
@@ -289,9 +293,14 @@ class _Counting:
         self.open_ids = ids[done:].copy()
 
 
-def _blocks(source, encoding: str, progress: bool, block_bytes: int
+def _blocks(source, encoding: str, progress: bool, block_bytes: int, replaced: list[int]
             ) -> Iterator[tuple[np.ndarray, bool, np.ndarray | None]]:
-    """``(utf-8 bytes, lines are documents, document ends)`` for each block of ``source``."""
+    """``(utf-8 bytes, lines are documents, document ends)`` for each block of ``source``;
+    ``replaced[0]`` counts the undecodable sequences read as U+FFFD."""
+
+    def count(n: int) -> None:
+        replaced[0] += n
+
     if not isinstance(source, str | os.PathLike):
         for data, ends in string_blocks(source, block_bytes):
             yield data, False, ends
@@ -300,7 +309,7 @@ def _blocks(source, encoding: str, progress: bool, block_bytes: int
     if path.is_file():
         total = None if path.suffix == ".gz" else path.stat().st_size
         with byte_bar(total, f"reading {path.name}", progress) as bar:
-            for data in file_blocks(path, encoding, block_bytes, bar.update):
+            for data in file_blocks(path, encoding, block_bytes, bar.update, count):
                 yield data, True, None
     elif path.is_dir():
         files = sorted(p for p in path.rglob("*.txt") if p.is_file())
@@ -308,17 +317,23 @@ def _blocks(source, encoding: str, progress: bool, block_bytes: int
             raise CorpusError(f"no .txt files in folder {path}")
         with byte_bar(sum(f.stat().st_size for f in files), f"reading {path.name}/",
                       progress) as bar:
-            for data, ends in string_blocks(_texts(files, encoding, bar.update), block_bytes):
+            for data, ends in string_blocks(_texts(files, encoding, bar.update, count),
+                                            block_bytes):
                 yield data, False, ends
     else:
         raise CorpusError(f"corpus not found: {path}")
 
 
-def _texts(files: list[Path], encoding: str, on_bytes) -> Iterator[str]:
+def _texts(files: list[Path], encoding: str, on_bytes, on_replaced) -> Iterator[str]:
     for file in files:
         try:
             raw = file.read_bytes()
         except OSError as exc:
             raise CorpusError(f"cannot read {file}: {exc}") from None
         on_bytes(len(raw))
-        yield raw.decode(encoding, "replace")
+        try:
+            yield raw.decode(encoding)
+        except UnicodeDecodeError:
+            text = raw.decode(encoding, "replace")
+            on_replaced(text.count("\ufffd") - raw.decode(encoding, "ignore").count("\ufffd"))
+            yield text

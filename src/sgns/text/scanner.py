@@ -140,11 +140,12 @@ class Scanner:
 
 
 def file_blocks(path: Path, encoding: str, block_bytes: int = BLOCK_BYTES,
-                on_bytes=None) -> Iterator[np.ndarray]:
+                on_bytes=None, on_replaced=None) -> Iterator[np.ndarray]:
     """A text file (``.gz`` too) as UTF-8 blocks of about ``block_bytes``, each cut after a
     whitespace byte, so that no token and no line end (``\\r\\n``) is split between blocks.
     Another encoding than UTF-8 is decoded (undecodable bytes replaced) and re-encoded.
-    ``on_bytes(n)`` is told of every ``n`` bytes read from the file."""
+    ``on_bytes(n)`` is told of every ``n`` bytes read from the file, ``on_replaced(n)`` of
+    ``n`` undecodable sequences (each read as U+FFFD, as Python reads the file)."""
     decoder = None
     if codecs.lookup(encoding).name != "utf-8":
         decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
@@ -155,19 +156,40 @@ def file_blocks(path: Path, encoding: str, block_bytes: int = BLOCK_BYTES,
             while raw := file.read(block_bytes):
                 if on_bytes is not None:
                     on_bytes(len(raw))
-                data = carry + (raw if decoder is None else decoder.decode(raw).encode())
+                if decoder is not None:
+                    text = decoder.decode(raw)
+                    _tell(on_replaced, text.count("\ufffd"))
+                    raw = text.encode()
+                data = carry + raw
                 cut = max(data.rfind(byte) for byte in (b" ", b"\n", b"\t"))
                 if cut < 0:  # no whitespace at all: the block grows until there is
                     carry = data
                     continue
                 carry = data[cut + 1:]
-                yield np.frombuffer(data[: cut + 1], np.uint8)
+                yield _checked(data[: cut + 1], decoder is None and on_replaced)
     except (OSError, EOFError) as exc:
         raise CorpusError(f"cannot read {path}: {exc}") from None
     if decoder is not None:
         carry += decoder.decode(b"", final=True).encode()
     if carry:
-        yield np.frombuffer(carry, np.uint8)
+        yield _checked(carry, decoder is None and on_replaced)
+
+
+def _tell(on_replaced, n: int) -> None:
+    if on_replaced and n:
+        on_replaced(n)
+
+
+def _checked(data: bytes, on_replaced) -> np.ndarray:
+    """``data`` as an array, its undecodable UTF-8 sequences counted (a strict decode at C
+    speed first: most text has none)."""
+    if on_replaced:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            replaced = data.decode("utf-8", "replace").count("\ufffd")
+            _tell(on_replaced, replaced - data.count("\ufffd".encode()))
+    return np.frombuffer(data, np.uint8)
 
 
 def string_blocks(documents: Iterable[str], block_bytes: int = BLOCK_BYTES
