@@ -13,6 +13,7 @@ from .common import Parser, formatter
 
 def build_parser() -> argparse.ArgumentParser:
     from .query_options import add_query_parsers
+    from .serve import add_serve_parser
     from .train_options import add_train_parser
 
     parser = Parser(
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_parser(sub)
     add_query_parsers(sub)
+    add_serve_parser(sub)
     return parser
 
 
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from importlib import import_module
 
-        module = "train" if args.command == "train" else "queries"
+        module = args.command if args.command in ("train", "serve") else "queries"
         return import_module(f".{module}", __name__).run(args)
     except SgnsError as exc:
         print(f"sgns {args.command}: error: {exc}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""The browser page: `sgns serve` (a Starlette app over runs loaded once)."""
