@@ -259,17 +259,28 @@ class _Counting:
         self.counts = np.zeros(1024, np.int64)
         self.first_seen = np.zeros(1024, np.int64)
         self.tally = np.zeros(4, np.int64)
-        self.open_ids = np.zeros(0, np.int32)
+        # The open document's ids, a piece a block: joined once it ends, so that a document
+        # longer than many blocks (one line of 500 MB) is copied once, not once a block.
+        self.open_parts: list[np.ndarray] = []
         self.known = 0  # words whose stop-word flag is set
 
     def add(self, interner: Interner, tokens, store) -> None:
         ids = interner.ids(tokens.data, tokens.starts, tokens.ends)
         self._grow(interner)
-        self._keep(np.concatenate((self.open_ids, ids)) if self.open_ids.size else ids,
-                   tokens.doc_sizes, store)
+        if not tokens.doc_sizes.size:  # no document ended in this block
+            self.open_parts.append(ids)
+            return
+        self._keep(self._joined(ids), tokens.doc_sizes, store)
 
     def finish(self, interner: Interner, last_doc: np.ndarray, store) -> None:
-        self._keep(self.open_ids, last_doc, store)
+        self._keep(self._joined(np.zeros(0, np.int32)), last_doc, store)
+
+    def _joined(self, ids: np.ndarray) -> np.ndarray:
+        if not self.open_parts:
+            return ids
+        joined = np.concatenate([*self.open_parts, ids])
+        self.open_parts = []
+        return joined
 
     def _grow(self, interner: Interner) -> None:
         n = len(interner)
@@ -290,7 +301,8 @@ class _Counting:
         n_ids, n_docs = _keep(ids, doc_sizes, self.is_stop, self.min_doc_tokens, self.counts,
                               self.first_seen, self.tally, out_ids, out_lengths)
         store.add(out_ids[:n_ids], out_lengths[:n_docs])
-        self.open_ids = ids[done:].copy()
+        if done < ids.size:
+            self.open_parts = [ids[done:].copy()]
 
 
 def _blocks(source, encoding: str, progress: bool, block_bytes: int, replaced: list[int]
