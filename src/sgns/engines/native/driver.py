@@ -20,7 +20,7 @@ from ...encoding.pairs import keep_probabilities, noise_distribution
 from ...encoding.subwords import word_bags
 from ...encoding.tables import aligned_zeros, row_width, uniform_rows
 from ...encoding.vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
-from ...progress import EpochBar
+from ...progress import EpochBar, waiting_for
 from ..base import EngineResult, EpochEnd, Start
 from .compiler import no_interleaving
 from .loops import (
@@ -28,6 +28,7 @@ from .loops import (
     UPDATE_PAIR,
     UPDATE_WINDOW,
     LoopSettings,
+    model_path,
     train_slice,
 )
 from .sampling import alias_table
@@ -143,7 +144,12 @@ def train_native(
     """Train with the native engine (see :class:`sgns.engines.base.Engine` for the arguments;
     ``callbacks``, ``data_parallel`` and ``shard_tables`` are the Keras engine's)."""
     config = config.for_engine("native")
-    compile_seconds = compile_kernels(loop_settings(config))
+    settings = loop_settings(config)
+    # A first run compiles the model's path (about 10 s on 2 cores); numba caches it after.
+    compile_seconds = waiting_for(
+        lambda: compile_kernels(settings),
+        f"compiling the native engine's {model_path(settings)} path (the first run only)",
+        enabled=verbose)
     numba.set_num_threads(min(config.workers, numba.config.NUMBA_NUM_THREADS))
     width = row_width(config.dim)
     if config.subwords:
