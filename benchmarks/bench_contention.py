@@ -23,6 +23,7 @@ from numba import njit, prange
 from common import median, newsgroups
 from sgns.config import CBOW_SHARE
 from sgns.encoding.bags import identity_bags
+from sgns.encoding.huffman import no_paths
 from sgns.encoding.pairs import keep_probabilities, noise_distribution
 from sgns.encoding.tables import row_width
 from sgns.encoding.vocab import Vocabulary
@@ -34,13 +35,13 @@ COPIES = ("shared", "own output table", "own input table", "own both")
 
 @njit(parallel=True)
 def _two_workers(copies, input_table, output_table, input_copies, output_copies, ids, starts,
-                 ranges, keep, noise, settings, bag_starts, bag_ids, states, stats):
+                 ranges, keep, noise, paths, settings, bag_starts, bag_ids, states, stats):
     for w in prange(2):
         own_input, own_output = copies in (2, 3), copies in (1, 3)
         loops.train_documents(
             input_copies[w] if own_input else input_table,
             output_copies[w] if own_output else output_table, ids, starts, ranges[w, 0],
-            ranges[w, 1], keep, noise, settings, bag_starts, bag_ids, 0.025, 0.025, states[w],
+            ranges[w, 1], keep, noise, paths, settings, bag_starts, bag_ids, 0.025, 0.025, states[w],
             stats[w])
 
 
@@ -59,7 +60,9 @@ def main() -> None:
     input_copies = np.stack([input_table, input_table])
     output_copies = np.stack([output_table, output_table])
     share = CBOW_SHARE if args.model == "cbow" else 1
-    settings = loops.LoopSettings(10, True, 5, share, args.model == "cbow", loops.UPDATE_WINDOW)
+    settings = loops.LoopSettings(10, True, 5, share, args.model == "cbow", loops.UPDATE_WINDOW,
+                                  False)
+    paths = no_paths(vocab.size)
     bag_starts, bag_ids = identity_bags(vocab.size)
     ranges = driver.worker_ranges(encoded.starts, 2, SLICES)
 
@@ -72,7 +75,7 @@ def main() -> None:
         numba.set_num_threads(1)
         began = time.perf_counter()
         loops.train_slice(input_table, output_table, encoded.ids, encoded.starts, r, keep, noise,
-                          settings, bag_starts, bag_ids, 0.025, 0.025, states(1),
+                          paths, settings, bag_starts, bag_ids, 0.025, 0.025, states(1),
                           np.zeros((1, 4)))
         return time.perf_counter() - began
 
@@ -80,7 +83,7 @@ def main() -> None:
         numba.set_num_threads(2)
         began = time.perf_counter()
         _two_workers(copies, input_table, output_table, input_copies, output_copies, encoded.ids,
-                     encoded.starts, r, keep, noise, settings, bag_starts, bag_ids, states(2),
+                     encoded.starts, r, keep, noise, paths, settings, bag_starts, bag_ids, states(2),
                      np.zeros((2, 4)))
         return time.perf_counter() - began
 

@@ -14,6 +14,7 @@ OPTIMIZERS = ("sgd", "adam")
 INITS = ("word2vec", "keras")
 SCHEDULES = ("linear", "constant")
 UPDATES = ("window", "pair")
+LOSSES = ("ns", "hs")  # negative sampling, or hierarchical softmax over a Huffman tree
 
 # How each default below was chosen, with its measurements and the commands behind them:
 # docs/defaults.md.
@@ -68,7 +69,8 @@ class TrainConfig:
     dim: int = 100
     window: int = 10
     shrink_window: bool = True  # word2vec draws each center's window from 1..window
-    negative: float = 5.0  # negatives per positive pair
+    loss: str = "ns"  # ns: negative sampling; hs: hierarchical softmax (native engine)
+    negative: float = 5.0  # negatives per positive pair (negative sampling)
     noise: str = "unigram"  # unigram**0.75 (word2vec) or uniform (Keras 2's skipgrams)
     sample: float = 1e-3  # frequent-word subsampling threshold; 0 turns it off
     min_count: int = 1  # the notebook keeps every word
@@ -104,6 +106,7 @@ class TrainConfig:
             (self.dim >= 1, "dim must be >= 1"),
             (self.window >= 1, "window must be >= 1"),
             (self.negative >= 0, "negative must be >= 0"),
+            (self.loss in LOSSES, f"loss must be one of {LOSSES}"),
             (self.noise in NOISE_KINDS, f"noise must be one of {NOISE_KINDS}"),
             (self.sample >= 0, "sample must be >= 0"),
             (self.min_count >= 1, "min_count must be >= 1"),

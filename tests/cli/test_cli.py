@@ -338,3 +338,19 @@ def test_sgns_train_stays_the_function_after_its_module_is_imported():
               "print(sgns.train is train, sgns.TrainResult.__module__)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.stdout.split() == ["True", "sgns.training.result"], done.stderr
+
+
+def test_hierarchical_softmax_from_the_command_line(corpus_file, tmp_path, capsys):
+    """``--loss hs``: recorded in run.json, continued by --from, refused by the Keras engine;
+    a child run keeps its parent's loss."""
+    assert _train(corpus_file, tmp_path / "hs", "--loss", "hs") == 0
+    info = json.loads((tmp_path / "hs" / "run.json").read_text())
+    assert info["params"]["loss"] == "hs" and info["engine"] == "native"
+    assert _train(corpus_file, tmp_path / "child", "--from", str(tmp_path / "hs")) == 0
+    child = json.loads((tmp_path / "child" / "run.json").read_text())
+    assert child["params"]["loss"] == "hs"
+    _fails(["train", "--corpus", str(corpus_file), "--out", str(tmp_path / "k"), "--loss", "hs",
+            "--engine", "keras"], capsys, "use --engine native")
+    _fails(["train", "--corpus", str(corpus_file), "--out", str(tmp_path / "ns"), "--from",
+            str(tmp_path / "hs"), "--loss", "ns"], capsys, "loss 'ns' differs from the parent")
+    assert not (tmp_path / "k").exists() and not (tmp_path / "ns").exists()

@@ -44,6 +44,7 @@ def test_a_later_epochs_checkpoint_holds_that_epochs_state(tmp_path, topic_corpu
 @pytest.mark.parametrize("engine,changes", [
     ("native", dict(workers=1)),
     ("native", dict(workers=1, model="cbow")),
+    ("native", dict(workers=1, loss="hs")),
     ("keras", dict(batch_size=256, shared_negatives=4, shared_group=64)),
     ("keras", dict(batch_size=256, shared_negatives=4, shared_group=64, model="cbow", lr=0.05)),
     ("keras", dict(optimizer="adam", lr=0.01, schedule="constant", shared_negatives=0,

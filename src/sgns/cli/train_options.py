@@ -13,6 +13,7 @@ from ..config import (
     DEFAULT_LR,
     ENGINES,
     INITS,
+    LOSSES,
     MODELS,
     NOISE_KINDS,
     OPTIMIZERS,
@@ -149,8 +150,12 @@ def _training_options(t: argparse.ArgumentParser, d):
     m.add_argument("--fixed-window", dest="shrink_window", action="store_false", default=None,
                    help="always use the full window (the notebook's) instead of word2vec's "
                    "window drawn from 1..window per center word")
+    m.add_argument("--loss", choices=LOSSES,
+                   help="'ns': negative sampling; 'hs': hierarchical softmax over a Huffman tree "
+                   "of the vocabulary (word2vec's -hs 1, gensim's hs=1 negative=0; native engine, "
+                   f"--negative unused) [default: {d.loss}]")
     m.add_argument("--negative", type=float,
-                   help=f"negative samples per positive pair [default: {d.negative:g}]")
+                   help=f"negative samples per positive pair (--loss ns) [default: {d.negative:g}]")
     m.add_argument("--noise", choices=NOISE_KINDS,
                    help=f"negative distribution: unigram counts**0.75 (word2vec) or uniform "
                    f"(Keras 2's skipgrams) [default: {d.noise}]")

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .result import TrainResult
 
 # The settings that define a model's tables: a continued run takes them from its parent.
-MODEL_SETTINGS = ("model", "dim", "subwords", "min_n", "max_n", "buckets")
+MODEL_SETTINGS = ("model", "loss", "dim", "subwords", "min_n", "max_n", "buckets")
 
 
 @dataclass
@@ -174,7 +174,11 @@ def grown_start(parent: Parent, vocab: Vocabulary, config: TrainConfig) -> Start
     words[old] = parent.input_rows[rows[old]]
     words[0] = 0.0
     context = np.zeros((vocab.size, dim), dtype=np.float32)
-    context[old] = parent.output_table[rows[old]]
+    if config.loss == "hs":  # rows of inner nodes, not of words: kept in place, as gensim does
+        kept = min(vocab.size, parent.output_table.shape[0])
+        context[:kept] = parent.output_table[:kept]
+    else:
+        context[old] = parent.output_table[rows[old]]
     return Start(words, np.ones(vocab.size, dtype=bool), context, parent.bucket_rows)
 
 

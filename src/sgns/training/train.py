@@ -190,7 +190,11 @@ def _engine_for(config, vocab, encoded, resume, data_parallel, shard_tables):
     settings with its defaults filled in, and what run.json records of the devices."""
     from ..engines.keras.backend import keras_accelerated, tensorflow_threads
 
-    engine = resume.engine if resume is not None else resolve_engine(config.engine)
+    if config.loss == "hs" and config.engine == "keras":
+        raise SgnsError("hierarchical softmax (--loss hs) is trained by the native engine: "
+                        "use --engine native")
+    engine = resume.engine if resume is not None else resolve_engine(
+        "native" if config.loss == "hs" else config.engine)
     if engine == "keras":
         tensorflow_threads(config)
     config = config.for_engine(engine, accelerator=engine == "keras" and keras_accelerated())

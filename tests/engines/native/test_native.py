@@ -7,6 +7,7 @@ import pytest
 
 from sgns.config import SPLIT_WINDOW, TrainConfig
 from sgns.embeddings.vectors import to_keyed_vectors
+from sgns.encoding.huffman import no_paths
 from sgns.encoding.pairs import noise_distribution
 from sgns.encoding.vocab import Vocabulary
 from sgns.engines.base import Start
@@ -338,8 +339,9 @@ def test_cbow_sentence_updates_rows_a_block_at_a_time(length, window, negative):
                 want0[sentence[q]] += neu
     work = scratch(window, negative, dim, length, 1, CBOW_BLOCK)
     work.sentence[:] = sentence
-    settings = LoopSettings(window, False, negative, 1, True, UPDATE_WINDOW)
+    settings = LoopSettings(window, False, negative, 1, True, UPDATE_WINDOW, False)
     loss, examples, dots = cbow_sentence(input_table, output_table, length, settings, noise,
+                                         no_paths(input_table.shape[0]),
                                          np.array([7], np.uint64), alpha, work)
     np.testing.assert_allclose(input_table, want0, atol=2e-4)
     np.testing.assert_allclose(output_table, want1, atol=2e-4)
@@ -427,7 +429,7 @@ def test_a_long_window_is_written_in_two_parts_split_at_its_center(m, before, pa
     split = (input_table.copy(), output_table.copy())
     lanes, grad_out, out6, in_rows, scores = _window_scratch(m, n_out, 16)
     loss = write_window(*split, contexts, m, before, outputs, labels, n_out, alpha, lanes,
-                        grad_out, out6, in_rows, scores)
+                        grad_out, out6, in_rows, scores, False)
     expected, once = (input_table.copy(), output_table.copy()), (input_table.copy(), output_table.copy())
     expected_loss = sum(_hogbatch_window(expected, contexts[a:b], outputs, labels, alpha)
                         for a, b in parts)

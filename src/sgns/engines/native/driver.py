@@ -16,6 +16,7 @@ import numpy as np
 
 from ...config import TrainConfig
 from ...encoding.bags import bag_means, identity_bags
+from ...encoding.huffman import huffman_paths, no_paths
 from ...encoding.pairs import keep_probabilities, noise_distribution
 from ...encoding.subwords import word_bags
 from ...encoding.tables import aligned_zeros, row_width, uniform_rows
@@ -104,7 +105,7 @@ def compile_kernels(settings: LoopSettings | None = None) -> float:
     """Compile (or load from numba's cache) the model path of ``settings`` (skip-gram by
     default), on a toy problem; return the seconds it took. A run compiles only its own path."""
     if settings is None:
-        settings = LoopSettings(2, True, 1, 1, False, UPDATE_WINDOW)
+        settings = LoopSettings(2, True, 1, 1, False, UPDATE_WINDOW, False)
     start = time.perf_counter()
     with no_interleaving():
         input_table, output_table = initial_tables(4, 2, 0)
@@ -112,7 +113,8 @@ def compile_kernels(settings: LoopSettings | None = None) -> float:
             input_table, output_table, np.array([1, 2, 3, 1], dtype=np.int32),
             np.array([0, 4], dtype=np.int64), np.array([[0, 1]], dtype=np.int64),
             np.ones(4, np.float32), alias_table(np.array([0.0, 0.5, 0.25, 0.25])),
-            settings._replace(window=2, negative=1), *identity_bags(4), 0.025, 0.025,
+            huffman_paths(np.array([0, 2, 1, 1])), settings._replace(window=2, negative=1),
+            *identity_bags(4), 0.025, 0.025,
             np.zeros((1, 1), np.uint64), np.zeros((1, 4)),
         )
     return time.perf_counter() - start
@@ -122,8 +124,10 @@ def loop_settings(config: TrainConfig) -> LoopSettings:
     """What the compiled loop takes of ``config``."""
     update = (UPDATE_BAGS if config.subwords
               else UPDATE_PAIR if config.update == "pair" else UPDATE_WINDOW)
-    return LoopSettings(config.window, config.shrink_window, int(round(config.negative)),
-                        config.cbow_share or 1, config.model == "cbow", update)
+    hs = config.loss == "hs"
+    return LoopSettings(config.window, config.shrink_window,
+                        0 if hs else int(round(config.negative)), config.cbow_share or 1,
+                        config.model == "cbow", update, hs)
 
 
 def train_native(
@@ -196,6 +200,8 @@ class _Epoch:
         self.keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
         self.noise = alias_table(noise_distribution(vocab.counts, config.noise))
         self.settings = loop_settings(config)
+        self.paths = (huffman_paths(vocab.counts) if self.settings.hs
+                      else no_paths(vocab.size))
 
     def train(self, epoch: int) -> dict:
         """Train epoch ``epoch``; return its record."""
@@ -215,7 +221,7 @@ class _Epoch:
                     piece = int(sum(chunk.starts[b] - chunk.starts[a] for a, b in ranges[s]))
                     train_slice(
                         *self.tables, chunk.ids, chunk.starts, ranges[s], self.keep, self.noise,
-                        self.settings, *self.bags,
+                        self.paths, self.settings, *self.bags,
                         _alpha(config, (epoch + done / total) / config.epochs),
                         _alpha(config, (epoch + (done + piece) / total) / config.epochs),
                         _random_states(config, epoch, c, s), stats,

@@ -181,20 +181,35 @@ def window_gradients(lanes, m, n_out, alpha):
     return loss
 
 
-@kernel
-def update_window6(input_table, output_table, contexts, m, outputs, n_out, alpha, lanes, grad_out,
-                   out6,
-                   in_rows):
-    """:func:`update_window` for at most 6 output rows, the center word (``outputs[0]``, label
-    1) and up to 5 negatives (word2vec's default), register-blocked: the output rows are copied
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def path_gradients(lanes, m, labels, n_out, alpha):
+    """:func:`window_gradients` for the inner nodes of a path of hierarchical softmax, whose
+    labels (``labels[:n_out]``) are the path's (``1 - code``), not 1 then 0s."""
+    loss = np.float32(0.0)
+    for j in range(m):
+        for k in range(8):
+            i = 8 * j + k
+            if k < n_out:
+                lanes[i], pair_loss = gradient_and_loss(lanes[i], labels[k], alpha)
+                loss += pair_loss
+            else:
+                lanes[i] = np.float32(0.0)
+    return loss
+
+
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def window6(input_table, output_table, contexts, m, outputs, labels, n_out, alpha, lanes,
+            grad_out, out6, in_rows, hs):
+    """A skip-gram window against at most 6 output rows, the center word (``outputs[0]``, label
+    1) and up to 5 negatives (word2vec's default), or with ``hs`` up to 6 inner nodes of a
+    path of hierarchical softmax with their ``labels``, register-blocked: the output rows are copied
     into ``out6`` (zero rows past ``n_out``), and each context row is read once for its 6 dot
     products (and kept in ``in_rows``) and written once with the sum of its 6 updates, in the
     same pass that adds its share to the 6 output gradients (``grad_out``, at least 6 rows):
     two passes over each context row in all, in loops LLVM vectorises. Between them
-    :func:`window_gradients` turns the window's scores (``lanes``, 8 a context row) into
-    gradients. The gradients come from the rows as they were, also for a word that occurs twice
-    in the window (hence the copy)."""
-    wide_vectors()
+    :func:`window_gradients` (or :func:`path_gradients`) turns the window's scores (``lanes``,
+    8 a context row) into gradients. The gradients come from the rows as they were, also for
+    a word that occurs twice in the window (hence the copy)."""
     dim = input_table.shape[1]
     for k in range(6):
         if k < n_out:
@@ -222,7 +237,8 @@ def update_window6(input_table, output_table, contexts, m, outputs, n_out, alpha
         lanes[at], lanes[at + 1], lanes[at + 2] = a0, a1, a2
         lanes[at + 3], lanes[at + 4], lanes[at + 5] = a3, a4, a5
         lanes[at + 6] = lanes[at + 7] = np.float32(0.0)
-    loss = window_gradients(lanes, m, n_out, alpha)
+    loss = (path_gradients(lanes, m, labels, n_out, alpha) if hs
+            else window_gradients(lanes, m, n_out, alpha))
     for j in range(m):
         r = contexts[j]
         at = 8 * j
@@ -240,6 +256,28 @@ def update_window6(input_table, output_table, contexts, m, outputs, n_out, alpha
                            + g3 * out6[3, i] + g4 * out6[4, i] + g5 * out6[5, i])
     _add_rows(output_table, outputs, n_out, grad_out)
     return loss
+
+
+
+@kernel
+def update_window6(input_table, output_table, contexts, m, outputs, n_out, alpha, lanes, grad_out,
+                   out6, in_rows):
+    """:func:`update_window` for at most 6 output rows, the center word (``outputs[0]``, label
+    1) and up to 5 negatives (word2vec's default), by :func:`window6`."""
+    wide_vectors()
+    return window6(input_table, output_table, contexts, m, outputs, lanes, n_out, alpha, lanes,
+                   grad_out, out6, in_rows, False)
+
+
+@kernel
+def update_path6(input_table, output_table, contexts, m, outputs, labels, n_out, alpha, lanes,
+                 grad_out, out6, in_rows):
+    """Hierarchical softmax's :func:`update_window6`: a skip-gram window against up to 6
+    inner nodes of the center word's path, with their labels, by :func:`window6` (a longer
+    path goes 6 nodes at a time, as word2vec.c goes one at a time)."""
+    wide_vectors()
+    return window6(input_table, output_table, contexts, m, outputs, labels, n_out, alpha, lanes,
+                   grad_out, out6, in_rows, True)
 
 
 @kernel

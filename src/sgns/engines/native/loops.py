@@ -26,6 +26,7 @@ from .kernels import (
 from .sampling import below
 from .windows import (
     center_negatives,
+    path_targets,
     prefetch_bag,
     scratch,
     subsample,
@@ -43,14 +44,16 @@ CBOW_BLOCK = 32
 # What the compiled loop needs of a run's TrainConfig, as numba takes it (a named tuple of
 # scalars, passed by value): window (words a side), shrink (draw each center's window from
 # 1..window), negative (per center), share (consecutive CBOW centers per draw of negatives),
-# cbow (the model is CBOW, else skip-gram) and update (UPDATE_WINDOW, UPDATE_PAIR or
-# UPDATE_BAGS).
+# cbow (the model is CBOW, else skip-gram), update (UPDATE_WINDOW, UPDATE_PAIR or
+# UPDATE_BAGS) and hs (hierarchical softmax: a word's outputs are the inner nodes on its path
+# in the Huffman tree, given as ``paths``; else negative sampling).
 LoopSettings = namedtuple("LoopSettings", ["window", "shrink", "negative", "share", "cbow",
-                                           "update"])
+                                           "update", "hs"])
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def cbow_sentence(input_table, output_table, length, settings, noise, state, alpha, scratch):
+def cbow_sentence(input_table, output_table, length, settings, noise, paths, state, alpha,
+                  scratch):
     """word2vec's CBOW (each word its own input row) over one subsampled sentence, in blocks of
     ``CBOW_BLOCK`` centers whose windows share their rows. A block's text, from ``window``
     words before its first center to ``window`` after its last, is read once into running sums
@@ -68,12 +71,13 @@ def cbow_sentence(input_table, output_table, length, settings, noise, state, alp
     (:func:`center_negatives`). Returns the loss, the examples (windows) and the dot
     products."""
     wide_vectors()
-    window, shrink, negative, share = (settings.window, settings.shrink, settings.negative,
-                                       settings.share)
+    window, shrink, negative, share, hs = (settings.window, settings.shrink, settings.negative,
+                                           settings.share, settings.hs)
     s = scratch
     sentence, drawn, outputs, labels, weights = (s.sentence, s.drawn, s.outputs, s.labels,
                                                  s.weights)
     sums, spread, hidden, neu, grads6 = s.sums, s.spread, s.hidden, s.neu, s.grads6
+    path_grad = s.path_grad
     dim = input_table.shape[1]
     loss = 0.0
     examples = dots = 0
@@ -87,8 +91,10 @@ def cbow_sentence(input_table, output_table, length, settings, noise, state, alp
             for i in range(dim):
                 sums[t + 1, i] = sums[t, i] + input_table[r, i]
         for p in range(begin, end):
-            negatives = center_negatives(output_table, sentence, p, length, negative, share, noise,
-                                          state, drawn)
+            negatives = drawn[:0]  # hierarchical softmax draws none
+            if not hs:
+                negatives = center_negatives(output_table, sentence, p, length, negative, share,
+                                             noise, state, drawn)
             if p + CBOW_BLOCK + window < length:  # the next block's text, a word a center
                 prefetch_row(input_table, sentence[p + CBOW_BLOCK + window])
             b = 1 + below(state, window) if shrink else window
@@ -99,15 +105,24 @@ def cbow_sentence(input_table, output_table, length, settings, noise, state, alp
             inv = np.float32(1.0) / np.float32(hi - lo - 1)
             for i in range(dim):
                 hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
-            n_out = targets(sentence[p], negatives, negative, outputs, labels, weights)
-            if n_out <= 6:
-                loss += score_hidden6(output_table, hidden, outputs, labels, n_out, alpha, neu,
-                                      grads6)
-            else:
-                loss += score_hidden(output_table, hidden, outputs, labels, weights, n_out,
-                                     alpha, neu)
+            n_out = (path_targets(paths, sentence[p], outputs, labels, weights, 0) if hs
+                     else targets(sentence[p], negatives, negative, outputs, labels, weights))
+            block = 0
+            while block < n_out:  # a path of hs 6 inner nodes at a time, summed in path_grad
+                size = min(6, n_out - block) if hs else n_out
+                if size <= 6:
+                    loss += score_hidden6(output_table, hidden, outputs[block:], labels[block:],
+                                          size, alpha, neu, grads6)
+                else:
+                    loss += score_hidden(output_table, hidden, outputs, labels, weights, n_out,
+                                         alpha, neu)
+                if hs:
+                    for i in range(dim):
+                        path_grad[i] = neu[i] + (path_grad[i] if block else np.float32(0.0))
+                block += size
+            grad = path_grad if hs else neu
             for i in range(dim):  # the window's words: lo..hi, less the center at
-                g = neu[i]
+                g = grad[i]
                 spread[lo, i] += g
                 spread[hi, i] -= g
                 spread[at, i] -= g
@@ -127,8 +142,8 @@ def cbow_sentence(input_table, output_table, length, settings, noise, state, alp
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def bag_sentence(input_table, output_table, length, settings, noise, state, alpha, bag_starts,
-                 bag_ids, scratch):
+def bag_sentence(input_table, output_table, length, settings, noise, paths, state, alpha,
+                 bag_starts, bag_ids, scratch):
     """One subsampled sentence through bags of input rows (``bag_ids[bag_starts[w]:
     bag_starts[w + 1]]`` are word w's rows: itself alone, or itself and its n-grams).
 
@@ -145,8 +160,8 @@ def bag_sentence(input_table, output_table, length, settings, noise, state, alph
     Returns the loss, the examples (windows for CBOW, pairs for skip-gram) and the dot
     products."""
     wide_vectors()
-    window, shrink, negative, cbow = (settings.window, settings.shrink, settings.negative,
-                                      settings.cbow)
+    window, shrink, negative, cbow, hs = (settings.window, settings.shrink, settings.negative,
+                                          settings.cbow, settings.hs)
     s = scratch
     sentence, bag, drawn, outputs, labels, weights = (s.sentence, s.bag, s.drawn, s.outputs,
                                                       s.labels, s.weights)
@@ -155,8 +170,10 @@ def bag_sentence(input_table, output_table, length, settings, noise, state, alph
     examples = dots = 0
     for p in range(length):
         # Skip-gram's negatives are shared by the window already: a draw per center.
-        negatives = center_negatives(output_table, sentence, p, length, negative,
-                                      settings.share if cbow else 1, noise, state, drawn)
+        negatives = drawn[:0]  # hierarchical softmax draws none
+        if not hs:
+            negatives = center_negatives(output_table, sentence, p, length, negative,
+                                         settings.share if cbow else 1, noise, state, drawn)
         if not cbow and p + 1 < length:
             prefetch_bag(input_table, bag_starts, bag_ids, sentence[p + 1])
         if cbow and p + window + 1 < length:  # the word about to enter the window
@@ -167,7 +184,8 @@ def bag_sentence(input_table, output_table, length, settings, noise, state, alph
             continue
         center = sentence[p]
         if cbow:
-            n_out = targets(center, negatives, negative, outputs, labels, weights)
+            n_out = (path_targets(paths, center, outputs, labels, weights, 0) if hs
+                     else targets(center, negatives, negative, outputs, labels, weights))
             n_bag = 0
             for q in range(first, end):
                 if q != p:
@@ -184,15 +202,18 @@ def bag_sentence(input_table, output_table, length, settings, noise, state, alph
             examples += 1
             dots += n_out
         else:
-            m = 0
+            m = n_out = 0
             for q in range(first, end):
                 if q != p:
-                    outputs[m] = sentence[q]
-                    labels[m] = 1.0
-                    weights[m] = 1.0
+                    if hs:  # the context word's path
+                        n_out = path_targets(paths, sentence[q], outputs, labels, weights, n_out)
+                    else:
+                        outputs[m] = sentence[q]
+                        labels[m] = 1.0
+                        weights[m] = 1.0
+                        n_out += 1
                     m += 1
-            n_out = m
-            for k in range(negative):
+            for k in range(0 if hs else negative):
                 outputs[n_out] = negatives[k]
                 labels[n_out] = 0.0
                 weights[n_out] = np.float32(m)
@@ -201,18 +222,18 @@ def bag_sentence(input_table, output_table, length, settings, noise, state, alph
             loss += update_bag(input_table, output_table, bag_ids[lo:hi], hi - lo, outputs,
                                labels, weights, n_out, alpha, np.float32(1.0), hidden, neu)
             examples += m
-            dots += m * (1 + negative)
+            dots += n_out if hs else m * (1 + negative)
     return loss, examples, dots
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def skipgram_sentence(input_table, output_table, length, settings, noise, state, alpha,
+def skipgram_sentence(input_table, output_table, length, settings, noise, paths, state, alpha,
                       scratch):
     """word2vec's skip-gram over one subsampled sentence: each center word's window against
     the word and its negatives, HogBatch (:func:`write_window`) or pair by pair as word2vec.
     Returns the loss, the examples (pairs) and the dot products."""
     wide_vectors()
-    window, shrink, negative = settings.window, settings.shrink, settings.negative
+    window, shrink, negative, hs = settings.window, settings.shrink, settings.negative, settings.hs
     # The scratch arrays unpacked once: taken from the tuple inside the loop, each use would
     # count a reference to its array (bench_ab.py measured skip-gram 40% slower).
     s = scratch
@@ -223,38 +244,45 @@ def skipgram_sentence(input_table, output_table, length, settings, noise, state,
     loss = 0.0
     examples = dots = 0
     for p in range(length):
-        negatives = center_negatives(output_table, sentence, p, length, negative, 1, noise,
-                                     state, drawn)
+        negatives = drawn[:0]  # hierarchical softmax draws none
+        if not hs:
+            negatives = center_negatives(output_table, sentence, p, length, negative, 1, noise,
+                                         state, drawn)
         if p + window + 1 < length:  # the word about to enter the window
             prefetch_row(input_table, sentence[p + window + 1])
         b = 1 + below(state, window) if shrink else window
         m = window_of(sentence, length, p, b, contexts)
         if m == 0:
             continue
-        n_out = targets(sentence[p], negatives, negative, outputs, labels, weights)
+        n_out = (path_targets(paths, sentence[p], outputs, labels, weights, 0) if hs
+                 else targets(sentence[p], negatives, negative, outputs, labels, weights))
         if settings.update == UPDATE_PAIR:
             loss += update_pair_by_pair(input_table, output_table, contexts, m, outputs, labels,
                                         n_out, alpha, neu, scores[0])
         else:
             loss += write_window(input_table, output_table, contexts, m, p - max(0, p - b),
                                  outputs, labels, n_out, alpha, lanes, grad_out, out6, in_rows,
-                                 scores)
+                                 scores, hs)
         examples += m
         dots += m * n_out
     return loss, examples, dots
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts):
-    """The worker's scratch, sized for the longest document and the largest bag."""
+def _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts, paths):
+    """The worker's scratch, sized for the longest document, the largest bag and the longest
+    path."""
     longest = 0
     for doc in range(first_doc, end_doc):
         longest = max(longest, starts[doc + 1] - starts[doc])
     largest_bag = 0
     for w in range(bag_starts.shape[0] - 1):
         largest_bag = max(largest_bag, bag_starts[w + 1] - bag_starts[w])
+    longest_path = 0
+    for w in range(paths.starts.shape[0] - 1):
+        longest_path = max(longest_path, paths.starts[w + 1] - paths.starts[w])
     return scratch(settings.window, settings.negative, input_table.shape[1], longest,
-                   largest_bag, CBOW_BLOCK)
+                   largest_bag, CBOW_BLOCK, longest_path)
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -272,52 +300,55 @@ def _sum_up(stats, loss, examples, dots, tokens):
 # sum, examples (skip-gram pairs or CBOW windows), dot products and tokens seen.
 @njit(cache=True, fastmath=FASTMATH)
 def skipgram_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep,
-                       noise, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
+                       noise, paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
                        stats):
     wide_vectors()
-    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts)
+    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                           paths)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen, loss, examples, dots = 0, 0.0, 0, 0
     for doc in range(first_doc, end_doc):
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
-        done = skipgram_sentence(input_table, output_table, length, settings, noise, state,
-                                 alpha, s)
+        done = skipgram_sentence(input_table, output_table, length, settings, noise, paths,
+                                 state, alpha, s)
         loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
     _sum_up(stats, loss, examples, dots, seen)
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def cbow_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
-                   settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+                   paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
     wide_vectors()
-    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts)
+    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                           paths)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen, loss, examples, dots = 0, 0.0, 0, 0
     for doc in range(first_doc, end_doc):
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
-        done = cbow_sentence(input_table, output_table, length, settings, noise, state, alpha,
-                             s)
+        done = cbow_sentence(input_table, output_table, length, settings, noise, paths,
+                             state, alpha, s)
         loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
     _sum_up(stats, loss, examples, dots, seen)
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def bag_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
-                  settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+                  paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
     wide_vectors()
-    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts)
+    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                           paths)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen, loss, examples, dots = 0, 0.0, 0, 0
     for doc in range(first_doc, end_doc):
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
-        done = bag_sentence(input_table, output_table, length, settings, noise, state, alpha,
-                            bag_starts, bag_ids, s)
+        done = bag_sentence(input_table, output_table, length, settings, noise, paths,
+                            state, alpha, bag_starts, bag_ids, s)
         loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
     _sum_up(stats, loss, examples, dots, seen)
 
@@ -327,30 +358,30 @@ def bag_documents(input_table, output_table, ids, starts, first_doc, end_doc, ke
 # threads calling the documents' functions without the GIL would spare the 3 s of compiling
 # this parallel wrapper on a first run, but trained skip-gram 8% slower: bench_ab.py.)
 @njit(cache=True, parallel=True)
-def skipgram_slice(input_table, output_table, ids, starts, ranges, keep, noise, settings,
+def skipgram_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
                    bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     for w in prange(ranges.shape[0]):
         skipgram_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1],
-                           keep, noise, settings, bag_starts, bag_ids, alpha_start, alpha_end,
-                           states[w], stats[w])
+                           keep, noise, paths, settings, bag_starts, bag_ids, alpha_start,
+                           alpha_end, states[w], stats[w])
 
 
 @njit(cache=True, parallel=True)
-def cbow_slice(input_table, output_table, ids, starts, ranges, keep, noise, settings,
+def cbow_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
                bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     for w in prange(ranges.shape[0]):
         cbow_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1], keep,
-                       noise, settings, bag_starts, bag_ids, alpha_start, alpha_end, states[w],
-                       stats[w])
+                       noise, paths, settings, bag_starts, bag_ids, alpha_start, alpha_end,
+                       states[w], stats[w])
 
 
 @njit(cache=True, parallel=True)
-def bag_slice(input_table, output_table, ids, starts, ranges, keep, noise, settings,
+def bag_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
               bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     for w in prange(ranges.shape[0]):
         bag_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1], keep,
-                      noise, settings, bag_starts, bag_ids, alpha_start, alpha_end, states[w],
-                      stats[w])
+                      noise, paths, settings, bag_starts, bag_ids, alpha_start, alpha_end,
+                      states[w], stats[w])
 
 
 _PATHS = {"skipgram": (skipgram_documents, skipgram_slice),
@@ -366,19 +397,19 @@ def model_path(settings: LoopSettings) -> str:
 
 
 def train_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
-                    settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+                    paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
     """One worker's documents on this thread (the model path's compiled function)."""
     _PATHS[model_path(settings)][0](input_table, output_table, ids, starts, first_doc,
-                                    end_doc, keep, noise, settings, bag_starts, bag_ids,
+                                    end_doc, keep, noise, paths, settings, bag_starts, bag_ids,
                                     alpha_start, alpha_end, state, stats)
 
 
-def train_slice(input_table, output_table, ids, starts, ranges, keep, noise, settings,
+def train_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
                 bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     """One slice of an epoch on ``ranges.shape[0]`` threads (the model path's compiled
     function)."""
     _PATHS[model_path(settings)][1](input_table, output_table, ids, starts, ranges, keep,
-                                    noise, settings, bag_starts, bag_ids, alpha_start,
+                                    noise, paths, settings, bag_starts, bag_ids, alpha_start,
                                     alpha_end, states, stats)
 
 

@@ -11,7 +11,7 @@ from numba import njit
 
 from ...config import SPLIT_WINDOW
 from .compiler import prefetch_row
-from .kernels import update_window, update_window6
+from .kernels import update_path6, update_window, update_window6
 from .sampling import draw_many, uniform
 
 # The output rows of the center word this many places ahead are prefetched while the current
@@ -103,19 +103,25 @@ def center_negatives(output_table, sentence, p, length, negative, share, noise, 
 
 @njit(cache=True, inline="always")
 def write_window(input_table, output_table, contexts, m, before, outputs, labels, n_out, alpha,
-                 lanes, grad_out, out6, in_rows, scores):
-    """A skip-gram window, HogBatch: through :func:`update_window6` for up to 6 output rows,
-    :func:`update_window` for more. Its first ``before`` context words come before the center;
-    a window of ``SPLIT_WINDOW`` context words or more is written in two parts, those before
-    the center, then those after it, scored against the output rows as the first part left
-    them. Returns the loss."""
+                 lanes, grad_out, out6, in_rows, scores, hs):
+    """A skip-gram window, HogBatch: through :func:`update_window6` for up to 6 output rows
+    with negative sampling (the word itself, then its negatives), :func:`update_window` for
+    more, or a path of hierarchical softmax (``hs``) through :func:`update_path6`. Its
+    first ``before`` context words come before the center; a window of ``SPLIT_WINDOW``
+    context words or more is written in two parts, those before the center, then those after
+    it, scored against the output rows as the first part left them. Returns the loss."""
     split = before if m >= SPLIT_WINDOW and 0 < before < m else m
     loss = 0.0
     begin = 0
     while begin < m:  # one call site a kernel: each is inlined once
         end = split if begin == 0 else m
         part = contexts[begin:end]
-        if n_out <= 6:
+        if hs:  # the path, 6 inner nodes at a time
+            for block in range(0, n_out, 6):
+                loss += update_path6(input_table, output_table, part, end - begin,
+                                     outputs[block:], labels[block:], min(6, n_out - block),
+                                     alpha, lanes, grad_out, out6, in_rows)
+        elif n_out <= 6:
             loss += update_window6(input_table, output_table, part, end - begin, outputs, n_out,
                                    alpha, lanes, grad_out, out6, in_rows)
         else:
@@ -142,21 +148,38 @@ def targets(center, drawn, negative, outputs, labels, weights):
     return n_out
 
 
+@njit(cache=True, inline="always")
+def path_targets(paths, word, outputs, labels, weights, at):
+    """Hierarchical softmax: the inner nodes on ``word``'s path (:mod:`sgns.encoding.huffman`)
+    and their labels, into ``outputs[at:]``, each counted once. Returns where they end."""
+    n = at
+    for t in range(paths.starts[word], paths.starts[word + 1]):
+        outputs[n] = paths.nodes[t]
+        labels[n] = paths.labels[t]
+        weights[n] = 1.0
+        n += 1
+    return n
+
+
 # A worker's scratch arrays, allocated once per run of documents (:func:`scratch`): a center's
 # outputs, labels and weights, the ring of negatives drawn ahead, and the kernels' row-sized
 # buffers, which start on cache lines as the tables do.
 Scratch = namedtuple("Scratch", [
     "sentence", "contexts", "drawn", "outputs", "labels", "weights", "scores", "lanes",
     "grad_out", "in_rows", "out6", "hidden", "neu", "grads6", "bag", "sums", "spread",
+    "path_grad",
 ])
 
 
 @njit(cache=True)
-def scratch(window, negative, dim, longest_document, largest_bag, cbow_block):
+def scratch(window, negative, dim, longest_document, largest_bag, cbow_block, longest_path=0):
     """The scratch of one worker for windows of up to ``window`` words a side, ``negative``
-    negatives, rows of ``dim`` floats, documents of up to ``longest_document`` tokens and bags
-    of up to ``largest_bag`` rows."""
-    outputs = 2 * window + negative  # a window's context words and negatives, at most
+    negatives, rows of ``dim`` floats, documents of up to ``longest_document`` tokens, bags
+    of up to ``largest_bag`` rows and paths of hierarchical softmax of up to ``longest_path``
+    inner nodes (0: negative sampling)."""
+    # A window's context words and negatives, or its context words' paths, at most.
+    outputs = 2 * window + negative + 2 * window * longest_path
+    per_row = max(negative + 1, longest_path)  # outputs a context row is scored against
     return Scratch(
         np.empty(longest_document, dtype=np.int32),
         np.empty(2 * window, dtype=np.int32),
@@ -164,9 +187,9 @@ def scratch(window, negative, dim, longest_document, largest_bag, cbow_block):
         np.empty(outputs, dtype=np.int32),
         np.empty(outputs, dtype=np.float32),
         np.empty(outputs, dtype=np.float32),
-        np.empty((2 * window, negative + 1), dtype=np.float32),
+        np.empty((2 * window, per_row), dtype=np.float32),
         np.empty(2 * window * 8, dtype=np.float32),  # update_window6's scores
-        aligned_rows(max(6, negative + 1), dim),
+        aligned_rows(max(6, per_row), dim),
         aligned_rows(2 * window, dim),
         aligned_rows(6, dim),
         aligned_rows(1, dim)[0],
@@ -175,4 +198,5 @@ def scratch(window, negative, dim, longest_document, largest_bag, cbow_block):
         np.empty(2 * window * largest_bag, dtype=np.int32),
         aligned_rows(cbow_block + 2 * window + 1, dim),
         aligned_rows(cbow_block + 2 * window + 1, dim),  # zero, and zeroed after use
+        aligned_rows(1, dim)[0],
     )

@@ -1,0 +1,90 @@
+"""Hierarchical softmax in the native engine: a skip-gram window against a path's inner nodes
+equals the same update written out in numpy, and every model path trains with it."""
+
+import numpy as np
+import pytest
+
+from sgns.config import TrainConfig
+from sgns.encoding.huffman import huffman_paths
+from sgns.encoding.vocab import Vocabulary
+from sgns.engines.native import train_native
+from sgns.engines.native.windows import write_window
+from sgns.training.train import train
+
+
+def _sigmoid(f):
+    return 1 / (1 + np.exp(-f))
+
+
+def _path_window_in_numpy(input_table, output_table, contexts, nodes, labels, alpha):
+    """HogBatch, 6 inner nodes at a time: each block scored from the rows as they were when
+    it began, then both tables written."""
+    loss = 0.0
+    for b in range(0, len(nodes), 6):
+        block, label = nodes[b:b + 6], labels[b:b + 6]
+        rows, outs = input_table[contexts].astype(np.float64), output_table[block].astype(np.float64)
+        f = rows @ outs.T
+        g = (label - _sigmoid(f)) * alpha
+        loss += float(np.sum(np.where(label == 1, -np.log(_sigmoid(f)), -np.log(1 - _sigmoid(f)))))
+        input_table[contexts] += (g @ outs).astype(np.float32)
+        output_table[block] += (g.T @ rows).astype(np.float32)
+    return loss
+
+
+@pytest.mark.parametrize("path_length", [1, 5, 6, 7, 14])
+def test_a_window_against_a_path_is_the_update_written_out(path_length):
+    rng = np.random.default_rng(path_length)
+    dim, m = 16, 5
+    input_table = ((rng.random((40, dim)) - 0.5) / 2).astype(np.float32)
+    output_table = ((rng.random((40, dim)) - 0.5) / 2).astype(np.float32)
+    contexts = rng.choice(20, m, replace=False).astype(np.int32)
+    nodes = rng.choice(np.arange(20, 40), path_length, replace=False).astype(np.int32)
+    labels = rng.integers(0, 2, path_length).astype(np.float32)
+    alpha = np.float32(0.1)
+    want = input_table.copy(), output_table.copy()
+    want_loss = _path_window_in_numpy(*want, contexts, nodes, labels, alpha)
+    n = max(6, path_length)
+    loss = write_window(input_table, output_table, contexts, m, 2, nodes, labels, path_length,
+                        alpha, np.empty(8 * m, np.float32), np.empty((n, dim), np.float32),
+                        np.empty((6, dim), np.float32), np.empty((m, dim), np.float32),
+                        np.empty((m, n), np.float32), True)
+    np.testing.assert_allclose(input_table, want[0], atol=2e-5)
+    np.testing.assert_allclose(output_table, want[1], atol=2e-5)
+    assert loss == pytest.approx(want_loss, rel=1e-4)
+
+
+@pytest.mark.parametrize("changes", [
+    dict(model="skipgram"), dict(model="skipgram", update="pair"), dict(model="cbow"),
+    dict(model="skipgram", subwords=True, buckets=5000),
+    dict(model="cbow", subwords=True, buckets=5000),
+])
+def test_every_model_trains_with_hierarchical_softmax(topic_corpus, changes):
+    config = TrainConfig(engine="native", loss="hs", dim=24, epochs=6, window=4, sample=0,
+                         workers=1, seed=1, **changes)
+    result = train(topic_corpus, config, verbose=False)
+    losses = [e["loss"] for e in result.info["epochs"]]
+    assert losses[-1] < losses[0]
+    # Untrained, every score is 0: log 2 for each inner node on an example's path(s).
+    longest = np.diff(huffman_paths(result.vocab.counts).starts).max()
+    examples = 2 * config.window if config.subwords and config.model == "skipgram" else 1
+    assert losses[0] < np.log(2) * longest * examples
+    # Only the rows of the V - 2 inner nodes (V words, the padding one of them) are trained.
+    assert not result.output_table[result.vocab.size - 2:].any()
+    kv = result.keyed_vectors()
+    fruit, cars = ["apple", "banana", "cherry", "grape"], ["engine", "wheel", "brake", "piston"]
+    within = np.mean([kv.similarity(a, b) for a in fruit for b in fruit if a != b])
+    across = np.mean([kv.similarity(a, b) for a in fruit for b in cars])
+    assert within > across + 0.2, (within, across)
+
+
+def test_one_worker_is_reproducible_with_hierarchical_softmax(topic_corpus):
+    vocab = Vocabulary.build(topic_corpus)
+    runs = []
+    for seed in (3, 3, 4):
+        config = TrainConfig(engine="native", loss="hs", dim=16, epochs=2, window=3, workers=1,
+                             seed=seed)
+        done = train_native(corpus=vocab.encode(topic_corpus), vocab=vocab, config=config,
+                            verbose=False)
+        runs.append(np.asarray(done.input_table).copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
