@@ -147,3 +147,19 @@ def test_undecodable_bytes_are_counted_and_reported(tmp_path, capsys):
                  "--epochs", "1", "--dim", "8", "--quiet", "--no-plots"]) == 0
     assert "100 undecodable byte sequence(s)" in capsys.readouterr().err
     assert json.loads((out / "run.json").read_text())["corpus"]["undecodable"] == 100
+
+
+def test_the_interner_grows_past_a_quarter_million_words():
+    """Its tables double as words come (each doubling of the word arrays once wrote past
+    their end beyond 131,072 words); every word keeps its id."""
+    from sgns.encoding.interner import Interner
+
+    words = [f"w{k}".encode() for k in range(300_000)]
+    data = np.frombuffer(b"".join(words), np.uint8)
+    ends = np.cumsum([len(w) for w in words])
+    starts = ends - [len(w) for w in words]
+    interner = Interner(lowercase=False)
+    ids = interner.ids(data, starts, ends)
+    assert ids.tolist() == list(range(300_000))
+    assert interner.ids(data[::-1].copy()[::-1].copy(), starts, ends).tolist() == ids.tolist()
+    assert interner.words(299_990) == [w.decode() for w in words[299_990:]]

@@ -97,9 +97,10 @@ class Interner:
         if 2 * (n_words + 1) > self.slots.size:
             self.slots = np.full(2 * self.slots.size, -1, np.int32)
             _rehash(self.slots, self.hashes, n_words)
-        if n_words + 2 > self.offsets.size:
+        if n_words + 2 > self.offsets.size:  # room for twice the words: offsets one longer
             self.hashes = np.concatenate((self.hashes, np.zeros(self.hashes.size, np.uint64)))
-            self.offsets = np.concatenate((self.offsets, np.zeros(self.offsets.size, np.int64)))
+            self.offsets = np.concatenate(
+                (self.offsets, np.zeros(self.hashes.size + 1 - self.offsets.size, np.int64)))
         if used + token_bytes > self.arena.size:
             extra = max(self.arena.size, token_bytes)
             self.arena = np.concatenate((self.arena, np.zeros(extra, np.uint8)))
