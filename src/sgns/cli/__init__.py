@@ -12,6 +12,7 @@ from .common import Parser, formatter
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .phrases import add_phrases_parser
     from .query_options import add_query_parsers
     from .serve import add_serve_parser
     from .train_options import add_train_parser
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     add_query_parsers(sub)
     add_serve_parser(sub)
+    add_phrases_parser(sub)
     return parser
 
 
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from importlib import import_module
 
-        module = args.command if args.command in ("train", "serve") else "queries"
+        module = args.command if args.command in ("train", "serve", "phrases") else "queries"
         return import_module(f".{module}", __name__).run(args)
     except SgnsError as exc:
         print(f"sgns {args.command}: error: {exc}", file=sys.stderr)

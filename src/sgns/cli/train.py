@@ -42,9 +42,12 @@ def run(args: argparse.Namespace) -> int:
     if source["source"] != NEWSGROUPS and not Path(source["source"]).exists():
         raise SgnsError(f"corpus not found: {source['source']}")
     corpus = _read(source, config, args, say, quiet)
+    phrases = None
+    if source.get("phrases"):
+        corpus, phrases = _phrased(corpus, source, say)
     try:
         return _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, source,
-                               parent, pretrained, say, liveness)
+                               parent, pretrained, say, liveness, phrases)
     except Exception:
         # A collective that fails is often the first sign of a lost process: its link says
         # which (and ends this process) within moments.
@@ -108,6 +111,22 @@ def _read(source: dict, config, args: argparse.Namespace, say, quiet: bool):
     return corpus
 
 
+def _phrased(corpus, source: dict, say):
+    """The corpus with its phrases joined, as ``source["phrases"]`` asks, and the phrases."""
+    from ..encoding.ingest import ScannedCorpus, scanned_documents
+    from ..encoding.phrases import PhraseSettings, learn_phrases
+
+    asked = dict(source["phrases"])
+    passes = asked.pop("passes")
+    settings = PhraseSettings(**{**asked, "connector_words": frozenset(asked["connector_words"])})
+    if not isinstance(corpus, ScannedCorpus):  # cleaned in Python (any-script)
+        corpus = scanned_documents(corpus, stream=bool(source.get("stream")))
+    model, corpus = learn_phrases(corpus, settings, passes)
+    say(f"phrases: {len(model.phrases()):,} found in {passes} pass(es); {corpus.tokens:,} "
+        "tokens after joining")
+    return corpus, model
+
+
 def _settings(args: argparse.Namespace):
     """What the options ask for: a checkpoint to resume, or a parent run, pretrained vectors,
     the settings, the run folder and the corpus's description, and this process's place
@@ -162,11 +181,21 @@ def _settings(args: argparse.Namespace):
                   "cleaning": args.cleaning or ("notebook" if args.corpus == NEWSGROUPS
                                                 else "any-script"),
                   "stream": args.stream}
+        if args.phrases:
+            from .phrases import phrase_settings
+
+            if config.count_limit is not None:
+                raise SgnsError("--phrases counts every word and pair exactly: leave out "
+                                "--count-limit")
+            if args.phrases < 0:
+                raise SgnsError(f"--phrases must be >= 0, got {args.phrases}")
+            source["phrases"] = {"passes": args.phrases,
+                                 **phrase_settings(args, "phrase_").to_dict()}
     return checkpoint, parent, pretrained, config, out, source, cluster
 
 
 def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, source, parent,
-                    pretrained, say, liveness=None) -> int:
+                    pretrained, say, liveness=None, phrases=None) -> int:
     """Train, then write the run folder, its plots and the first neighbours."""
     from ..training.train import train
 
@@ -206,6 +235,9 @@ def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, sour
            if info["compile_seconds"] > 0.5 else ""))
     result.save(out, overwrite=True)  # our own run folder; the checkpoint goes with it
     written = list(RUN_FILES)
+    if phrases is not None:  # what sgns phrases --model joins in new text
+        phrases.save(out / "phrases.json")
+        written.append("phrases.json")
     if args.plots:
         from ..embeddings.plots import plot_training, plot_words
 

@@ -41,6 +41,7 @@ def add_train_parser(sub) -> None:
     _cluster_options(t, d, io)
     m = _training_options(t, d)
     _subword_options(t, d, m)
+    _phrase_options(t)
 
 
 def _corpus_options(t: argparse.ArgumentParser, d):
@@ -71,6 +72,16 @@ def _corpus_options(t: argparse.ArgumentParser, d):
                     "is saved in the run folder after every epoch; Ctrl-C or SIGTERM stop a run "
                     "cleanly), with the settings it was started with")
     return io
+
+
+def _phrase_options(t: argparse.ArgumentParser) -> None:
+    from .phrases import add_phrase_settings
+
+    g = t.add_argument_group("phrases (gensim's Phrases, before the vocabulary is counted)")
+    g.add_argument("--phrases", type=int, default=0, metavar="N",
+                   help="passes of phrase detection: frequent collocations become one token "
+                   "(new_york); 2 give three- and four-word phrases [default: 0, none]")
+    add_phrase_settings(g, "phrase-")
 
 
 def _growing_options(t: argparse.ArgumentParser, d, io) -> None:

@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -194,22 +195,73 @@ class StreamedIds:
         self.spill, self.mapping, self.n_tokens = spill, mapping, n_tokens
 
     def chunks(self) -> Iterator[EncodedCorpus]:
-        lengths = self.spill.lengths
-        bounds = np.cumsum(lengths)
-        with open(self.spill.path / "ids", "rb") as file:
-            first = 0
-            while first < lengths.size:
-                done = int(bounds[first - 1]) if first else 0
-                last = int(np.searchsorted(bounds, done + CHUNK_TOKENS, side="left")) + 1
-                last = min(last, lengths.size)
-                count = int(bounds[last - 1]) - done
-                ids = np.fromfile(file, np.int32, count=count)
-                chunk_ids, starts = _remap(ids, lengths[first:last], self.mapping)
-                yield EncodedCorpus(chunk_ids, starts)
-                first = last
+        for ids, lengths in _stored_parts(self.spill):
+            chunk_ids, starts = _remap(ids, lengths, self.mapping)
+            yield EncodedCorpus(chunk_ids, starts)
 
     def close(self) -> None:
         self.spill.folder.cleanup()
+
+
+def _stored_parts(store: _Store) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(ids, document lengths)`` of a store, about ``CHUNK_TOKENS`` tokens (whole
+    documents) at a time, read back from disk if spilled."""
+    lengths = store.lengths
+    bounds = np.cumsum(lengths)
+    spilled = isinstance(store, _Spill)
+    with open(store.path / "ids", "rb") if spilled else nullcontext() as file:
+        first = 0
+        while first < lengths.size:
+            done = int(bounds[first - 1]) if first else 0
+            last = int(np.searchsorted(bounds, done + CHUNK_TOKENS, side="left")) + 1
+            last = min(last, lengths.size)
+            count = int(bounds[last - 1]) - done
+            ids = (np.fromfile(file, np.int32, count=count) if spilled
+                   else store.ids[done:done + count])
+            yield ids, lengths[first:last]
+            first = last
+
+
+def corpus_parts(corpus: ScannedCorpus) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """A scanned corpus's ids of first sight and document lengths, a chunk at a time."""
+    return _stored_parts(corpus.store)
+
+
+def rebuilt_corpus(corpus: ScannedCorpus, parts: Iterable[tuple[np.ndarray, np.ndarray]],
+                   words: list[str], counts: np.ndarray, first_seen: np.ndarray,
+                   tally: np.ndarray) -> ScannedCorpus:
+    """A corpus made from ``corpus`` (:mod:`sgns.encoding.phrases`): its new ids and document
+    lengths stored as ``corpus``'s are, in memory or spilled beside them; ``counts``,
+    ``first_seen`` and ``tally`` are complete once ``parts`` is."""
+    spilled = isinstance(corpus.store, _Spill)
+    store: _Store = _Spill(corpus.store.path.parent) if spilled else _Memory()
+    for ids, lengths in parts:
+        store.add(ids, lengths)
+    store.close()
+    return ScannedCorpus(words, counts, first_seen, tally, store, corpus.undecodable)
+
+
+def scanned_documents(corpus, *, stream: bool = False) -> ScannedCorpus:
+    """A corpus cleaned in Python (``any-script``: a ``CleanCorpus`` or ``StreamingCorpus``)
+    kept as a :class:`ScannedCorpus`, for what works on ids (phrases)."""
+    documents = getattr(corpus, "documents", corpus)
+    index: dict[str, int] = {}
+    store: _Store = _Spill(None) if stream else _Memory()
+    word_counts, first_seen, tally = [], [], np.zeros(4, np.int64)
+    for doc in documents:
+        ids = np.array([index.setdefault(w, len(index)) for w in doc], np.int32)
+        for k, w in enumerate(ids.tolist()):
+            if w == len(word_counts):
+                word_counts.append(0)
+                first_seen.append(int(tally[3]) + k)
+            word_counts[w] += 1
+        tally[3] += ids.size
+        store.add(ids, np.array([ids.size], np.int64))
+    store.close()
+    counts = corpus.counts()  # a streamed corpus knows them after its pass
+    tally[:3] = [counts["loaded"], counts["nonempty"], counts["kept"]]
+    return ScannedCorpus(list(index), np.array(word_counts, np.int64),
+                         np.array(first_seen, np.int64), tally, store)
 
 
 def scan_corpus(source: str | os.PathLike | Iterable[str], cleaner: Cleaner, *,
