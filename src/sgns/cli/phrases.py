@@ -65,9 +65,10 @@ def add_phrases_parser(sub) -> None:
                    "three- and four-word phrases) [default: 1]")
     add_phrase_settings(p)
     p.add_argument("--save", metavar="MODEL",
-                   help="also write the phrases found (a JSON model for --model)")
+                   help="also write the phrases found (a JSON model for --model) [default: none]")
     p.add_argument("--model", metavar="MODEL",
-                   help="join the phrases of a saved model instead of finding them")
+                   help="join the phrases of a saved model instead of finding them [default: none: "
+                   "find them]")
     p.add_argument("--cleaning", choices=("notebook", "any-script", "none"),
                    help="as for sgns train [default: notebook for 20newsgroups, any-script "
                    "otherwise]")

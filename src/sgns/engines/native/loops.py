@@ -51,6 +51,50 @@ LoopSettings = namedtuple("LoopSettings", ["window", "shrink", "negative", "shar
                                            "update", "hs"])
 
 
+@njit(cache=True, fastmath=FASTMATH, inline="always")
+def _score_hidden(output_table, hidden, outputs, labels, weights, n_out, alpha, neu, grads6,
+                  path_grad, hs):
+    """CBOW's hidden vector against the center's outputs, its gradient into ``neu``: through
+    :func:`score_hidden6` (up to 6) or :func:`score_hidden`, or with ``hs`` a path 6 inner nodes
+    at a time, their gradients summed into ``path_grad``. Returns the loss."""
+    loss = 0.0
+    block = 0
+    while block < n_out:
+        size = min(6, n_out - block) if hs else n_out
+        if size <= 6:
+            loss += score_hidden6(output_table, hidden, outputs[block:], labels[block:], size,
+                                  alpha, neu, grads6)
+        else:
+            loss += score_hidden(output_table, hidden, outputs, labels, weights, n_out, alpha,
+                                 neu)
+        if hs:
+            for i in range(output_table.shape[1]):
+                path_grad[i] = neu[i] + (path_grad[i] if block else np.float32(0.0))
+        block += size
+    return loss
+
+
+@njit(cache=True, inline="always")
+def _skipgram_outputs(paths, sentence, first, end, p, negatives, negative, hs, outputs, labels,
+                      weights):
+    """Skip-gram with subwords: what the center's bag predicts, its context words (or with
+    ``hs`` their paths) and the window's negatives, each counted once a context word. Returns
+    the context words and the outputs."""
+    m = n_out = 0
+    for q in range(first, end):
+        if q != p:
+            if hs:
+                n_out = path_targets(paths, sentence[q], outputs, labels, weights, n_out)
+            else:
+                outputs[n_out], labels[n_out], weights[n_out] = sentence[q], 1.0, 1.0
+                n_out += 1
+            m += 1
+    for k in range(0 if hs else negative):
+        outputs[n_out], labels[n_out], weights[n_out] = negatives[k], 0.0, np.float32(m)
+        n_out += 1
+    return m, n_out
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def cbow_sentence(input_table, output_table, length, settings, noise, paths, state, alpha,
                   scratch):
@@ -107,19 +151,8 @@ def cbow_sentence(input_table, output_table, length, settings, noise, paths, sta
                 hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
             n_out = (path_targets(paths, sentence[p], outputs, labels, weights, 0) if hs
                      else targets(sentence[p], negatives, negative, outputs, labels, weights))
-            block = 0
-            while block < n_out:  # a path of hs 6 inner nodes at a time, summed in path_grad
-                size = min(6, n_out - block) if hs else n_out
-                if size <= 6:
-                    loss += score_hidden6(output_table, hidden, outputs[block:], labels[block:],
-                                          size, alpha, neu, grads6)
-                else:
-                    loss += score_hidden(output_table, hidden, outputs, labels, weights, n_out,
-                                         alpha, neu)
-                if hs:
-                    for i in range(dim):
-                        path_grad[i] = neu[i] + (path_grad[i] if block else np.float32(0.0))
-                block += size
+            loss += _score_hidden(output_table, hidden, outputs, labels, weights, n_out, alpha,
+                                  neu, grads6, path_grad, hs)
             grad = path_grad if hs else neu
             for i in range(dim):  # the window's words: lo..hi, less the center at
                 g = grad[i]
@@ -202,22 +235,8 @@ def bag_sentence(input_table, output_table, length, settings, noise, paths, stat
             examples += 1
             dots += n_out
         else:
-            m = n_out = 0
-            for q in range(first, end):
-                if q != p:
-                    if hs:  # the context word's path
-                        n_out = path_targets(paths, sentence[q], outputs, labels, weights, n_out)
-                    else:
-                        outputs[m] = sentence[q]
-                        labels[m] = 1.0
-                        weights[m] = 1.0
-                        n_out += 1
-                    m += 1
-            for k in range(0 if hs else negative):
-                outputs[n_out] = negatives[k]
-                labels[n_out] = 0.0
-                weights[n_out] = np.float32(m)
-                n_out += 1
+            m, n_out = _skipgram_outputs(paths, sentence, first, end, p, negatives, negative, hs,
+                                         outputs, labels, weights)
             lo, hi = bag_starts[center], bag_starts[center + 1]
             loss += update_bag(input_table, output_table, bag_ids[lo:hi], hi - lo, outputs,
                                labels, weights, n_out, alpha, np.float32(1.0), hidden, neu)
