@@ -8,8 +8,9 @@ decay, input table uniform in +-0.5/dim and output table zeros. What makes it fa
 
 From the bottom up: ``compiler`` (how the compiled code is compiled), ``sampling`` (the random
 draws and the alias table), ``kernels`` (one example's update), ``windows`` (the steps every
-model's loop shares), ``loops`` (the compiled loop over documents, in threads), ``cache``
-(numba's cache kept true to the sources) and ``driver`` (the Python loop over epochs).
+model's loop shares), ``sentences`` (one document, center by center, per model and loss),
+``loops`` (the compiled loop over documents, in threads), ``cache`` (numba's cache kept true to
+the sources) and ``driver`` (the Python loop over epochs).
 """
 
 from .driver import compile_kernels, initial_tables, train_native, worker_ranges

@@ -113,7 +113,8 @@ def compile_kernels(settings: LoopSettings | None = None) -> float:
             input_table, output_table, np.array([1, 2, 3, 1], dtype=np.int32),
             np.array([0, 4], dtype=np.int64), np.array([[0, 1]], dtype=np.int64),
             np.ones(4, np.float32), alias_table(np.array([0.0, 0.5, 0.25, 0.25])),
-            huffman_paths(np.array([0, 2, 1, 1])), settings._replace(window=2, negative=1),
+            huffman_paths(np.array([0, 2, 1, 1])) if settings.hs else no_paths(4),
+            settings._replace(window=2, negative=1),
             *identity_bags(4), 0.025, 0.025,
             np.zeros((1, 1), np.uint64), np.zeros((1, 4)),
         )
