@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
 
 import sgns
-from common import median, newsgroups
+from common import cpu, median, newsgroups
 
 GENSIM = """
 import sys
@@ -56,13 +55,6 @@ def timed(argv: list[str]) -> tuple[float, float]:
 def ws353(path: Path) -> float:
     kv = KeyedVectors.load_word2vec_format(str(path))
     return kv.evaluate_word_pairs(datapath("wordsim353.tsv"))[1][0]
-
-
-def cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def ingest_rates(clean_file: Path, raw_file: Path) -> list[tuple[str, float, int]]:

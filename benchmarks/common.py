@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import platform
 import statistics
+from pathlib import Path
 
 from gensim.test.utils import datapath
 
@@ -28,3 +30,12 @@ def quality(kv) -> dict[str, float]:
 
 def median(values) -> float:
     return statistics.median(values)
+
+
+def cpu() -> str:
+    """The CPU's model name, for the tables."""
+    info = Path("/proc/cpuinfo")
+    for line in info.read_text().splitlines() if info.exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
