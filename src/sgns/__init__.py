@@ -28,6 +28,10 @@ _EXPORTS = {
     "to_keyed_vectors": "embeddings.vectors",
     "EncodedCorpus": "encoding.vocab", "Vocabulary": "encoding.vocab",
     "ScannedCorpus": "encoding.ingest", "scan_corpus": "encoding.ingest",
+    "scanned_documents": "encoding.ingest",
+    "PhraseModel": "encoding.phrases", "PhraseSettings": "encoding.phrases",
+    "apply_phrases": "encoding.phrases", "find_phrases": "encoding.phrases",
+    "join_phrases": "encoding.phrases", "learn_phrases": "encoding.phrases",
     "load_checkpoint": "training.checkpoint",
 }
 
@@ -52,8 +56,9 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "PRESETS", "CleanCorpus", "Cleaner", "EncodedCorpus", "ScannedCorpus", "scan_corpus",
-    "SgnsError", "StreamingCorpus",
+    "PRESETS", "CleanCorpus", "Cleaner", "EncodedCorpus", "PhraseModel", "PhraseSettings",
+    "ScannedCorpus", "SgnsError", "StreamingCorpus", "apply_phrases", "find_phrases",
+    "join_phrases", "learn_phrases", "scan_corpus", "scanned_documents",
     "TrainConfig", "TrainResult", "Vocabulary", "clean", "english_stop_words",
     "__version__", "load_20newsgroups", "load_checkpoint", "load_corpus", "load_vectors",
     "preset", "read_text_corpus", "save_word2vec_text", "to_keyed_vectors", "train",
