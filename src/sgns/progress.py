@@ -36,6 +36,12 @@ def byte_bar(total: int | None, desc: str, enabled: bool = True) -> tqdm:
                 disable=not enabled, file=sys.stderr, dynamic_ncols=True, leave=False)
 
 
+def token_bar(total: int, desc: str, enabled: bool = True) -> tqdm:
+    """A bar over the tokens of a pass over a corpus already read (phrases)."""
+    return tqdm(total=total, desc=desc, unit="tok", unit_scale=True, disable=not enabled,
+                file=sys.stderr, dynamic_ncols=True, leave=False)
+
+
 def waiting_for(work, desc: str, enabled: bool = True, quiet_seconds: float = 0.5):
     """``work()`` run on a thread of its own; if it takes longer than ``quiet_seconds``, a
     line ``desc`` with the seconds so far, until it ends. Returns what ``work`` returns."""

@@ -120,10 +120,10 @@ def run(args: argparse.Namespace) -> int:
     corpus = read_for_phrases(source, args.archive or os.environ.get("SGNS_20NEWS_ARCHIVE"),
                               say, args.quiet)
     if model is None:
-        model, corpus = learn_phrases(corpus, settings, args.passes)
+        model, corpus = learn_phrases(corpus, settings, args.passes, progress=not args.quiet)
     else:
-        corpus = apply_phrases(corpus, model)
-    save_text(corpus, args.out)
+        corpus = apply_phrases(corpus, model, progress=not args.quiet)
+    save_text(corpus, args.out, progress=not args.quiet)
     if args.save:
         model.save(args.save)
     found = model.phrases()

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     corpus = _read(source, config, args, say, quiet)
     phrases = None
     if source.get("phrases"):
-        corpus, phrases = _phrased(corpus, source, say)
+        corpus, phrases = _phrased(corpus, source, say, quiet)
     try:
         return _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, source,
                                parent, pretrained, say, liveness, phrases)
@@ -111,7 +111,7 @@ def _read(source: dict, config, args: argparse.Namespace, say, quiet: bool):
     return corpus
 
 
-def _phrased(corpus, source: dict, say):
+def _phrased(corpus, source: dict, say, quiet: bool):
     """The corpus with its phrases joined, as ``source["phrases"]`` asks, and the phrases."""
     from ..encoding.ingest import ScannedCorpus, scanned_documents
     from ..encoding.phrases import PhraseSettings, learn_phrases
@@ -121,7 +121,7 @@ def _phrased(corpus, source: dict, say):
     settings = PhraseSettings(**{**asked, "connector_words": frozenset(asked["connector_words"])})
     if not isinstance(corpus, ScannedCorpus):  # cleaned in Python (any-script)
         corpus = scanned_documents(corpus, stream=bool(source.get("stream")))
-    model, corpus = learn_phrases(corpus, settings, passes)
+    model, corpus = learn_phrases(corpus, settings, passes, progress=not quiet)
     say(f"phrases: {len(model.phrases()):,} found in {passes} pass(es); {corpus.tokens:,} "
         "tokens after joining")
     return corpus, model

@@ -18,12 +18,14 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from ..errors import SgnsError
 from ..files import atomic_write_text, read_json
+from ..progress import token_bar
 from .ingest import ScannedCorpus, corpus_parts, rebuilt_corpus
 from .interner import Interner
 
@@ -199,9 +201,13 @@ class _Candidates:
         return self.interner.arena[:self.interner.offsets[len(self.interner)]].view(np.int32)
 
 
-def _parts(corpus: ScannedCorpus) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    for ids, lengths in corpus_parts(corpus):
-        yield np.ascontiguousarray(corpus.mapping[ids]), lengths
+def _parts(corpus: ScannedCorpus, desc: str = "", progress: bool = False
+           ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The corpus's ids and document lengths, a chunk at a time, with a bar over its tokens."""
+    with token_bar(corpus.tokens, desc, progress) as bar:
+        for ids, lengths in corpus_parts(corpus):
+            yield np.ascontiguousarray(corpus.mapping[ids]), lengths
+            bar.update(ids.size)
 
 
 def _scores(corpus, settings, candidates, counts) -> np.ndarray:
@@ -220,14 +226,14 @@ def _scores(corpus, settings, candidates, counts) -> np.ndarray:
     return np.where(count >= settings.min_count, score, -math.inf)
 
 
-def find_phrases(corpus: ScannedCorpus, settings: PhraseSettings | None = None
-                 ) -> dict[tuple[str, ...], float]:
+def find_phrases(corpus: ScannedCorpus, settings: PhraseSettings | None = None,
+                 progress: bool = False) -> dict[tuple[str, ...], float]:
     """The phrases of one pass over ``corpus``: word tuples scoring above the threshold, with
-    their scores (gensim's ``export_phrases``)."""
+    their scores (gensim's ``export_phrases``); ``progress`` shows a bar."""
     settings = settings or PhraseSettings()
     candidates = _Candidates(_is_connector(corpus, settings))
     counts = np.zeros(0, np.int64)
-    for ids, lengths in _parts(corpus):
+    for ids, lengths in _parts(corpus, "phrases: counting", progress):
         numbers, _ = candidates.number(ids, lengths)
         found = np.bincount(numbers, minlength=len(candidates.interner))
         counts = np.concatenate((counts, np.zeros(found.size - counts.size, np.int64))) + found
@@ -239,7 +245,8 @@ def find_phrases(corpus: ScannedCorpus, settings: PhraseSettings | None = None
 
 
 def join_phrases(corpus: ScannedCorpus, phrases: dict[tuple[str, ...], float] | list,
-                 settings: PhraseSettings | None = None) -> ScannedCorpus:
+                 settings: PhraseSettings | None = None, progress: bool = False
+                 ) -> ScannedCorpus:
     """``corpus`` with ``phrases`` (word tuples) joined by the delimiter wherever gensim's
     greedy pass would join them; in memory or spilled, as ``corpus`` is."""
     settings = settings or PhraseSettings()
@@ -253,7 +260,7 @@ def join_phrases(corpus: ScannedCorpus, phrases: dict[tuple[str, ...], float] | 
     tally = np.array([*corpus.counts().values(), 0], np.int64)
 
     def joined() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for ids, lengths in _parts(corpus):
+        for ids, lengths in _parts(corpus, "phrases: joining", progress):
             numbers, at = candidates.number(ids, lengths)
             phrase_at = np.full(ids.size, -1, np.int64)
             phrase_at[at] = np.where(numbers < len(known), numbers, -1)
@@ -265,7 +272,7 @@ def join_phrases(corpus: ScannedCorpus, phrases: dict[tuple[str, ...], float] | 
 
 
 def learn_phrases(corpus: ScannedCorpus, settings: PhraseSettings | None = None,
-                  passes: int = 1) -> tuple[PhraseModel, ScannedCorpus]:
+                  passes: int = 1, progress: bool = False) -> tuple[PhraseModel, ScannedCorpus]:
     """``passes`` rounds of :func:`find_phrases` then :func:`join_phrases`: the model and the
     corpus with its phrases joined."""
     settings = settings or PhraseSettings()
@@ -273,15 +280,16 @@ def learn_phrases(corpus: ScannedCorpus, settings: PhraseSettings | None = None,
         raise SgnsError(f"phrase passes must be >= 1, got {passes}")
     layers = []
     for _ in range(passes):
-        layers.append(find_phrases(corpus, settings))
-        corpus = join_phrases(corpus, layers[-1], settings)
+        layers.append(find_phrases(corpus, settings, progress))
+        corpus = join_phrases(corpus, layers[-1], settings, progress)
     return PhraseModel(settings, layers), corpus
 
 
-def apply_phrases(corpus: ScannedCorpus, model: PhraseModel) -> ScannedCorpus:
+def apply_phrases(corpus: ScannedCorpus, model: PhraseModel, progress: bool = False
+                  ) -> ScannedCorpus:
     """A saved model's phrases joined in new text, pass by pass."""
     for layer in model.layers:
-        corpus = join_phrases(corpus, layer, model.settings)
+        corpus = join_phrases(corpus, layer, model.settings, progress)
     return corpus
 
 
@@ -309,7 +317,7 @@ def _text(ids, lengths, arena, offsets):
     return out[:n]
 
 
-def save_text(corpus: ScannedCorpus, path: str | os.PathLike) -> None:
+def save_text(corpus: ScannedCorpus, path: str | os.PathLike, progress: bool = False) -> None:
     """``corpus`` as text, one document a line, its tokens joined by spaces: what ``sgns
     phrases`` writes (whole, or not at all)."""
     from ..files import atomic_open
@@ -318,5 +326,5 @@ def save_text(corpus: ScannedCorpus, path: str | os.PathLike) -> None:
     offsets = np.cumsum([0, *map(len, encoded)]).astype(np.int64)
     arena = np.frombuffer(b"".join(encoded), np.uint8)
     with atomic_open(path, "wb") as file:
-        for ids, lengths in _parts(corpus):
+        for ids, lengths in _parts(corpus, f"writing {Path(path).name}", progress):
             file.write(_text(ids, lengths, arena, offsets).tobytes())

@@ -47,7 +47,7 @@ def test_a_window_against_a_path_is_the_update_written_out(path_length):
     loss = write_window(input_table, output_table, contexts, m, 2, nodes, labels, path_length,
                         alpha, np.empty(8 * m, np.float32), np.empty((n, dim), np.float32),
                         np.empty((6, dim), np.float32), np.empty((m, dim), np.float32),
-                        np.empty((m, n), np.float32), True)
+                        np.empty((m, max(8, n)), np.float32), True)
     np.testing.assert_allclose(input_table, want[0], atol=2e-5)
     np.testing.assert_allclose(output_table, want[1], atol=2e-5)
     assert loss == pytest.approx(want_loss, rel=1e-4)

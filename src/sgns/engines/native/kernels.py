@@ -184,16 +184,16 @@ def window_gradients(lanes, m, n_out, alpha):
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def path_gradients(lanes, m, labels, n_out, alpha):
     """:func:`window_gradients` for the inner nodes of a path of hierarchical softmax, whose
-    labels (``labels[:n_out]``) are the path's (``1 - code``), not 1 then 0s."""
+    labels are the path's (``1 - code``), not 1 then 0s: ``labels[i]`` is lane ``i``'s, so
+    that the loop runs in vectors as :func:`window_gradients` does (the labels of the block's
+    nodes laid out per lane by :func:`update_path6`)."""
     loss = np.float32(0.0)
-    for j in range(m):
-        for k in range(8):
-            i = 8 * j + k
-            if k < n_out:
-                lanes[i], pair_loss = gradient_and_loss(lanes[i], labels[k], alpha)
-                loss += pair_loss
-            else:
-                lanes[i] = np.float32(0.0)
+    zero = np.float32(0.0)
+    for i in range(8 * m):
+        g, pair_loss = gradient_and_loss(lanes[i], labels[i], alpha)
+        live = (i & 7) < n_out
+        lanes[i] = g if live else zero
+        loss += pair_loss if live else zero
     return loss
 
 
@@ -271,13 +271,17 @@ def update_window6(input_table, output_table, contexts, m, outputs, n_out, alpha
 
 @kernel
 def update_path6(input_table, output_table, contexts, m, outputs, labels, n_out, alpha, lanes,
-                 grad_out, out6, in_rows):
+                 grad_out, out6, in_rows, lane_labels):
     """Hierarchical softmax's :func:`update_window6`: a skip-gram window against up to 6
     inner nodes of the center word's path, with their labels, by :func:`window6` (a longer
-    path goes 6 nodes at a time, as word2vec.c goes one at a time)."""
+    path goes 6 nodes at a time, as word2vec.c goes one at a time). ``lane_labels`` (``8 * m``
+    floats) gets each lane's label."""
     wide_vectors()
-    return window6(input_table, output_table, contexts, m, outputs, labels, n_out, alpha, lanes,
-                   grad_out, out6, in_rows, True)
+    for j in range(m):
+        for k in range(8):
+            lane_labels[8 * j + k] = labels[k] if k < n_out else np.float32(0.0)
+    return window6(input_table, output_table, contexts, m, outputs, lane_labels, n_out, alpha,
+                   lanes, grad_out, out6, in_rows, True)
 
 
 @kernel

@@ -116,11 +116,12 @@ def write_window(input_table, output_table, contexts, m, before, outputs, labels
     while begin < m:  # one call site a kernel: each is inlined once
         end = split if begin == 0 else m
         part = contexts[begin:end]
-        if hs:  # the path, 6 inner nodes at a time
+        if hs:  # the path, 6 inner nodes at a time; scores (unused there) take lane labels
+            lane_labels = scores.reshape(scores.size)
             for block in range(0, n_out, 6):
                 loss += update_path6(input_table, output_table, part, end - begin,
                                      outputs[block:], labels[block:], min(6, n_out - block),
-                                     alpha, lanes, grad_out, out6, in_rows)
+                                     alpha, lanes, grad_out, out6, in_rows, lane_labels)
         elif n_out <= 6:
             loss += update_window6(input_table, output_table, part, end - begin, outputs, n_out,
                                    alpha, lanes, grad_out, out6, in_rows)
@@ -179,7 +180,8 @@ def scratch(window, negative, dim, longest_document, largest_bag, cbow_block, lo
     inner nodes (0: negative sampling)."""
     # A window's context words and negatives, or its context words' paths, at most.
     outputs = 2 * window + negative + 2 * window * longest_path
-    per_row = max(negative + 1, longest_path)  # outputs a context row is scored against
+    # Outputs a context row is scored against; with a path, at least 8 (a lane's label each).
+    per_row = max(negative + 1, longest_path, 8 if longest_path else 0)
     return Scratch(
         np.empty(longest_document, dtype=np.int32),
         np.empty(2 * window, dtype=np.int32),
