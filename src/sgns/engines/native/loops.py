@@ -23,6 +23,7 @@ from .sentences import (
     UPDATE_WINDOW,
     LoopSettings,
     bag_sentence,
+    cbow_hs_sentence,
     cbow_sentence,
     skipgram_hs_sentence,
     skipgram_sentence,
@@ -120,6 +121,24 @@ def cbow_documents(input_table, output_table, ids, starts, first_doc, end_doc, k
 
 
 @njit(cache=True, fastmath=FASTMATH)
+def cbow_hs_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
+                   paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+    wide_vectors()
+    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                           paths)
+    total = max(1, starts[end_doc] - starts[first_doc])
+    seen, loss, examples, dots = 0, 0.0, 0, 0
+    for doc in range(first_doc, end_doc):
+        alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
+        seen += starts[doc + 1] - starts[doc]
+        done = cbow_hs_sentence(input_table, output_table, length, settings, noise, paths,
+                             state, alpha, s)
+        loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
+    _sum_up(stats, loss, examples, dots, seen)
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def bag_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
                   paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
     wide_vectors()
@@ -169,6 +188,15 @@ def cbow_slice(input_table, output_table, ids, starts, ranges, keep, noise, path
 
 
 @njit(cache=True, parallel=True)
+def cbow_hs_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
+               bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+    for w in prange(ranges.shape[0]):
+        cbow_hs_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1], keep,
+                       noise, paths, settings, bag_starts, bag_ids, alpha_start, alpha_end,
+                       states[w], stats[w])
+
+
+@njit(cache=True, parallel=True)
 def bag_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
               bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     for w in prange(ranges.shape[0]):
@@ -179,17 +207,16 @@ def bag_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths
 
 _PATHS = {"skipgram": (skipgram_documents, skipgram_slice),
           "skipgram+hs": (skipgram_hs_documents, skipgram_hs_slice),
-          "cbow": (cbow_documents, cbow_slice), "bags": (bag_documents, bag_slice)}
+          "cbow": (cbow_documents, cbow_slice), "cbow+hs": (cbow_hs_documents, cbow_hs_slice),
+          "bags": (bag_documents, bag_slice)}
 
 
 def model_path(settings: LoopSettings) -> str:
-    """Which compiled path trains ``settings``: ``bags`` (subwords, either model), ``cbow``
-    or ``skipgram``."""
+    """Which compiled path trains ``settings``: ``bags`` (subwords, either model and loss),
+    else ``skipgram`` or ``cbow``, with ``+hs`` for hierarchical softmax."""
     if settings.update == UPDATE_BAGS:
         return "bags"
-    if settings.cbow:
-        return "cbow"
-    return "skipgram+hs" if settings.hs else "skipgram"
+    return ("cbow" if settings.cbow else "skipgram") + ("+hs" if settings.hs else "")
 
 
 def train_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,

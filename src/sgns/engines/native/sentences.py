@@ -45,25 +45,17 @@ LoopSettings = namedtuple("LoopSettings", ["window", "shrink", "negative", "shar
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _score_hidden(output_table, hidden, outputs, labels, weights, n_out, alpha, neu, grads6,
-                  path_grad, hs):
-    """CBOW's hidden vector against the center's outputs, its gradient into ``neu``: through
-    :func:`score_hidden6` (up to 6) or :func:`score_hidden`, or with ``hs`` a path 6 inner nodes
-    at a time, their gradients summed into ``path_grad``. Returns the loss."""
+def _score_path(output_table, hidden, outputs, labels, n_out, alpha, neu, grads6, path_grad):
+    """CBOW's hidden vector against a path of hierarchical softmax, 6 inner nodes at a time
+    (:func:`score_hidden6`), their gradients summed in ``path_grad``, then ``neu``. Returns the
+    loss."""
     loss = 0.0
-    block = 0
-    while block < n_out:
-        size = min(6, n_out - block) if hs else n_out
-        if size <= 6:
-            loss += score_hidden6(output_table, hidden, outputs[block:], labels[block:], size,
-                                  alpha, neu, grads6)
-        else:
-            loss += score_hidden(output_table, hidden, outputs, labels, weights, n_out, alpha,
-                                 neu)
-        if hs:
-            for i in range(output_table.shape[1]):
-                path_grad[i] = neu[i] + (path_grad[i] if block else np.float32(0.0))
-        block += size
+    for block in range(0, n_out, 6):
+        loss += score_hidden6(output_table, hidden, outputs[block:], labels[block:],
+                              min(6, n_out - block), alpha, neu, grads6)
+        for i in range(output_table.shape[1]):
+            path_grad[i] = neu[i] + (path_grad[i] if block else np.float32(0.0))
+    neu[:] = path_grad
     return loss
 
 
@@ -108,11 +100,76 @@ def cbow_sentence(input_table, output_table, length, settings, noise, paths, sta
     (:func:`center_negatives`). Returns the loss, the examples (windows) and the dot
     products."""
     wide_vectors()
-    window, shrink, negative, share, hs = (settings.window, settings.shrink, settings.negative,
-                                           settings.share, settings.hs)
+    window, shrink, negative, share = (settings.window, settings.shrink, settings.negative,
+                                       settings.share)
     s = scratch
     sentence, drawn, outputs, labels, weights = (s.sentence, s.drawn, s.outputs, s.labels,
                                                  s.weights)
+    sums, spread, hidden, neu, grads6 = s.sums, s.spread, s.hidden, s.neu, s.grads6
+    dim = input_table.shape[1]
+    loss = 0.0
+    examples = dots = 0
+    for begin in range(0, length, CBOW_BLOCK):
+        end = min(length, begin + CBOW_BLOCK)
+        first, last = max(0, begin - window), min(length, end + window)  # the block's text
+        span = last - first
+        sums[0, :] = 0.0
+        for t in range(span):
+            r = sentence[first + t]
+            for i in range(dim):
+                sums[t + 1, i] = sums[t, i] + input_table[r, i]
+        for p in range(begin, end):
+            negatives = center_negatives(output_table, sentence, p, length, negative, share, noise,
+                                          state, drawn)
+            if p + CBOW_BLOCK + window < length:  # the next block's text, a word a center
+                prefetch_row(input_table, sentence[p + CBOW_BLOCK + window])
+            b = 1 + below(state, window) if shrink else window
+            lo, hi = max(0, p - b) - first, min(length, p + b + 1) - first
+            if hi - lo < 2:
+                continue
+            at = p - first
+            inv = np.float32(1.0) / np.float32(hi - lo - 1)
+            for i in range(dim):
+                hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
+            n_out = targets(sentence[p], negatives, negative, outputs, labels, weights)
+            if n_out <= 6:
+                loss += score_hidden6(output_table, hidden, outputs, labels, n_out, alpha, neu,
+                                      grads6)
+            else:
+                loss += score_hidden(output_table, hidden, outputs, labels, weights, n_out,
+                                     alpha, neu)
+            for i in range(dim):  # the window's words: lo..hi, less the center at
+                g = neu[i]
+                spread[lo, i] += g
+                spread[hi, i] -= g
+                spread[at, i] -= g
+                spread[at + 1, i] += g
+            examples += 1
+            dots += n_out
+        running = hidden  # free until the next block's first window
+        running[:] = 0.0
+        for t in range(span):
+            r = sentence[first + t]
+            for i in range(dim):
+                running[i] += spread[t, i]
+                spread[t, i] = 0.0
+                input_table[r, i] += running[i]
+        spread[span, :] = 0.0
+    return loss, examples, dots
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def cbow_hs_sentence(input_table, output_table, length, settings, noise, paths, state, alpha,
+                     scratch):
+    """:func:`cbow_sentence` with hierarchical softmax: each window's mean against the inner
+    nodes of its center's path, 6 at a time, the hidden vector's gradient summed over them.
+    Apart from :func:`cbow_sentence`, whose body it repeats: one body for both, the loss a
+    constant in each, still cost CBOW with negative sampling 13% (bench_ab.py). Returns the
+    loss, the examples (windows) and the dot products."""
+    wide_vectors()
+    window, shrink = settings.window, settings.shrink
+    s = scratch
+    sentence, outputs, labels, weights = s.sentence, s.outputs, s.labels, s.weights
     sums, spread, hidden, neu, grads6 = s.sums, s.spread, s.hidden, s.neu, s.grads6
     path_grad = s.path_grad
     dim = input_table.shape[1]
@@ -128,10 +185,6 @@ def cbow_sentence(input_table, output_table, length, settings, noise, paths, sta
             for i in range(dim):
                 sums[t + 1, i] = sums[t, i] + input_table[r, i]
         for p in range(begin, end):
-            negatives = drawn[:0]  # hierarchical softmax draws none
-            if not hs:
-                negatives = center_negatives(output_table, sentence, p, length, negative, share,
-                                             noise, state, drawn)
             if p + CBOW_BLOCK + window < length:  # the next block's text, a word a center
                 prefetch_row(input_table, sentence[p + CBOW_BLOCK + window])
             b = 1 + below(state, window) if shrink else window
@@ -142,13 +195,11 @@ def cbow_sentence(input_table, output_table, length, settings, noise, paths, sta
             inv = np.float32(1.0) / np.float32(hi - lo - 1)
             for i in range(dim):
                 hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
-            n_out = (path_targets(paths, sentence[p], outputs, labels, weights, 0) if hs
-                     else targets(sentence[p], negatives, negative, outputs, labels, weights))
-            loss += _score_hidden(output_table, hidden, outputs, labels, weights, n_out, alpha,
-                                  neu, grads6, path_grad, hs)
-            grad = path_grad if hs else neu
+            n_out = path_targets(paths, sentence[p], outputs, labels, weights, 0)
+            loss += _score_path(output_table, hidden, outputs, labels, n_out, alpha, neu,
+                                grads6, path_grad)
             for i in range(dim):  # the window's words: lo..hi, less the center at
-                g = grad[i]
+                g = neu[i]
                 spread[lo, i] += g
                 spread[hi, i] -= g
                 spread[at, i] -= g
