@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ..errors import SgnsError
@@ -80,7 +79,7 @@ def add_phrases_parser(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress")
 
 
-def read_for_phrases(source: dict, archive, say, quiet: bool):
+def read_for_phrases(source: dict, archive, quiet: bool):
     """The corpus as ids for phrases: scanned where the cleaning allows, else cleaned in
     Python and numbered."""
     from ..encoding.ingest import scan_corpus, scanned_documents
@@ -108,7 +107,6 @@ def run(args: argparse.Namespace) -> int:
     from ..encoding.phrases import PhraseModel, apply_phrases, learn_phrases, save_text
     from ..text.corpus import NEWSGROUPS
 
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     settings = phrase_settings(args)
     model = PhraseModel.load(args.model) if args.model else None
     if args.stream and args.corpus == NEWSGROUPS:
@@ -118,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
               "cleaning": args.cleaning or ("notebook" if args.corpus == NEWSGROUPS
                                             else "any-script")}
     corpus = read_for_phrases(source, args.archive or os.environ.get("SGNS_20NEWS_ARCHIVE"),
-                              say, args.quiet)
+                              args.quiet)
     if model is None:
         model, corpus = learn_phrases(corpus, settings, args.passes, progress=not args.quiet)
     else:

@@ -247,10 +247,10 @@ def bag_sentence(input_table, output_table, length, settings, noise, paths, stat
     examples = dots = 0
     for p in range(length):
         # Skip-gram's negatives are shared by the window already: a draw per center.
-        negatives = drawn[:0]  # hierarchical softmax draws none
-        if not hs:
-            negatives = center_negatives(output_table, sentence, p, length, negative,
-                                         settings.share if cbow else 1, noise, state, drawn)
+        # Hierarchical softmax runs with ``negative`` 0: nothing is drawn, with no branch on
+        # the loss and no extra slice (each counts a reference) a center.
+        negatives = center_negatives(output_table, sentence, p, length, negative,
+                                     settings.share if cbow else 1, noise, state, drawn)
         if not cbow and p + 1 < length:
             prefetch_bag(input_table, bag_starts, bag_ids, sentence[p + 1])
         if cbow and p + window + 1 < length:  # the word about to enter the window
