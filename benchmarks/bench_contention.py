@@ -8,7 +8,7 @@ slices at a fixed learning rate:
   table, of the input table, or of both (false or true sharing of rows would show as a faster
   run with copies).
 
-    python benchmarks/bench_contention.py [--model cbow] [--rounds 4]
+    python benchmarks/bench_contention.py [--model cbow] [--loss ns] [--rounds 4]
 """
 
 from __future__ import annotations
@@ -23,31 +23,40 @@ from numba import njit, prange
 from common import median, newsgroups
 from sgns.config import CBOW_SHARE
 from sgns.encoding.bags import identity_bags
-from sgns.encoding.huffman import no_paths
+from sgns.encoding.huffman import huffman_paths, no_paths
 from sgns.encoding.pairs import keep_probabilities, noise_distribution
 from sgns.encoding.tables import row_width
 from sgns.encoding.vocab import Vocabulary
 from sgns.engines.native import driver, loops, sampling
+from sgns.engines.native.tree_top import TreeTop
 
 SLICES = driver.SLICES_PER_EPOCH
 COPIES = ("shared", "own output table", "own input table", "own both")
 
 
-@njit(parallel=True)
-def _two_workers(copies, input_table, output_table, input_copies, output_copies, ids, starts,
-                 ranges, keep, noise, paths, settings, bag_starts, bag_ids, states, stats):
-    for w in prange(2):
-        own_input, own_output = copies in (2, 3), copies in (1, 3)
-        loops.train_documents(
-            input_copies[w] if own_input else input_table,
-            output_copies[w] if own_output else output_table, ids, starts, ranges[w, 0],
-            ranges[w, 1], keep, noise, paths, settings, bag_starts, bag_ids, 0.025, 0.025, states[w],
-            stats[w])
+def two_workers(documents):
+    """Two threads, each on its half of a slice through ``documents`` (a model path's compiled
+    function), on the shared tables or on copies of them."""
+
+    @njit(parallel=True)
+    def run(copies, input_table, output_table, input_copies, output_copies, ids, starts, ranges,
+            keep, noise, paths, tops, settings, bag_starts, bag_ids, states, stats):
+        for w in prange(2):
+            own_input, own_output = copies in (2, 3), copies in (1, 3)
+            documents(
+                input_copies[w] if own_input else input_table,
+                output_copies[w] if own_output else output_table, ids, starts, ranges[w, 0],
+                ranges[w, 1], keep, noise, paths, tops[w], settings, bag_starts, bag_ids, 0.025,
+                0.025,
+                states[w], stats[w])
+
+    return run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=("skipgram", "cbow"), default="cbow")
+    parser.add_argument("--loss", choices=("ns", "hs"), default="ns")
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     corpus = newsgroups()
@@ -60,10 +69,16 @@ def main() -> None:
     input_copies = np.stack([input_table, input_table])
     output_copies = np.stack([output_table, output_table])
     share = CBOW_SHARE if args.model == "cbow" else 1
-    settings = loops.LoopSettings(10, True, 5, share, args.model == "cbow", loops.UPDATE_WINDOW,
-                                  False)
-    paths = no_paths(vocab.size)
+    hs = args.loss == "hs"
+    settings = loops.LoopSettings(10, True, 0 if hs else 5, share, args.model == "cbow",
+                                  loops.UPDATE_WINDOW, hs)
+    # With --loss hs, every variant keeps each worker's own copy of the tree's top, as the
+    # engine does (sgns.engines.native.tree_top).
+    top = TreeTop(huffman_paths(vocab.counts) if hs else no_paths(vocab.size), output_table, 2,
+                  loops.shares_tree_top(settings))
+    paths, tops = top.paths, top.copies
     bag_starts, bag_ids = identity_bags(vocab.size)
+    _two_workers = two_workers(loops._PATHS[loops.model_path(settings)][0])
     ranges = driver.worker_ranges(encoded.starts, 2, SLICES)
 
     def states(n):
@@ -75,7 +90,7 @@ def main() -> None:
         numba.set_num_threads(1)
         began = time.perf_counter()
         loops.train_slice(input_table, output_table, encoded.ids, encoded.starts, r, keep, noise,
-                          paths, settings, bag_starts, bag_ids, 0.025, 0.025, states(1),
+                          paths, tops[:1], settings, bag_starts, bag_ids, 0.025, 0.025, states(1),
                           np.zeros((1, 4)))
         return time.perf_counter() - began
 
@@ -83,7 +98,8 @@ def main() -> None:
         numba.set_num_threads(2)
         began = time.perf_counter()
         _two_workers(copies, input_table, output_table, input_copies, output_copies, encoded.ids,
-                     encoded.starts, r, keep, noise, paths, settings, bag_starts, bag_ids, states(2),
+                     encoded.starts, r, keep, noise, paths, tops, settings, bag_starts, bag_ids,
+                     states(2),
                      np.zeros((2, 4)))
         return time.perf_counter() - began
 
@@ -98,7 +114,7 @@ def main() -> None:
         split["together"].append(sum(together(0, r) for r in ranges))
         for k, name in enumerate(COPIES):
             copies[name].append(sum(together(k, r) for r in ranges))
-    print(f"{args.model}, 2 workers, one epoch's {SLICES} slices, {args.rounds} rounds (medians)")
+    print(f"{args.model} --loss {args.loss}, 2 workers, one epoch's {SLICES} slices, {args.rounds} rounds (medians)")
     print("| run | seconds |\n|---|---|")
     for name, values in (*split.items(), *copies.items()):
         print(f"| {name} | {median(values):.3f} |")

@@ -7,7 +7,7 @@ from gensim.models import Word2Vec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgns.encoding.huffman import huffman_paths
+from sgns.encoding.huffman import huffman_paths, split_top
 
 
 def _gensim_tree(counts: list[int]):
@@ -46,3 +46,23 @@ def test_ties_fall_as_in_gensim(counts):
 def test_the_smallest_vocabularies(n):
     paths = huffman_paths(np.array([0] + [3] * n))
     assert np.diff(paths.starts).tolist() == [0] + [n - 1] * n
+
+
+def test_the_top_of_the_tree_is_split_off(newsgroups_vocab):
+    """Each path's first ``levels`` nodes renumbered as places in ``top`` (the nodes within
+    ``levels`` of the root), the rest kept."""
+    levels = 6
+    paths = huffman_paths(newsgroups_vocab.counts)
+    split, top = split_top(paths, levels)
+    assert top.size <= 2 ** levels - 1 and np.all(np.diff(top) > 0)
+    np.testing.assert_array_equal(split.starts, paths.starts)
+    np.testing.assert_array_equal(split.labels, paths.labels)
+    upper = set()
+    for k in range(len(paths.starts) - 1):
+        lo, hi = paths.starts[k], paths.starts[k + 1]
+        cut = min(hi, lo + levels)
+        np.testing.assert_array_equal(top[split.nodes[lo:cut]], paths.nodes[lo:cut])
+        np.testing.assert_array_equal(split.nodes[cut:hi], paths.nodes[cut:hi])
+        upper.update(paths.nodes[lo:cut].tolist())
+    assert upper == set(top.tolist())
+    assert paths.nodes.max() in upper  # the root

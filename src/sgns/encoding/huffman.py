@@ -132,3 +132,17 @@ def no_paths(vocab_size: int) -> Paths:
     """Empty paths, for a run with negative sampling."""
     return Paths(np.zeros(vocab_size + 1, np.int64), np.zeros(0, np.int32),
                  np.zeros(0, np.float32))
+
+
+def split_top(paths: Paths, levels: int) -> tuple[Paths, np.ndarray]:
+    """The top of the tree apart: the inner nodes within ``levels`` of the root (every path
+    passes the root, half of them each of its children, ...), returned as their ids, and
+    ``paths`` with each path's first ``levels`` nodes renumbered as places in that array, the
+    rest kept as they are. The native engine's workers each keep their own copy of those rows
+    (:mod:`sgns.engines.native.tree_top`)."""
+    depth = np.arange(paths.nodes.size) - np.repeat(paths.starts[:-1], np.diff(paths.starts))
+    upper = depth < levels
+    top, places = np.unique(paths.nodes[upper], return_inverse=True)
+    nodes = paths.nodes.copy()
+    nodes[upper] = places
+    return Paths(paths.starts, nodes, paths.labels), top.astype(np.int64)

@@ -5,10 +5,14 @@ import numpy as np
 import pytest
 
 from sgns.config import TrainConfig
+from sgns.encoding.bags import identity_bags
 from sgns.encoding.huffman import huffman_paths
 from sgns.encoding.vocab import Vocabulary
-from sgns.engines.native import train_native
-from sgns.engines.native.windows import write_window
+from sgns.engines.native import alias_table, initial_tables, train_native, worker_ranges
+from sgns.engines.native.driver import loop_settings
+from sgns.engines.native.loops import shares_tree_top, train_slice
+from sgns.engines.native.tree_top import TreeTop
+from sgns.engines.native.windows import TOP_LEVELS, write_window
 from sgns.training.train import train
 
 
@@ -33,6 +37,8 @@ def _path_window_in_numpy(input_table, output_table, contexts, nodes, labels, al
 
 @pytest.mark.parametrize("path_length", [1, 5, 6, 7, 14])
 def test_a_window_against_a_path_is_the_update_written_out(path_length):
+    """The path's first TOP_LEVELS nodes are rows of the worker's copy of the tree's top (here
+    renumbered 0..5 into ``top``), the rest rows of the output table."""
     rng = np.random.default_rng(path_length)
     dim, m = 16, 5
     input_table = ((rng.random((40, dim)) - 0.5) / 2).astype(np.float32)
@@ -43,13 +49,22 @@ def test_a_window_against_a_path_is_the_update_written_out(path_length):
     alpha = np.float32(0.1)
     want = input_table.copy(), output_table.copy()
     want_loss = _path_window_in_numpy(*want, contexts, nodes, labels, alpha)
+    upper = nodes[:TOP_LEVELS]
+    top = output_table[upper].copy()
+    renumbered = nodes.copy()
+    renumbered[:TOP_LEVELS] = np.arange(upper.size)
+    untouched = output_table[upper].copy()
     n = max(6, path_length)
-    loss = write_window(input_table, output_table, contexts, m, 2, nodes, labels, path_length,
-                        alpha, np.empty(8 * m, np.float32), np.empty((n, dim), np.float32),
-                        np.empty((6, dim), np.float32), np.empty((m, dim), np.float32),
-                        np.empty((m, max(8, n)), np.float32), True)
+    loss = write_window(input_table, output_table, contexts, m, 2, renumbered, labels,
+                        path_length, alpha, np.empty(8 * m, np.float32),
+                        np.empty((n, dim), np.float32), np.empty((6, dim), np.float32),
+                        np.empty((m, dim), np.float32), np.empty((m, max(8, n)), np.float32),
+                        True, top)
     np.testing.assert_allclose(input_table, want[0], atol=2e-5)
-    np.testing.assert_allclose(output_table, want[1], atol=2e-5)
+    np.testing.assert_allclose(top, want[1][upper], atol=2e-5)
+    np.testing.assert_array_equal(output_table[upper], untouched)
+    lower = nodes[TOP_LEVELS:]
+    np.testing.assert_allclose(output_table[lower], want[1][lower], atol=2e-5)
     assert loss == pytest.approx(want_loss, rel=1e-4)
 
 
@@ -88,3 +103,53 @@ def test_one_worker_is_reproducible_with_hierarchical_softmax(topic_corpus):
         runs.append(np.asarray(done.input_table).copy())
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_one_workers_copy_of_the_tree_top_trains_as_the_rows_themselves(model):
+    """With one worker, training the top of the tree in the worker's copy and merging it back
+    after the slice gives the tables, bit for bit, that the shared rows alone give (``tops``
+    here the output table itself)."""
+    rng = np.random.default_rng(0)  # Zipf's counts over 400 words: paths longer than the top
+    documents = [[f"w{k}" for k in np.minimum(rng.zipf(1.3, 30), 400)] for _ in range(200)]
+    vocab = Vocabulary.build(documents)
+    corpus = vocab.encode(documents)
+    config = TrainConfig(engine="native", model=model, loss="hs", dim=16, window=3, workers=1)
+    settings = loop_settings(config)
+    assert shares_tree_top(settings)
+    paths = huffman_paths(vocab.counts)
+    assert np.diff(paths.starts).max() > TOP_LEVELS  # some paths go below the top
+    ranges = worker_ranges(corpus.starts, 1, 1)[0]
+    keep = np.ones(vocab.size, np.float32)
+    noise = alias_table(np.full(vocab.size, 1.0 / vocab.size))
+    runs = []
+    for own_copy in (True, False):
+        input_table, output_table = initial_tables(vocab.size, 16, 5)
+        output_table += 0.01  # rows that differ from the start, so that a lost write shows
+        states = np.full((1, 16), 9, np.uint64)
+        if own_copy:
+            top = TreeTop(paths, output_table, 1, True)
+            given_paths, tops = top.paths, top.copies
+        else:
+            given_paths, tops = paths, output_table[None]
+        for _ in range(3):
+            train_slice(input_table, output_table, corpus.ids, corpus.starts, ranges, keep, noise,
+                        given_paths, tops, settings, *identity_bags(vocab.size), 0.05, 0.05,
+                        states, np.zeros((1, 4)))
+            if own_copy:
+                top.merge(output_table)
+        runs.append((input_table, output_table))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+def test_the_workers_copies_are_averaged_into_the_tree_top():
+    paths = huffman_paths(np.array([0, 9, 7, 5, 3, 2, 2, 1, 1]))
+    output_table = np.zeros((8, 16), np.float32)
+    top = TreeTop(paths, output_table, 3, True)
+    assert top.copies.shape == (3, top.nodes.size, 16)
+    top.copies[:] = np.arange(3, dtype=np.float32)[:, None, None] + 1
+    top.merge(output_table)
+    assert np.all(output_table[top.nodes] == 2.0) and np.all(top.copies == 2.0)
+    others = np.setdiff1d(np.arange(8), top.nodes)
+    assert not output_table[others].any()

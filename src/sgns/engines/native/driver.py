@@ -30,9 +30,11 @@ from .loops import (
     UPDATE_WINDOW,
     LoopSettings,
     model_path,
+    shares_tree_top,
     train_slice,
 )
 from .sampling import alias_table
+from .tree_top import TreeTop
 
 SLICES_PER_EPOCH = 20
 # Each worker's generator state lies in a cache line of its own (16 x 8 bytes apart): every
@@ -109,12 +111,13 @@ def compile_kernels(settings: LoopSettings | None = None) -> float:
     start = time.perf_counter()
     with no_interleaving():
         input_table, output_table = initial_tables(4, 2, 0)
+        top = TreeTop(huffman_paths(np.array([0, 2, 1, 1])) if settings.hs else no_paths(4),
+                      output_table, 1, shares_tree_top(settings))
         train_slice(
             input_table, output_table, np.array([1, 2, 3, 1], dtype=np.int32),
             np.array([0, 4], dtype=np.int64), np.array([[0, 1]], dtype=np.int64),
             np.ones(4, np.float32), alias_table(np.array([0.0, 0.5, 0.25, 0.25])),
-            huffman_paths(np.array([0, 2, 1, 1])) if settings.hs else no_paths(4),
-            settings._replace(window=2, negative=1),
+            top.paths, top.copies, settings._replace(window=2, negative=1),
             *identity_bags(4), 0.025, 0.025,
             np.zeros((1, 1), np.uint64), np.zeros((1, 4)),
         )
@@ -201,8 +204,9 @@ class _Epoch:
         self.keep = keep_probabilities(vocab.counts, config.sample).astype(np.float32)
         self.noise = alias_table(noise_distribution(vocab.counts, config.noise))
         self.settings = loop_settings(config)
-        self.paths = (huffman_paths(vocab.counts) if self.settings.hs
-                      else no_paths(vocab.size))
+        self.top = TreeTop(huffman_paths(vocab.counts) if self.settings.hs
+                           else no_paths(vocab.size), tables[1], config.workers,
+                           shares_tree_top(self.settings))
 
     def train(self, epoch: int) -> dict:
         """Train epoch ``epoch``; return its record."""
@@ -222,11 +226,12 @@ class _Epoch:
                     piece = int(sum(chunk.starts[b] - chunk.starts[a] for a, b in ranges[s]))
                     train_slice(
                         *self.tables, chunk.ids, chunk.starts, ranges[s], self.keep, self.noise,
-                        self.paths, self.settings, *self.bags,
+                        self.top.paths, self.top.copies, self.settings, *self.bags,
                         _alpha(config, (epoch + done / total) / config.epochs),
                         _alpha(config, (epoch + (done + piece) / total) / config.epochs),
                         _random_states(config, epoch, c, s), stats,
                     )
+                    self.top.merge(self.tables[1])
                     done += piece
                     loss_so_far = stats[:, 0].sum() / max(1.0, stats[:, 1].sum())
                     bar.advance(int(stats[:, 3].sum()) - bar.bar.n, loss_so_far)

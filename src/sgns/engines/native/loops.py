@@ -31,7 +31,7 @@ from .sentences import (
 from .windows import scratch, subsample
 
 __all__ = ["UPDATE_BAGS", "UPDATE_PAIR", "UPDATE_WINDOW", "LoopSettings", "cbow_sentence",
-           "model_path", "train_documents", "train_slice"]
+           "model_path", "shares_tree_top", "train_documents", "train_slice"]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -66,8 +66,8 @@ def _sum_up(stats, loss, examples, dots, tokens):
 # sum, examples (skip-gram pairs or CBOW windows), dot products and tokens seen.
 @njit(cache=True, fastmath=FASTMATH)
 def skipgram_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep,
-                       noise, paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
-                       stats):
+                       noise, paths, top, settings, bag_starts, bag_ids, alpha_start, alpha_end,
+                       state, stats):
     wide_vectors()
     s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
                            paths)
@@ -85,8 +85,8 @@ def skipgram_documents(input_table, output_table, ids, starts, first_doc, end_do
 
 @njit(cache=True, fastmath=FASTMATH)
 def skipgram_hs_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep,
-                       noise, paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
-                       stats):
+                          noise, paths, top, settings, bag_starts, bag_ids, alpha_start,
+                          alpha_end, state, stats):
     wide_vectors()
     s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
                            paths)
@@ -97,14 +97,15 @@ def skipgram_hs_documents(input_table, output_table, ids, starts, first_doc, end
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
         done = skipgram_hs_sentence(input_table, output_table, length, settings, noise, paths,
-                                 state, alpha, s)
+                                    top, state, alpha, s)
         loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
     _sum_up(stats, loss, examples, dots, seen)
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def cbow_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
-                   paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+                   paths, top, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
+                   stats):
     wide_vectors()
     s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
                            paths)
@@ -122,7 +123,8 @@ def cbow_documents(input_table, output_table, ids, starts, first_doc, end_doc, k
 
 @njit(cache=True, fastmath=FASTMATH)
 def cbow_hs_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
-                   paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+                      paths, top, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
+                      stats):
     wide_vectors()
     s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
                            paths)
@@ -133,14 +135,15 @@ def cbow_hs_documents(input_table, output_table, ids, starts, first_doc, end_doc
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
         done = cbow_hs_sentence(input_table, output_table, length, settings, noise, paths,
-                             state, alpha, s)
+                                top, state, alpha, s)
         loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
     _sum_up(stats, loss, examples, dots, seen)
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def bag_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
-                  paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+                  paths, top, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
+                  stats):
     wide_vectors()
     s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
                            paths)
@@ -157,52 +160,53 @@ def bag_documents(input_table, output_table, ids, starts, first_doc, end_doc, ke
 
 
 # One slice of an epoch: worker ``w`` trains documents ``ranges[w, 0]:ranges[w, 1]`` in a
-# thread of its own, with the random state ``states[w]`` and its sums in ``stats[w]``. (Python
+# thread of its own, with the random state ``states[w]``, its copy of the tree's top
+# ``tops[w]`` (hierarchical softmax; none otherwise) and its sums in ``stats[w]``. (Python
 # threads calling the documents' functions without the GIL would spare the 3 s of compiling
 # this parallel wrapper on a first run, but trained skip-gram 8% slower: bench_ab.py.)
 @njit(cache=True, parallel=True)
-def skipgram_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
-                   bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+def skipgram_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths,
+                   tops, settings, bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     for w in prange(ranges.shape[0]):
         skipgram_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1],
-                           keep, noise, paths, settings, bag_starts, bag_ids, alpha_start,
-                           alpha_end, states[w], stats[w])
+                           keep, noise, paths, tops[w], settings, bag_starts, bag_ids,
+                           alpha_start, alpha_end, states[w], stats[w])
 
 
 @njit(cache=True, parallel=True)
-def skipgram_hs_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
-                   bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+def skipgram_hs_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths,
+                      tops, settings, bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     for w in prange(ranges.shape[0]):
         skipgram_hs_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1],
-                           keep, noise, paths, settings, bag_starts, bag_ids, alpha_start,
-                           alpha_end, states[w], stats[w])
+                              keep, noise, paths, tops[w], settings, bag_starts, bag_ids,
+                              alpha_start, alpha_end, states[w], stats[w])
 
 
 @njit(cache=True, parallel=True)
-def cbow_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
-               bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+def cbow_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths,
+               tops, settings, bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     for w in prange(ranges.shape[0]):
-        cbow_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1], keep,
-                       noise, paths, settings, bag_starts, bag_ids, alpha_start, alpha_end,
-                       states[w], stats[w])
+        cbow_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1],
+                       keep, noise, paths, tops[w], settings, bag_starts, bag_ids,
+                       alpha_start, alpha_end, states[w], stats[w])
 
 
 @njit(cache=True, parallel=True)
-def cbow_hs_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
-               bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+def cbow_hs_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths,
+                  tops, settings, bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     for w in prange(ranges.shape[0]):
-        cbow_hs_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1], keep,
-                       noise, paths, settings, bag_starts, bag_ids, alpha_start, alpha_end,
-                       states[w], stats[w])
+        cbow_hs_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1],
+                          keep, noise, paths, tops[w], settings, bag_starts, bag_ids,
+                          alpha_start, alpha_end, states[w], stats[w])
 
 
 @njit(cache=True, parallel=True)
-def bag_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
-              bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+def bag_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths,
+              tops, settings, bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     for w in prange(ranges.shape[0]):
-        bag_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1], keep,
-                      noise, paths, settings, bag_starts, bag_ids, alpha_start, alpha_end,
-                      states[w], stats[w])
+        bag_documents(input_table, output_table, ids, starts, ranges[w, 0], ranges[w, 1],
+                      keep, noise, paths, tops[w], settings, bag_starts, bag_ids,
+                      alpha_start, alpha_end, states[w], stats[w])
 
 
 _PATHS = {"skipgram": (skipgram_documents, skipgram_slice),
@@ -220,20 +224,28 @@ def model_path(settings: LoopSettings) -> str:
 
 
 def train_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
-                    paths, settings, bag_starts, bag_ids, alpha_start, alpha_end, state, stats):
+                    paths, top, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
+                    stats):
     """One worker's documents on this thread (the model path's compiled function)."""
     _PATHS[model_path(settings)][0](input_table, output_table, ids, starts, first_doc,
-                                    end_doc, keep, noise, paths, settings, bag_starts, bag_ids,
-                                    alpha_start, alpha_end, state, stats)
+                                    end_doc, keep, noise, paths, top, settings, bag_starts,
+                                    bag_ids, alpha_start, alpha_end, state, stats)
 
 
-def train_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, settings,
-                bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
+def train_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, tops,
+                settings, bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     """One slice of an epoch on ``ranges.shape[0]`` threads (the model path's compiled
     function)."""
     _PATHS[model_path(settings)][1](input_table, output_table, ids, starts, ranges, keep,
-                                    noise, paths, settings, bag_starts, bag_ids, alpha_start,
-                                    alpha_end, states, stats)
+                                    noise, paths, tops, settings, bag_starts, bag_ids,
+                                    alpha_start, alpha_end, states, stats)
+
+
+def shares_tree_top(settings: LoopSettings) -> bool:
+    """Whether the path's kernels take the top of hierarchical softmax's tree from each
+    worker's own copy (:mod:`.tree_top`): skip-gram through HogBatch windows, and CBOW."""
+    return bool(settings.hs and settings.update != UPDATE_BAGS
+                and (settings.cbow or settings.update == UPDATE_WINDOW))
 
 
 # Before any of this module's compiled functions is loaded from numba's cache: they hold code

@@ -20,6 +20,7 @@ from .kernels import (
 )
 from .sampling import below
 from .windows import (
+    TOP_LEVELS,
     center_negatives,
     path_targets,
     prefetch_bag,
@@ -45,13 +46,15 @@ LoopSettings = namedtuple("LoopSettings", ["window", "shrink", "negative", "shar
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def _score_path(output_table, hidden, outputs, labels, n_out, alpha, neu, grads6, path_grad):
+def _score_path(output_table, top, hidden, outputs, labels, n_out, alpha, neu, grads6,
+                path_grad):
     """CBOW's hidden vector against a path of hierarchical softmax, 6 inner nodes at a time
-    (:func:`score_hidden6`), their gradients summed in ``path_grad``, then ``neu``. Returns the
-    loss."""
+    (:func:`score_hidden6`; the first ``TOP_LEVELS`` rows of ``top``), their gradients summed
+    in ``path_grad``, then ``neu``. Returns the loss."""
     loss = 0.0
     for block in range(0, n_out, 6):
-        loss += score_hidden6(output_table, hidden, outputs[block:], labels[block:],
+        table = top if block < TOP_LEVELS else output_table
+        loss += score_hidden6(table, hidden, outputs[block:], labels[block:],
                               min(6, n_out - block), alpha, neu, grads6)
         for i in range(output_table.shape[1]):
             path_grad[i] = neu[i] + (path_grad[i] if block else np.float32(0.0))
@@ -159,10 +162,12 @@ def cbow_sentence(input_table, output_table, length, settings, noise, paths, sta
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def cbow_hs_sentence(input_table, output_table, length, settings, noise, paths, state, alpha,
-                     scratch):
+def cbow_hs_sentence(input_table, output_table, length, settings, noise, paths, top, state,
+                     alpha, scratch):
     """:func:`cbow_sentence` with hierarchical softmax: each window's mean against the inner
-    nodes of its center's path, 6 at a time, the hidden vector's gradient summed over them.
+    nodes of its center's path, 6 at a time, the hidden vector's gradient summed over them
+    (the path's first ``TOP_LEVELS`` nodes are rows of ``top``, the worker's copy of the
+    tree's top).
     Apart from :func:`cbow_sentence`, whose body it repeats: one body for both, the loss a
     constant in each, still cost CBOW with negative sampling 13% (bench_ab.py). Returns the
     loss, the examples (windows) and the dot products."""
@@ -196,7 +201,7 @@ def cbow_hs_sentence(input_table, output_table, length, settings, noise, paths, 
             for i in range(dim):
                 hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
             n_out = path_targets(paths, sentence[p], outputs, labels, weights, 0)
-            loss += _score_path(output_table, hidden, outputs, labels, n_out, alpha, neu,
+            loss += _score_path(output_table, top, hidden, outputs, labels, n_out, alpha, neu,
                                 grads6, path_grad)
             for i in range(dim):  # the window's words: lo..hi, less the center at
                 g = neu[i]
@@ -322,20 +327,21 @@ def skipgram_sentence(input_table, output_table, length, settings, noise, paths,
         else:
             loss += write_window(input_table, output_table, contexts, m, p - max(0, p - b),
                                  outputs, labels, n_out, alpha, lanes, grad_out, out6, in_rows,
-                                 scores, False)
+                                 scores, False, output_table)
         examples += m
         dots += m * n_out
     return loss, examples, dots
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def skipgram_hs_sentence(input_table, output_table, length, settings, noise, paths, state,
+def skipgram_hs_sentence(input_table, output_table, length, settings, noise, paths, top, state,
                          alpha, scratch):
     """:func:`skipgram_sentence` with hierarchical softmax: each context word's row against
     the inner nodes of the center's path (word2vec.c's direction), HogBatch 6 nodes at a time
-    (:func:`write_window`) or pair by pair. A function and path of its own: a branch on the
-    loss in skip-gram's loop cost it 3-4% (bench_ab.py), and its code every first run's
-    compile."""
+    (:func:`write_window`; the path's first ``TOP_LEVELS`` nodes rows of ``top``, the worker's
+    copy of the tree's top) or pair by pair (on the output table alone). A function and path
+    of its own: a branch on the loss in skip-gram's loop cost it 3-4% (bench_ab.py), and its
+    code every first run's compile."""
     wide_vectors()
     window, shrink = settings.window, settings.shrink
     s = scratch
@@ -357,7 +363,7 @@ def skipgram_hs_sentence(input_table, output_table, length, settings, noise, pat
         else:
             loss += write_window(input_table, output_table, contexts, m, p - max(0, p - b),
                                  outputs, labels, n_out, alpha, lanes, grad_out, out6, in_rows,
-                                 scores, True)
+                                 scores, True, top)
         examples += m
         dots += m * n_out
     return loss, examples, dots

@@ -19,6 +19,9 @@ from .sampling import draw_many, uniform
 AHEAD = 2
 # Negatives are drawn this many centers' worth at a time, into a ring of twice as many.
 DRAWN = 128
+# Hierarchical softmax: a path's first TOP_LEVELS inner nodes (one block of the 6-node
+# kernels) are rows of the worker's own copy of the tree's top (:mod:`.tree_top`).
+TOP_LEVELS = 6
 
 
 @njit(cache=True)
@@ -103,13 +106,14 @@ def center_negatives(output_table, sentence, p, length, negative, share, noise, 
 
 @njit(cache=True, inline="always")
 def write_window(input_table, output_table, contexts, m, before, outputs, labels, n_out, alpha,
-                 lanes, grad_out, out6, in_rows, scores, hs):
+                 lanes, grad_out, out6, in_rows, scores, hs, top):
     """A skip-gram window, HogBatch: through :func:`update_window6` for up to 6 output rows
     with negative sampling (the word itself, then its negatives), :func:`update_window` for
-    more, or a path of hierarchical softmax (``hs``) through :func:`update_path6`. Its
-    first ``before`` context words come before the center; a window of ``SPLIT_WINDOW``
-    context words or more is written in two parts, those before the center, then those after
-    it, scored against the output rows as the first part left them. Returns the loss."""
+    more, or a path of hierarchical softmax (``hs``) through :func:`update_path6`, its first
+    ``TOP_LEVELS`` nodes rows of ``top`` (the rest rows of the output table). Its first
+    ``before`` context words come before the center; a window of ``SPLIT_WINDOW`` context
+    words or more is written in two parts, those before the center, then those after it,
+    scored against the output rows as the first part left them. Returns the loss."""
     split = before if m >= SPLIT_WINDOW and 0 < before < m else m
     loss = 0.0
     begin = 0
@@ -119,7 +123,8 @@ def write_window(input_table, output_table, contexts, m, before, outputs, labels
         if hs:  # the path, 6 inner nodes at a time; scores (unused there) take lane labels
             lane_labels = scores.reshape(scores.size)
             for block in range(0, n_out, 6):
-                loss += update_path6(input_table, output_table, part, end - begin,
+                table = top if block < TOP_LEVELS else output_table
+                loss += update_path6(input_table, table, part, end - begin,
                                      outputs[block:], labels[block:], min(6, n_out - block),
                                      alpha, lanes, grad_out, out6, in_rows, lane_labels)
         elif n_out <= 6:
