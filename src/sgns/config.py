@@ -39,6 +39,11 @@ CPU_BATCH, ACCELERATOR_BATCH = 4096, 32768
 # Native engine, --update window: a skip-gram window of this many context words or more is
 # written in two parts, split at its center (sgns.engines.native.windows.write_window).
 SPLIT_WINDOW = 10
+# A document longer than this many words (after cleaning) is kept as pieces of this many, in
+# order, as gensim's LineSentence and corpus_file reading cut a line (max_sentence_length):
+# what one document holds in memory, read or trained, stays bounded, one line of 500 MB
+# included. No window crosses a cut.
+LONGEST_DOCUMENT = 10_000
 
 
 @dataclass(frozen=True)

@@ -163,3 +163,54 @@ def test_the_interner_grows_past_a_quarter_million_words():
     assert ids.tolist() == list(range(300_000))
     assert interner.ids(data[::-1].copy()[::-1].copy(), starts, ends).tolist() == ids.tolist()
     assert interner.words(299_990) == [w.decode() for w in words[299_990:]]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.lists(st.sampled_from(["ab", "cd", "the", "efg", "hij"]), max_size=14),
+                      min_size=1, max_size=6),
+       block=st.integers(1, 20), longest=st.integers(2, 5), stream=st.booleans())
+def test_long_documents_are_cut_as_python_cuts_them(tmp_path, monkeypatch, lines, block,
+                                                    longest, stream):
+    """A document longer than LONGEST_DOCUMENT words (after the stop words go) is kept as pieces
+    of that many, whatever the blocks it spans: the same pieces as ``Vocabulary.encode`` cuts
+    from the cleaned documents; a document counts once however many pieces it makes."""
+    monkeypatch.setattr("sgns.encoding.ingest.LONGEST_DOCUMENT", longest)
+    monkeypatch.setattr("sgns.encoding.vocab.LONGEST_DOCUMENT", longest)
+    path = tmp_path / "t.txt"
+    path.write_text("\n".join(" ".join(line) for line in lines) + "\n")
+    cleaner = Cleaner.mode("notebook", min_word_length=2, min_doc_tokens=2,
+                           stop_words=frozenset({"the"}))
+    python = list(read_text_corpus(path))
+    if not any(len(cleaner.tokens(cleaner.words(d))) >= 2 for d in python):
+        return  # an empty corpus: an error both ways
+    scanned = scan_corpus(path, cleaner, block_bytes=block, stream=stream)
+    _assert_same(scanned, clean(python, cleaner))
+    _, starts = _ids(scanned.encode(scanned.vocabulary()))
+    assert np.diff(starts).max() <= longest
+
+
+def test_one_long_line_is_read_in_bounded_memory(tmp_path):
+    """One line of 2.4 million words (14 MB), read 256 KB at a time and spilled: the arrays
+    allocated at once stay a few blocks' worth, where the line's ids alone are 9.6 MB; the
+    line is kept as pieces of LONGEST_DOCUMENT words."""
+    import tracemalloc
+
+    from sgns.config import LONGEST_DOCUMENT
+
+    words = np.array([f"w{k:03d}" for k in range(1000)])
+    rng = np.random.default_rng(0)
+    path = tmp_path / "line.txt"
+    with open(path, "w") as file:
+        for _ in range(24):
+            file.write(" ".join(words[rng.integers(0, 1000, 100_000)]) + " ")
+        file.write("\nshort line\n")
+    tracemalloc.start()
+    try:
+        scanned = scan_corpus(path, Cleaner.mode("none"), stream=True, block_bytes=1 << 18)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 6_000_000, peak
+    assert scanned.counts() == {"loaded": 2, "nonempty": 2, "kept": 2}
+    _, starts = _ids(scanned.encode(scanned.vocabulary()))
+    assert np.diff(starts).tolist() == [LONGEST_DOCUMENT] * 240 + [2]

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from ..config import LONGEST_DOCUMENT
 from ..errors import SgnsError
 from ..progress import byte_bar
 from ..text.cleaning import Cleaner
@@ -30,42 +31,62 @@ from .vocab import EncodedCorpus, Vocabulary
 CHUNK_TOKENS = 1_000_000  # a streamed corpus is trained a chunk of about this many tokens
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _store_piece(piece, size, counts, first_seen, tally, out_ids, out_lengths, n_ids, n_docs):
+    """A piece of a kept document into the output, its words counted and numbered in the order
+    first seen (``first_seen``, for the vocabulary's ties). Returns the new ``n_ids, n_docs``."""
+    for k in range(size):
+        word = piece[k]
+        out_ids[n_ids + k] = word
+        if counts[word] == 0:
+            first_seen[word] = tally[3] + k
+        counts[word] += 1
+    tally[3] += size
+    out_lengths[n_docs] = size
+    return n_ids + size, n_docs + 1
+
+
 @njit(cache=True, nogil=True)
-def _keep(ids, doc_sizes, is_stop, min_doc_tokens, counts, first_seen, tally, out_ids,
-          out_lengths):
-    """The cleaning's document rules over the documents that ended in a block: stop words go,
-    then a document is kept if it has ``min_doc_tokens`` tokens (at least one). Kept tokens
-    are counted, and numbered in the order first seen (``first_seen``), for the vocabulary's
-    ties. ``tally``: [documents read, non-empty, kept, tokens kept]. Returns how many ids and
-    documents were written."""
+def _keep(ids, doc_sizes, is_stop, min_doc_tokens, counts, first_seen, tally, open_doc, pending,
+          out_ids, out_lengths):
+    """The cleaning's document rules over a block's tokens: stop words go, then a document is
+    kept if it has ``min_doc_tokens`` tokens (at least one), in pieces of at most
+    ``pending.size`` (``LONGEST_DOCUMENT``) tokens. ``doc_sizes``: the documents that end in
+    the block, in tokens (the first counts those of earlier blocks too); the tokens after them
+    open a document that goes on. ``open_doc``: [its tokens in earlier blocks, its kept tokens
+    waiting in ``pending``, its pieces already written]: a document is never held whole, so a
+    line of 500 MB takes no more memory than a short one. ``tally``: [documents read,
+    non-empty, kept, tokens kept]. Returns how many ids and pieces were written."""
+    longest = pending.shape[0]
+    n_ids = n_docs = 0
     t = 0
-    n_ids = 0
-    n_docs = 0
-    for d in range(doc_sizes.shape[0]):
-        size = doc_sizes[d]
-        tally[0] += 1
-        if size > 0:
-            tally[1] += 1
-        begin = n_ids
+    for d in range(doc_sizes.shape[0] + 1):
+        ended = d < doc_sizes.shape[0]
+        size = doc_sizes[d] - open_doc[0] if ended else ids.shape[0] - t
         for k in range(t, t + size):
             word = ids[k]
             if not is_stop[word]:
-                out_ids[n_ids] = word
-                n_ids += 1
+                pending[open_doc[1]] = word
+                open_doc[1] += 1
+                if open_doc[1] == longest:  # a whole piece: the document is long enough
+                    n_ids, n_docs = _store_piece(pending, longest, counts, first_seen, tally,
+                                                 out_ids, out_lengths, n_ids, n_docs)
+                    open_doc[1] = 0
+                    open_doc[2] += 1
         t += size
-        kept = n_ids - begin
-        if kept == 0 or kept < min_doc_tokens:
-            n_ids = begin
-            continue
-        tally[2] += 1
-        for k in range(begin, n_ids):
-            word = out_ids[k]
-            if counts[word] == 0:
-                first_seen[word] = tally[3] + k - begin
-            counts[word] += 1
-        tally[3] += kept
-        out_lengths[n_docs] = kept
-        n_docs += 1
+        if not ended:
+            open_doc[0] += size
+            break
+        tally[0] += 1
+        if doc_sizes[d] > 0:
+            tally[1] += 1
+        kept = open_doc[1]
+        if open_doc[2] > 0 or (kept > 0 and kept >= min_doc_tokens):
+            tally[2] += 1
+            if kept > 0:
+                n_ids, n_docs = _store_piece(pending, kept, counts, first_seen, tally, out_ids,
+                                             out_lengths, n_ids, n_docs)
+        open_doc[:] = 0
     return n_ids, n_docs
 
 
@@ -256,7 +277,8 @@ def scanned_documents(corpus, *, stream: bool = False) -> ScannedCorpus:
                 first_seen.append(int(tally[3]) + k)
             word_counts[w] += 1
         tally[3] += ids.size
-        store.add(ids, np.array([ids.size], np.int64))
+        pieces = np.diff(np.r_[0:ids.size:LONGEST_DOCUMENT, ids.size]) if ids.size else [0]
+        store.add(ids, np.asarray(pieces, np.int64))
     store.close()
     counts = corpus.counts()  # a streamed corpus knows them after its pass
     tally[:3] = [counts["loaded"], counts["nonempty"], counts["kept"]]
@@ -311,28 +333,18 @@ class _Counting:
         self.counts = np.zeros(1024, np.int64)
         self.first_seen = np.zeros(1024, np.int64)
         self.tally = np.zeros(4, np.int64)
-        # The open document's ids, a piece a block: joined once it ends, so that a document
-        # longer than many blocks (one line of 500 MB) is copied once, not once a block.
-        self.open_parts: list[np.ndarray] = []
+        # The open document (:func:`_keep`): [tokens read, kept tokens pending, pieces written].
+        self.open_doc = np.zeros(3, np.int64)
+        self.pending = np.empty(LONGEST_DOCUMENT, np.int32)
         self.known = 0  # words whose stop-word flag is set
 
     def add(self, interner: Interner, tokens, store) -> None:
         ids = interner.ids(tokens.data, tokens.starts, tokens.ends)
         self._grow(interner)
-        if not tokens.doc_sizes.size:  # no document ended in this block
-            self.open_parts.append(ids)
-            return
-        self._keep(self._joined(ids), tokens.doc_sizes, store)
+        self._keep(ids, tokens.doc_sizes, store)
 
     def finish(self, interner: Interner, last_doc: np.ndarray, store) -> None:
-        self._keep(self._joined(np.zeros(0, np.int32)), last_doc, store)
-
-    def _joined(self, ids: np.ndarray) -> np.ndarray:
-        if not self.open_parts:
-            return ids
-        joined = np.concatenate([*self.open_parts, ids])
-        self.open_parts = []
-        return joined
+        self._keep(np.zeros(0, np.int32), last_doc, store)
 
     def _grow(self, interner: Interner) -> None:
         n = len(interner)
@@ -347,14 +359,14 @@ class _Counting:
         self.known = n
 
     def _keep(self, ids: np.ndarray, doc_sizes: np.ndarray, store) -> None:
-        done = int(doc_sizes.sum())
-        out_ids = np.empty(done, np.int32)
-        out_lengths = np.empty(doc_sizes.size, np.int64)
+        most = ids.size + self.pending.size  # what the block and the pending tokens can make
+        out_ids = np.empty(most, np.int32)
+        out_lengths = np.empty(doc_sizes.size + most // self.pending.size + 1, np.int64)
         n_ids, n_docs = _keep(ids, doc_sizes, self.is_stop, self.min_doc_tokens, self.counts,
-                              self.first_seen, self.tally, out_ids, out_lengths)
-        store.add(out_ids[:n_ids], out_lengths[:n_docs])
-        if done < ids.size:
-            self.open_parts = [ids[done:].copy()]
+                              self.first_seen, self.tally, self.open_doc, self.pending,
+                              out_ids, out_lengths)
+        if n_docs:
+            store.add(out_ids[:n_ids], out_lengths[:n_docs])
 
 
 def _blocks(source, encoding: str, progress: bool, block_bytes: int, replaced: list[int]

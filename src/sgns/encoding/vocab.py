@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import LONGEST_DOCUMENT
 from ..errors import SgnsError
 from ..files import atomic_write_text
 
@@ -172,13 +173,18 @@ class Vocabulary:
         return word in self.index
 
     def encode(self, documents: Iterable[Sequence[str]]) -> EncodedCorpus:
-        """Word ids of every document; words outside the vocabulary are dropped."""
+        """Word ids of every document; words outside the vocabulary are dropped. A document of
+        more than ``LONGEST_DOCUMENT`` words is encoded as pieces of that many words (the
+        last shorter), as the compiled reader keeps it."""
         index = self.index
         ids: list[int] = []
         starts = [0]
         for doc in documents:
-            ids.extend(i for i in map(index.get, doc) if i is not None)
-            starts.append(len(ids))
+            pieces = ([doc] if len(doc) <= LONGEST_DOCUMENT else
+                      [doc[k:k + LONGEST_DOCUMENT] for k in range(0, len(doc), LONGEST_DOCUMENT)])
+            for piece in pieces:
+                ids.extend(i for i in map(index.get, piece) if i is not None)
+                starts.append(len(ids))
         return EncodedCorpus(np.asarray(ids, dtype=np.int32), np.asarray(starts, dtype=np.int64))
 
     def save(self, path: str | os.PathLike) -> None:

@@ -10,7 +10,8 @@ From the bottom up: ``compiler`` (how the compiled code is compiled), ``sampling
 draws and the alias table), ``kernels`` (one example's update), ``windows`` (the steps every
 model's loop shares), ``sentences`` (one document, center by center, per model and loss),
 ``loops`` (the compiled loop over documents, in threads), ``cache`` (numba's cache kept true to
-the sources) and ``driver`` (the Python loop over epochs).
+the sources), ``tree_top`` (each worker's copy of the top of hierarchical softmax's tree) and
+``driver`` (the Python loop over epochs).
 """
 
 from .driver import compile_kernels, initial_tables, train_native, worker_ranges
