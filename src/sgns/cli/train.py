@@ -41,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
 
     if source["source"] != NEWSGROUPS and not Path(source["source"]).exists():
         raise SgnsError(f"corpus not found: {source['source']}")
+    from ..engines.choice import resolve_engine
+
+    if cluster is None and resolve_engine(config.engine) == "native":
+        from ..engines.native import compile_ahead
+
+        compile_ahead(config)  # a first run's compile, on another core while the corpus is read
     corpus = _read(source, config, args, say, quiet)
     phrases = None
     if source.get("phrases"):

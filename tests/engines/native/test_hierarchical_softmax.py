@@ -12,7 +12,7 @@ from sgns.engines.native import alias_table, initial_tables, train_native, worke
 from sgns.engines.native.driver import loop_settings
 from sgns.engines.native.loops import shares_tree_top, train_slice
 from sgns.engines.native.tree_top import TreeTop
-from sgns.engines.native.windows import TOP_LEVELS, write_window
+from sgns.engines.native.windows import TOP_LEVELS, write_path
 from sgns.training.train import train
 
 
@@ -55,11 +55,10 @@ def test_a_window_against_a_path_is_the_update_written_out(path_length):
     renumbered[:TOP_LEVELS] = np.arange(upper.size)
     untouched = output_table[upper].copy()
     n = max(6, path_length)
-    loss = write_window(input_table, output_table, contexts, m, 2, renumbered, labels,
-                        path_length, alpha, np.empty(8 * m, np.float32),
-                        np.empty((n, dim), np.float32), np.empty((6, dim), np.float32),
-                        np.empty((m, dim), np.float32), np.empty((m, max(8, n)), np.float32),
-                        True, top)
+    loss = write_path(input_table, output_table, top, contexts, m, 2, renumbered, labels,
+                      path_length, alpha, np.empty(8 * m, np.float32),
+                      np.empty((n, dim), np.float32), np.empty((6, dim), np.float32),
+                      np.empty((m, dim), np.float32), np.empty((m, max(8, n)), np.float32))
     np.testing.assert_allclose(input_table, want[0], atol=2e-5)
     np.testing.assert_allclose(top, want[1][upper], atol=2e-5)
     np.testing.assert_array_equal(output_table[upper], untouched)

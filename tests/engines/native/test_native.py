@@ -429,7 +429,7 @@ def test_a_long_window_is_written_in_two_parts_split_at_its_center(m, before, pa
     split = (input_table.copy(), output_table.copy())
     lanes, grad_out, out6, in_rows, scores = _window_scratch(m, n_out, 16)
     loss = write_window(*split, contexts, m, before, outputs, labels, n_out, alpha, lanes,
-                        grad_out, out6, in_rows, scores, False, split[1])
+                        grad_out, out6, in_rows, scores)
     expected, once = (input_table.copy(), output_table.copy()), (input_table.copy(), output_table.copy())
     expected_loss = sum(_hogbatch_window(expected, contexts[a:b], outputs, labels, alpha)
                         for a, b in parts)

@@ -10,15 +10,17 @@ From the bottom up: ``compiler`` (how the compiled code is compiled), ``sampling
 draws and the alias table), ``kernels`` (one example's update), ``windows`` (the steps every
 model's loop shares), ``sentences`` (one document, center by center, per model and loss),
 ``loops`` (the compiled loop over documents, in threads), ``cache`` (numba's cache kept true to
-the sources), ``tree_top`` (each worker's copy of the top of hierarchical softmax's tree) and
+the sources), ``tree_top`` (each worker's copy of the top of hierarchical softmax's tree),
+``prepare`` (compiling a run's model path, now or ahead while the corpus is read) and
 ``driver`` (the Python loop over epochs).
 """
 
-from .driver import compile_kernels, initial_tables, train_native, worker_ranges
+from .driver import initial_tables, train_native, worker_ranges
 from .kernels import LOSS_CAP, MAX_EXP, gradient_and_loss
+from .prepare import compile_ahead, compile_kernels
 from .sampling import alias_table
 
 __all__ = [
-    "LOSS_CAP", "MAX_EXP", "alias_table", "compile_kernels", "gradient_and_loss",
+    "LOSS_CAP", "MAX_EXP", "alias_table", "compile_ahead", "compile_kernels", "gradient_and_loss",
     "initial_tables", "train_native", "worker_ranges",
 ]

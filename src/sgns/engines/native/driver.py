@@ -23,16 +23,8 @@ from ...encoding.tables import aligned_zeros, row_width, uniform_rows
 from ...encoding.vocab import ChunkedCorpus, EncodedCorpus, Vocabulary
 from ...progress import EpochBar, waiting_for
 from ..base import EngineResult, EpochEnd, Start
-from .compiler import no_interleaving
-from .loops import (
-    UPDATE_BAGS,
-    UPDATE_PAIR,
-    UPDATE_WINDOW,
-    LoopSettings,
-    model_path,
-    shares_tree_top,
-    train_slice,
-)
+from .loops import model_path, shares_tree_top, train_slice
+from .prepare import compile_kernels, loop_settings
 from .sampling import alias_table
 from .tree_top import TreeTop
 
@@ -101,37 +93,6 @@ def _aligned_copy(table: np.ndarray) -> np.ndarray:
     copy = aligned_zeros(table.shape, table.dtype)
     np.copyto(copy, table)
     return copy
-
-
-def compile_kernels(settings: LoopSettings | None = None) -> float:
-    """Compile (or load from numba's cache) the model path of ``settings`` (skip-gram by
-    default), on a toy problem; return the seconds it took. A run compiles only its own path."""
-    if settings is None:
-        settings = LoopSettings(2, True, 1, 1, False, UPDATE_WINDOW, False)
-    start = time.perf_counter()
-    with no_interleaving():
-        input_table, output_table = initial_tables(4, 2, 0)
-        top = TreeTop(huffman_paths(np.array([0, 2, 1, 1])) if settings.hs else no_paths(4),
-                      output_table, 1, shares_tree_top(settings))
-        train_slice(
-            input_table, output_table, np.array([1, 2, 3, 1], dtype=np.int32),
-            np.array([0, 4], dtype=np.int64), np.array([[0, 1]], dtype=np.int64),
-            np.ones(4, np.float32), alias_table(np.array([0.0, 0.5, 0.25, 0.25])),
-            top.paths, top.copies, settings._replace(window=2, negative=1),
-            *identity_bags(4), 0.025, 0.025,
-            np.zeros((1, 1), np.uint64), np.zeros((1, 4)),
-        )
-    return time.perf_counter() - start
-
-
-def loop_settings(config: TrainConfig) -> LoopSettings:
-    """What the compiled loop takes of ``config``."""
-    update = (UPDATE_BAGS if config.subwords
-              else UPDATE_PAIR if config.update == "pair" else UPDATE_WINDOW)
-    hs = config.loss == "hs"
-    return LoopSettings(config.window, config.shrink_window,
-                        0 if hs else int(round(config.negative)), config.cbow_share or 1,
-                        config.model == "cbow", update, hs)
 
 
 def train_native(

@@ -26,6 +26,7 @@ from .windows import (
     prefetch_bag,
     targets,
     window_of,
+    write_path,
     write_window,
 )
 
@@ -327,7 +328,7 @@ def skipgram_sentence(input_table, output_table, length, settings, noise, paths,
         else:
             loss += write_window(input_table, output_table, contexts, m, p - max(0, p - b),
                                  outputs, labels, n_out, alpha, lanes, grad_out, out6, in_rows,
-                                 scores, False, output_table)
+                                 scores)
         examples += m
         dots += m * n_out
     return loss, examples, dots
@@ -338,7 +339,7 @@ def skipgram_hs_sentence(input_table, output_table, length, settings, noise, pat
                          alpha, scratch):
     """:func:`skipgram_sentence` with hierarchical softmax: each context word's row against
     the inner nodes of the center's path (word2vec.c's direction), HogBatch 6 nodes at a time
-    (:func:`write_window`; the path's first ``TOP_LEVELS`` nodes rows of ``top``, the worker's
+    (:func:`write_path`; the path's first ``TOP_LEVELS`` nodes rows of ``top``, the worker's
     copy of the tree's top) or pair by pair (on the output table alone). A function and path
     of its own: a branch on the loss in skip-gram's loop cost it 3-4% (bench_ab.py), and its
     code every first run's compile."""
@@ -361,9 +362,9 @@ def skipgram_hs_sentence(input_table, output_table, length, settings, noise, pat
             loss += update_pair_by_pair(input_table, output_table, contexts, m, outputs, labels,
                                         n_out, alpha, neu, scores[0])
         else:
-            loss += write_window(input_table, output_table, contexts, m, p - max(0, p - b),
-                                 outputs, labels, n_out, alpha, lanes, grad_out, out6, in_rows,
-                                 scores, True, top)
+            loss += write_path(input_table, output_table, top, contexts, m, p - max(0, p - b),
+                               outputs, labels, n_out, alpha, lanes, grad_out, out6, in_rows,
+                               scores)
         examples += m
         dots += m * n_out
     return loss, examples, dots

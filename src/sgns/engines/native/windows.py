@@ -105,34 +105,61 @@ def center_negatives(output_table, sentence, p, length, negative, share, noise, 
 
 
 @njit(cache=True, inline="always")
+def _part_end(begin, split, m):
+    """Where a window's part that starts at ``begin`` ends: a window of ``SPLIT_WINDOW``
+    context words or more is written in two parts, those before the center (``split`` of
+    them), then those after it, scored against the output rows as the first part left them."""
+    return split if begin == 0 else m
+
+
+@njit(cache=True, inline="always")
+def _split_at(m, before):
+    return before if m >= SPLIT_WINDOW and 0 < before < m else m
+
+
+@njit(cache=True, inline="always")
 def write_window(input_table, output_table, contexts, m, before, outputs, labels, n_out, alpha,
-                 lanes, grad_out, out6, in_rows, scores, hs, top):
-    """A skip-gram window, HogBatch: through :func:`update_window6` for up to 6 output rows
-    with negative sampling (the word itself, then its negatives), :func:`update_window` for
-    more, or a path of hierarchical softmax (``hs``) through :func:`update_path6`, its first
-    ``TOP_LEVELS`` nodes rows of ``top`` (the rest rows of the output table). Its first
-    ``before`` context words come before the center; a window of ``SPLIT_WINDOW`` context
-    words or more is written in two parts, those before the center, then those after it,
-    scored against the output rows as the first part left them. Returns the loss."""
-    split = before if m >= SPLIT_WINDOW and 0 < before < m else m
+                 lanes, grad_out, out6, in_rows, scores):
+    """A skip-gram window with negative sampling, HogBatch: through :func:`update_window6` for
+    up to 6 output rows (the word itself, then its negatives), :func:`update_window` for more.
+    Its first ``before`` context words come before the center (see :func:`_part_end`).
+    Returns the loss."""
+    split = _split_at(m, before)
     loss = 0.0
     begin = 0
     while begin < m:  # one call site a kernel: each is inlined once
-        end = split if begin == 0 else m
+        end = _part_end(begin, split, m)
         part = contexts[begin:end]
-        if hs:  # the path, 6 inner nodes at a time; scores (unused there) take lane labels
-            lane_labels = scores.reshape(scores.size)
-            for block in range(0, n_out, 6):
-                table = top if block < TOP_LEVELS else output_table
-                loss += update_path6(input_table, table, part, end - begin,
-                                     outputs[block:], labels[block:], min(6, n_out - block),
-                                     alpha, lanes, grad_out, out6, in_rows, lane_labels)
-        elif n_out <= 6:
+        if n_out <= 6:
             loss += update_window6(input_table, output_table, part, end - begin, outputs, n_out,
                                    alpha, lanes, grad_out, out6, in_rows)
         else:
             loss += update_window(input_table, output_table, part, end - begin, outputs, labels,
                                   n_out, alpha, scores, grad_out)
+        begin = end
+    return loss
+
+
+@njit(cache=True, inline="always")
+def write_path(input_table, output_table, top, contexts, m, before, outputs, labels, n_out,
+               alpha, lanes, grad_out, out6, in_rows, scores):
+    """A skip-gram window against a path of hierarchical softmax, HogBatch, 6 inner nodes at a
+    time through :func:`update_path6`, the first ``TOP_LEVELS`` nodes rows of ``top`` (the
+    rest rows of the output table); parts as :func:`write_window`'s. Apart from it, so that
+    negative sampling's path does not compile this kernel (nor hierarchical softmax's the
+    others). Returns the loss."""
+    split = _split_at(m, before)
+    lane_labels = scores.reshape(scores.size)  # scores, unused here, take the lanes' labels
+    loss = 0.0
+    begin = 0
+    while begin < m:
+        end = _part_end(begin, split, m)
+        part = contexts[begin:end]
+        for block in range(0, n_out, 6):
+            table = top if block < TOP_LEVELS else output_table
+            loss += update_path6(input_table, table, part, end - begin, outputs[block:],
+                                 labels[block:], min(6, n_out - block), alpha, lanes, grad_out,
+                                 out6, in_rows, lane_labels)
         begin = end
     return loss
 

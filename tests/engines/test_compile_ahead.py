@@ -1,0 +1,37 @@
+"""A first run's compile, ahead: the model path compiled in a process of its own while the
+corpus is read, then loaded from numba's cache. (Outside tests/engines/native, whose tests run
+again for other CPUs: this one is about the process, not the code it compiles.)"""
+
+import json
+import os
+import subprocess
+import sys
+
+SCRIPT = """
+import json
+from sgns.config import TrainConfig
+from sgns.engines.native import loops
+from sgns.engines.native.prepare import compile_ahead, compile_kernels, is_compiled, loop_settings
+config = TrainConfig(model="cbow")
+settings = loop_settings(config)
+before = is_compiled(settings)
+started = compile_ahead(config)
+compile_kernels(settings)
+stats = loops._PATHS[loops.model_path(settings)][1].stats
+print(json.dumps({"before": before, "started": started, "hits": sum(stats.cache_hits.values()),
+                  "misses": sum(stats.cache_misses.values()), "after": is_compiled(settings),
+                  "again": compile_ahead(config)}))
+"""
+
+
+def test_a_path_compiled_ahead_is_loaded_from_the_cache(tmp_path):
+    """With an empty cache, ``compile_ahead`` starts a process; ``compile_kernels`` waits for
+    it and loads the path from the cache it wrote (a hit, no compile here). Once the path is
+    cached, nothing more is started."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result == {"before": False, "started": True, "hits": 1, "misses": 0, "after": True,
+                      "again": False}
