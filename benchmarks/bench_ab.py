@@ -8,7 +8,7 @@ Prints the median and fastest seconds per epoch of each, and WordSim-353 and Sim
 over the first two rounds' seeds (the same seeds for both).
 
     python benchmarks/bench_ab.py --base REV [--model cbow] [--subwords] [--update pair]
-        [--workers 1] [--rounds 3]
+        [--loss ns] [--workers 1] [--rounds 3]
     KERAS_BACKEND=torch python benchmarks/bench_ab.py --base REV --engine keras [--epochs 1]
         [--preset notebook] [--documents 4000]
 
@@ -52,6 +52,8 @@ def config(pkg, args, seed: int, epochs: int | None = None):
         settings["subwords"] = True
     if args.update != "window":
         settings["update"] = args.update
+    if args.loss != "ns":
+        settings["loss"] = args.loss
     if epochs or args.epochs:
         settings["epochs"] = epochs or args.epochs
     if args.preset is not None:
@@ -66,6 +68,7 @@ def main() -> None:
     parser.add_argument("--subwords", action="store_true", help="with subword n-grams")
     parser.add_argument("--update", choices=("window", "pair"), default="window",
                         help="how the native engine writes a skip-gram window [default: window]")
+    parser.add_argument("--loss", choices=("ns", "hs"), default="ns")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--engine", choices=("native", "keras"), default="native")
@@ -91,7 +94,7 @@ def main() -> None:
                 if r < 2:
                     scores[name].append(quality(result.keyed_vectors()))
     print(f"{args.engine}, {args.preset or args.model}{' with subwords' * args.subwords}, "
-          f"update {args.update}, "
+          f"update {args.update}, loss {args.loss}, "
           f"{args.workers} worker(s), "
           f"{args.rounds} rounds, base {args.base}")
     print("| package | s/epoch (median) | fastest | WS353 | SimLex |")
