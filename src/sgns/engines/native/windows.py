@@ -19,9 +19,11 @@ from .sampling import draw_many, uniform
 AHEAD = 2
 # Negatives are drawn this many centers' worth at a time, into a ring of twice as many.
 DRAWN = 128
-# Hierarchical softmax: a path's first TOP_LEVELS inner nodes (one block of the 6-node
-# kernels) are rows of the worker's own copy of the tree's top (:mod:`.tree_top`).
-TOP_LEVELS = 6
+# Hierarchical softmax: a path's first TOP_LEVELS inner nodes (two blocks of the 6-node
+# kernels) are rows of the worker's own copy of the tree's top (:mod:`.tree_top`); a multiple
+# of 6. 6 levels left the two workers 1.21 times the longer one's time alone, 12 levels 1.04
+# (bench_contention.py --model cbow --loss hs).
+TOP_LEVELS = 12
 
 
 @njit(cache=True)
