@@ -168,14 +168,18 @@ def test_the_interner_grows_past_a_quarter_million_words():
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(st.lists(st.sampled_from(["ab", "cd", "the", "efg", "hij"]), max_size=14),
                       min_size=1, max_size=6),
-       block=st.integers(1, 20), longest=st.integers(2, 5), stream=st.booleans())
+       block=st.integers(1, 20), longest=st.integers(2, 5), stream=st.booleans(),
+       part=st.sampled_from([4, 9, 1 << 18]))
 def test_long_documents_are_cut_as_python_cuts_them(tmp_path, monkeypatch, lines, block,
-                                                    longest, stream):
+                                                    longest, stream, part):
     """A document longer than LONGEST_DOCUMENT words (after the stop words go) is kept as pieces
-    of that many, whatever the blocks it spans: the same pieces as ``Vocabulary.encode`` cuts
-    from the cleaned documents; a document counts once however many pieces it makes."""
+    of that many, whatever the blocks it spans: the same pieces as Python's cleaning gives,
+    from whole lines (``Vocabulary.encode`` cuts them) or from lines read in parts of ``part``
+    characters; a document counts once however many pieces it makes."""
     monkeypatch.setattr("sgns.encoding.ingest.LONGEST_DOCUMENT", longest)
     monkeypatch.setattr("sgns.encoding.vocab.LONGEST_DOCUMENT", longest)
+    monkeypatch.setattr("sgns.text.cleaning.LONGEST_DOCUMENT", longest)
+    monkeypatch.setattr("sgns.text.corpus.LINE_PART_CHARS", part)
     path = tmp_path / "t.txt"
     path.write_text("\n".join(" ".join(line) for line in lines) + "\n")
     cleaner = Cleaner.mode("notebook", min_word_length=2, min_doc_tokens=2,

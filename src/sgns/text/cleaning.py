@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
+from ..config import LONGEST_DOCUMENT
 from ..errors import SgnsError
+from .corpus import LinePart
 
 CLEANING_MODES = ("notebook", "any-script", "none")
 _ASCII_WHITESPACE = re.compile("[ \t\n\r\x0b\x0c]+")
@@ -115,18 +117,35 @@ def clean(documents: Iterable[str], cleaner: Cleaner | None = None) -> CleanCorp
 
 def _cleaned(documents: Iterable[str], cleaner: Cleaner, tally: dict[str, int]):
     """The kept token lists, one document at a time; ``tally`` counts documents ``loaded``,
-    ``nonempty`` and ``kept``. An empty corpus, before or after cleaning, is an error."""
+    ``nonempty`` and ``kept``. A document of more than ``LONGEST_DOCUMENT`` tokens is given out
+    in pieces of that many, as the compiled reader keeps it; a long line read in parts
+    (:class:`~sgns.text.corpus.LinePart`) is one document, its pieces given out as they fill,
+    so that it is never held whole. An empty corpus, before or after
+    cleaning, is an error."""
     tally.update(loaded=0, nonempty=0, kept=0)
+    tokens: list[str] = []  # the document's tokens not yet given out
+    seen = given = 0  # the document's words so far, and its pieces given out
     for text in documents:
-        tally["loaded"] += 1
         words = cleaner.words(text)
-        if not words:
+        seen += len(words)
+        if words:
+            tokens += cleaner.tokens(words)
+        if isinstance(text, LinePart):
+            while len(tokens) >= LONGEST_DOCUMENT:  # long enough to keep, whatever the minimum
+                yield tokens[:LONGEST_DOCUMENT]
+                tokens, given = tokens[LONGEST_DOCUMENT:], given + 1
             continue
-        tally["nonempty"] += 1
-        tokens = cleaner.tokens(words)
-        if tokens and len(tokens) >= cleaner.min_doc_tokens:
+        tally["loaded"] += 1
+        tally["nonempty"] += seen > 0
+        if given or (tokens and len(tokens) >= cleaner.min_doc_tokens):
             tally["kept"] += 1
-            yield tokens
+            if len(tokens) <= LONGEST_DOCUMENT:
+                if tokens:
+                    yield tokens
+            else:
+                for k in range(0, len(tokens), LONGEST_DOCUMENT):
+                    yield tokens[k:k + LONGEST_DOCUMENT]
+        tokens, seen, given = [], 0, 0
     if tally["loaded"] == 0:
         raise SgnsError("the corpus is empty")
     if tally["kept"] == 0:

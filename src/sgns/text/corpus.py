@@ -26,8 +26,19 @@ _SKLEARN_CACHE = "20news-bydate_py3.pkz"
 _SPLITS = {"train": "20news-bydate-train", "test": "20news-bydate-test"}
 
 
+# A line longer than this many characters is read in parts (:class:`LinePart`), so that one
+# line as large as a corpus is never held whole.
+LINE_PART_CHARS = 1 << 18
+
+
 class CorpusError(SgnsError):
     """The corpus cannot be found or read."""
+
+
+class LinePart(str):
+    """A part of a long line, cut after a space or a tab: the document goes on in the next
+    string that :func:`read_text_corpus` yields (the line's last part is a plain ``str``).
+    Joined, the parts are the line."""
 
 
 def load_20newsgroups(
@@ -118,12 +129,32 @@ def read_text_corpus(path: str | os.PathLike, encoding: str = "utf-8") -> Iterat
         opener = gzip.open if path.suffix == ".gz" else open
         try:
             with opener(path, "rt", encoding=encoding, errors="replace") as lines:
-                for line in lines:
-                    yield line.rstrip("\n")
+                yield from _lines(lines)
         except (OSError, EOFError) as exc:
             raise CorpusError(f"cannot read {path}: {exc}") from None
     else:
         raise CorpusError(f"corpus not found: {path}")
+
+
+def _lines(file) -> Iterator[str]:
+    """The file's lines, without their ends; a line of more than ``LINE_PART_CHARS``
+    characters as :class:`LinePart` strings, each cut after its last space or tab, then the
+    rest of the line."""
+    carry, going_on = "", False
+    while part := file.readline(LINE_PART_CHARS):
+        text = carry + part
+        if text.endswith("\n") or len(part) < LINE_PART_CHARS:  # a line's end, or the file's
+            carry, going_on = "", False
+            yield text.removesuffix("\n")
+            continue
+        cut = max(text.rfind(" "), text.rfind("\t"))
+        if cut < 0:  # no space yet: the part grows until there is one
+            carry = text
+            continue
+        carry, going_on = text[cut + 1:], True
+        yield LinePart(text[:cut + 1])
+    if carry or going_on:  # the rest of a long last line, without its end
+        yield carry
 
 
 def _read_file(file: Path, encoding: str) -> str:
