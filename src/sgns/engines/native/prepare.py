@@ -13,7 +13,6 @@ that fails changes nothing: the path is then compiled here, as it would have bee
 from __future__ import annotations
 
 import atexit
-import json
 import subprocess
 import sys
 import time
@@ -96,7 +95,8 @@ def compile_ahead(config: TrainConfig) -> bool:
     if numba.config.DISABLE_JIT or path in _AHEAD or is_compiled(settings):
         return False
     process = subprocess.Popen(
-        [sys.executable, "-m", __name__, json.dumps(list(settings))],
+        [sys.executable, "-c", f"from {__name__} import compile_kernels, LoopSettings; "
+         f"compile_kernels(LoopSettings(*{tuple(settings)!r}))"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _AHEAD[path] = process
     atexit.register(_stop, process)
@@ -108,6 +108,3 @@ def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.kill()
 
-
-if __name__ == "__main__":
-    compile_kernels(LoopSettings(*json.loads(sys.argv[1])))
