@@ -120,8 +120,7 @@ def _cleaned(documents: Iterable[str], cleaner: Cleaner, tally: dict[str, int]):
     ``nonempty`` and ``kept``. A document of more than ``LONGEST_DOCUMENT`` tokens is given out
     in pieces of that many, as the compiled reader keeps it; a long line read in parts
     (:class:`~sgns.text.corpus.LinePart`) is one document, its pieces given out as they fill,
-    so that it is never held whole. An empty corpus, before or after
-    cleaning, is an error."""
+    so that it is never held whole. An empty corpus, before or after cleaning, is an error."""
     tally.update(loaded=0, nonempty=0, kept=0)
     tokens: list[str] = []  # the document's tokens not yet given out
     seen = given = 0  # the document's words so far, and its pieces given out
