@@ -78,7 +78,7 @@ def main() -> None:
                   loops.shares_tree_top(settings))
     paths, tops = top.paths, top.copies
     bag_starts, bag_ids = identity_bags(vocab.size)
-    _two_workers = two_workers(loops._PATHS[loops.model_path(settings)][0])
+    _two_workers = two_workers(loops.compiled_path(settings)[0])
     ranges = driver.worker_ranges(encoded.starts, 2, SLICES)
 
     def states(n):

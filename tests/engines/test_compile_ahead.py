@@ -17,7 +17,7 @@ settings = loop_settings(config)
 before = is_compiled(settings)
 started = compile_ahead(config)
 compile_kernels(settings)
-stats = loops._PATHS[loops.model_path(settings)][1].stats
+stats = loops.compiled_path(settings)[1].stats
 print(json.dumps({"before": before, "started": started, "hits": sum(stats.cache_hits.values()),
                   "misses": sum(stats.cache_misses.values()), "after": is_compiled(settings),
                   "again": compile_ahead(config)}))

@@ -31,7 +31,7 @@ from .sentences import (
 from .windows import scratch, subsample
 
 __all__ = ["UPDATE_BAGS", "UPDATE_PAIR", "UPDATE_WINDOW", "LoopSettings", "cbow_sentence",
-           "model_path", "shares_tree_top", "train_documents", "train_slice"]
+           "compiled_path", "model_path", "shares_tree_top", "train_documents", "train_slice"]
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
@@ -223,22 +223,27 @@ def model_path(settings: LoopSettings) -> str:
     return ("cbow" if settings.cbow else "skipgram") + ("+hs" if settings.hs else "")
 
 
+def compiled_path(settings: LoopSettings):
+    """The compiled ``(documents, slice)`` functions of the model path of ``settings``."""
+    return _PATHS[model_path(settings)]
+
+
 def train_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep, noise,
                     paths, top, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
                     stats):
     """One worker's documents on this thread (the model path's compiled function)."""
-    _PATHS[model_path(settings)][0](input_table, output_table, ids, starts, first_doc,
-                                    end_doc, keep, noise, paths, top, settings, bag_starts,
-                                    bag_ids, alpha_start, alpha_end, state, stats)
+    compiled_path(settings)[0](input_table, output_table, ids, starts, first_doc, end_doc, keep,
+                               noise, paths, top, settings, bag_starts, bag_ids, alpha_start,
+                               alpha_end, state, stats)
 
 
 def train_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths, tops,
                 settings, bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     """One slice of an epoch on ``ranges.shape[0]`` threads (the model path's compiled
     function)."""
-    _PATHS[model_path(settings)][1](input_table, output_table, ids, starts, ranges, keep,
-                                    noise, paths, tops, settings, bag_starts, bag_ids,
-                                    alpha_start, alpha_end, states, stats)
+    compiled_path(settings)[1](input_table, output_table, ids, starts, ranges, keep, noise,
+                               paths, tops, settings, bag_starts, bag_ids, alpha_start,
+                               alpha_end, states, stats)
 
 
 def shares_tree_top(settings: LoopSettings) -> bool:

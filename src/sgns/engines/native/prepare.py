@@ -26,11 +26,11 @@ from ...encoding.huffman import huffman_paths, no_paths
 from ...encoding.tables import aligned_zeros, uniform_rows
 from .compiler import no_interleaving
 from .loops import (
-    _PATHS,
     UPDATE_BAGS,
     UPDATE_PAIR,
     UPDATE_WINDOW,
     LoopSettings,
+    compiled_path,
     model_path,
     shares_tree_top,
     train_slice,
@@ -81,7 +81,7 @@ def is_compiled(settings: LoopSettings) -> bool:
     """Whether numba's cache holds the model path of ``settings``, compiled from these very
     sources (numba's own check of its index; False when it cannot tell)."""
     try:
-        return bool(_PATHS[model_path(settings)][1]._cache._cache_file._load_index())
+        return bool(compiled_path(settings)[1]._cache._cache_file._load_index())
     except Exception:  # numba's cache internals: a version without them compiles as before
         return False
 
