@@ -32,7 +32,8 @@ def test_a_later_epochs_checkpoint_holds_that_epochs_state(tmp_path, topic_corpu
             raise Stop
 
     with pytest.raises(Stop):
-        train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path, on_epoch_end=hook)
+        train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path, on_epoch_end=hook,
+              checkpoint_interval=0)
     checkpoint = load_checkpoint(tmp_path)
     assert checkpoint.epochs_done == 3 and set(checkpoint.state) == set(states[2])
     for name, value in states[2].items():
@@ -91,6 +92,16 @@ def test_huge_learning_rate_fails_at_the_cli(tmp_path, topic_corpus, capsys):
     assert "lower the learning rate (--lr, now 1e+06)" in err and "Traceback" not in err
 
 
+def _stderr_when(process: subprocess.Popen, text: str, timeout: float = 120) -> str:
+    """What ``process`` has written to stderr by the time ``text`` appears in it."""
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while text not in seen:
+        assert time.monotonic() < deadline and process.poll() is None, seen[-3000:]
+        seen += process.stderr.read(1)
+    return seen
+
+
 @pytest.mark.parametrize("reading", [[], ["--stream"]])
 def test_sigterm_stops_cleanly_and_resume_finishes_like_an_uninterrupted_run(tmp_path, reading):
     rng = np.random.default_rng(0)
@@ -100,16 +111,18 @@ def test_sigterm_stops_cleanly_and_resume_finishes_like_an_uninterrupted_run(tmp
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(lines))
     out = tmp_path / "run"
-    settings = ["--epochs", "8", "--workers", "1", "--dim", "32", "--no-plots", *reading]
+    settings = ["--epochs", "8", "--workers", "1", "--dim", "32", "--no-plots",
+                "--checkpoint-interval", "3600", *reading]
     process = subprocess.Popen([sys.executable, "-m", "sgns", "train", "--corpus", str(corpus),
                                 "--out", str(out), *settings],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and not (out / CHECKPOINT_FILE).exists():
-        time.sleep(0.05)
+    err = _stderr_when(process, "epoch 3/8")  # two epochs done, none written yet
+    assert not (out / CHECKPOINT_FILE).exists()
     process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=120)
+    rest = process.communicate(timeout=120)[1]
+    err += rest
     assert process.returncode == 130, err
+    assert load_checkpoint(out).epochs_done >= 2  # written on the way out
     assert f"sgns train --resume {out}" in err.strip().splitlines()[-1]
     assert not (out / "vectors.txt").exists()
     assert main(["train", "--resume", str(out), "--quiet"]) == 0
@@ -207,11 +220,13 @@ def test_stream_at_the_cli_and_resume(tmp_path, topic_corpus, capsys):
 
 def test_the_command_lines_last_epoch_is_not_checkpointed(tmp_path, topic_corpus):
     """The finished run is saved at once, so the last epoch's checkpoint would be thrown away;
-    every earlier epoch is still checkpointed."""
+    every earlier epoch is still checkpointed (with an interval of 0)."""
     from sgns.training.checkpoint import checkpoint_epochs
 
     config = TrainConfig(engine="native", epochs=3, dim=8, workers=1)
-    train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path, checkpoint_final=False)
+    train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path, checkpoint_final=False,
+          checkpoint_interval=0)
     assert checkpoint_epochs(tmp_path) == 2
-    train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path / "all")
+    train(topic_corpus, config, verbose=False, checkpoint_dir=tmp_path / "all",
+          checkpoint_interval=0)
     assert checkpoint_epochs(tmp_path / "all") == 3

@@ -139,13 +139,14 @@ def _settings(args: argparse.Namespace):
     among several (None alone). Every check that needs no work is made here."""
     from ..config import preset
     from ..text.corpus import NEWSGROUPS
-    from ..training.checkpoint import load_checkpoint
+    from ..training.checkpoint import check_interval, load_checkpoint
     from ..training.result import check_output_dir
 
     overrides = {k: getattr(args, k) for k in CONFIG_FIELDS if getattr(args, k, None) is not None}
     given = [f"--{k.replace('_', '-')}" for k in ("min_n", "max_n", "buckets") if k in overrides]
     if given and not args.subwords:
         raise SgnsError(f"{', '.join(given)} set(s) the subword model: add --subwords")
+    check_interval(args.checkpoint_interval)
     checkpoint = parent = pretrained = None
     if args.init_vocab and not args.init_vectors:
         raise SgnsError("--init-vocab adds the words of --init-vectors: give --init-vectors")
@@ -218,7 +219,8 @@ def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, sour
                        data_parallel=args.data_parallel or cluster is not None,
                        shard_tables=args.shard_tables, parent=parent,
                        init_vectors=pretrained, init_vocab=args.init_vocab,
-                       checkpoint_final=False)  # the run folder is saved right after
+                       checkpoint_final=False,  # the run folder is saved right after
+                       checkpoint_interval=args.checkpoint_interval)
         if liveness is not None:
             liveness.finish()  # the processes are done with each other
     except KeyboardInterrupt:

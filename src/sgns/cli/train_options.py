@@ -24,6 +24,7 @@ from ..config import (
     TrainConfig,
 )
 from ..engines.keras.cluster import DEFAULT_TIMEOUT
+from ..training.checkpoint import CHECKPOINT_INTERVAL
 from .common import formatter
 
 
@@ -68,9 +69,14 @@ def _corpus_options(t: argparse.ArgumentParser, d):
                     help="run folder to write (default: runs/sgns-DATE-TIME)")
     io.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     io.add_argument("--resume", metavar="RUN_DIR",
-                    help="continue an interrupted run from its last finished epoch (a checkpoint "
-                    "is saved in the run folder after every epoch; Ctrl-C or SIGTERM stop a run "
-                    "cleanly), with the settings it was started with")
+                    help="continue an interrupted run from its last finished epoch (Ctrl-C, "
+                    "SIGTERM or an error first save it), with the settings it was started with")
+    io.add_argument("--checkpoint-interval", type=float, default=CHECKPOINT_INTERVAL,
+                    metavar="SECONDS",
+                    help="save a checkpoint in the run folder after an epoch when this long has "
+                    "passed since the last one; 0: after every epoch. A run stopped by Ctrl-C, "
+                    "SIGTERM or an error saves its last finished epoch whatever the interval; "
+                    "a process killed outright loses the epochs since the last checkpoint")
     return io
 
 

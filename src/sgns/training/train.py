@@ -20,7 +20,7 @@ from ..engines.choice import resolve_engine
 from ..errors import SgnsError
 from ..text.cleaning import CleanCorpus, StreamingCorpus
 from ..version import __version__
-from .checkpoint import Checkpoint, CheckpointWriter
+from .checkpoint import CHECKPOINT_INTERVAL, Checkpoint, CheckpointWriter, check_interval
 from .grow import (
     Parent,
     Pretrained,
@@ -53,6 +53,7 @@ def train(
     run_info: dict | None = None,
     data_parallel: bool = False,
     checkpoint_final: bool = True,
+    checkpoint_interval: float = CHECKPOINT_INTERVAL,
     parent: TrainResult | str | os.PathLike | None = None,
     init_vectors: Pretrained | KeyedVectors | str | os.PathLike | None = None,
     init_vocab: bool = False,
@@ -66,9 +67,11 @@ def train(
     ``callbacks`` are Keras callbacks, for the Keras engine. ``evaluate_each_epoch`` records
     WordSim-353, SimLex-999 and Google-analogy figures in every epoch's record;
     ``on_epoch_end(EpochEnd)`` is any other per-epoch hook. With ``checkpoint_dir``, a checkpoint
-    and the run record so far are saved there after every epoch; ``resume`` (from
-    :func:`sgns.load_checkpoint`) continues such a run. A loss that stops being finite or
-    explodes ends training with :class:`SgnsError`, the last checkpoint kept.
+    and the run record so far are saved there after an epoch when ``checkpoint_interval``
+    seconds have passed since the last one (0: after every epoch), after the last epoch, and
+    when the run stops early (an exception, Ctrl-C), so that the last finished epoch is kept;
+    ``resume`` (from :func:`sgns.load_checkpoint`) continues such a run. A loss that stops
+    being finite or explodes ends training with :class:`SgnsError`, the last checkpoint kept.
     ``run_info`` is added to the run record (the CLI records the corpus there).
     ``data_parallel`` (Keras engine, JAX) splits every batch across all devices Keras sees,
     those of several processes after :func:`sgns.engines.keras.cluster.join` (every process
@@ -83,6 +86,7 @@ def train(
     ``init_vectors`` (a ``KeyedVectors`` or a vectors file) starts the input rows of the
     words it holds from its vectors; ``init_vocab`` also adds its words that the corpus lacks.
     """
+    check_interval(checkpoint_interval)
     config, parent, pretrained, grown = _starting_point(config, resume, parent, init_vectors,
                                                         init_vocab)
     if resume is not None:
@@ -100,7 +104,8 @@ def train(
                                  "found": int(start.given.sum()), "added": init_vocab}
     info = _run_record(engine, config, vocab, encoded, counts, tokens, distribution, run_info,
                        grown, resume)
-    writer = CheckpointWriter(checkpoint_dir) if checkpoint_dir is not None else None
+    writer = (CheckpointWriter(checkpoint_dir, checkpoint_interval)
+              if checkpoint_dir is not None else None)
     hook = epoch_end_hook(engine, vocab, config, info, evaluate_each_epoch, on_epoch_end,
                           writer, checkpoint_final)
     start_epoch = resume.epochs_done if resume is not None else 0
@@ -119,6 +124,10 @@ def train(
             state_ahead=writer is not None
             and (checkpoint_final or start_epoch + 1 < config.epochs),
         )
+    except BaseException:
+        if writer is not None:  # a run that stops early keeps its last finished epoch
+            writer.flush()
+        raise
     finally:
         if writer is not None:  # the last checkpoint is whole on disk before we go on
             writer.wait()
