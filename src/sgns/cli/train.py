@@ -146,7 +146,8 @@ def _settings(args: argparse.Namespace):
     given = [f"--{k.replace('_', '-')}" for k in ("min_n", "max_n", "buckets") if k in overrides]
     if given and not args.subwords:
         raise SgnsError(f"{', '.join(given)} set(s) the subword model: add --subwords")
-    check_interval(args.checkpoint_interval)
+    if args.checkpoint_interval is not None:
+        check_interval(args.checkpoint_interval)
     checkpoint = parent = pretrained = None
     if args.init_vocab and not args.init_vectors:
         raise SgnsError("--init-vocab adds the words of --init-vectors: give --init-vectors")
@@ -220,7 +221,7 @@ def _train_and_save(args, corpus, config, checkpoint, out, writes, cluster, sour
                        shard_tables=args.shard_tables, parent=parent,
                        init_vectors=pretrained, init_vocab=args.init_vocab,
                        checkpoint_final=False,  # the run folder is saved right after
-                       checkpoint_interval=args.checkpoint_interval)
+                       checkpoint_interval=_checkpoint_interval(args, cluster))
         if liveness is not None:
             liveness.finish()  # the processes are done with each other
     except KeyboardInterrupt:
@@ -287,6 +288,16 @@ def _cluster(args: argparse.Namespace, config):
         raise SgnsError("several processes (--coordinator) train on the Keras engine: "
                         "add --engine keras")
     return Cluster(args.coordinator, args.num_processes, args.process_id, args.join_timeout)
+
+
+def _checkpoint_interval(args: argparse.Namespace, cluster) -> float:
+    """--checkpoint-interval, else 30 s alone and every epoch for several processes: a lost
+    process ends the others at once, with no time to write what is pending."""
+    from ..training.checkpoint import CHECKPOINT_INTERVAL
+
+    if args.checkpoint_interval is not None:
+        return args.checkpoint_interval
+    return CHECKPOINT_INTERVAL if cluster is None else 0.0
 
 
 def _interrupt(signum, frame):

@@ -71,12 +71,13 @@ def _corpus_options(t: argparse.ArgumentParser, d):
     io.add_argument("--resume", metavar="RUN_DIR",
                     help="continue an interrupted run from its last finished epoch (Ctrl-C, "
                     "SIGTERM or an error first save it), with the settings it was started with")
-    io.add_argument("--checkpoint-interval", type=float, default=CHECKPOINT_INTERVAL,
-                    metavar="SECONDS",
+    io.add_argument("--checkpoint-interval", type=float, default=None, metavar="SECONDS",
                     help="save a checkpoint in the run folder after an epoch when this long has "
                     "passed since the last one; 0: after every epoch. A run stopped by Ctrl-C, "
                     "SIGTERM or an error saves its last finished epoch whatever the interval; "
-                    "a process killed outright loses the epochs since the last checkpoint")
+                    "a process killed outright loses the epochs since the last checkpoint "
+                    f"[default: {CHECKPOINT_INTERVAL:g}; 0 with --coordinator, where a lost "
+                    "process ends the others at once]")
     return io
 
 

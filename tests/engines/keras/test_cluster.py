@@ -230,8 +230,8 @@ def test_a_killed_process_ends_the_others_with_one_line_and_resume_finishes_the_
 
     def members(outs, resume=False):
         port = _free_port()
-        first = (["--resume", outs[0]] if resume else  # a checkpoint after every epoch
-                 ["--corpus", corpus, "--out", None, "--checkpoint-interval", 0, *settings])
+        # The default for several processes is a checkpoint after every epoch.
+        first = ["--resume", outs[0]] if resume else ["--corpus", corpus, "--out", None, *settings]
         return [_start([*(a if a is not None else out for a in first), "--coordinator",
                         f"127.0.0.1:{port}", "--num-processes", 2, "--process-id", pid,
                         "--join-timeout", 60, *(["--quiet"] if resume else [])])
