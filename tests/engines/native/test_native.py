@@ -282,7 +282,7 @@ def test_cbow_update_is_word2vecs(seed, kernel, n_out):
     hidden, neu = np.empty(16, np.float32), np.empty(16, np.float32)
     if kernel == "bag6":
         got = update_bag6(input_table, output_table, contexts, m, outputs, labels, n_out, alpha, hidden, neu,
-                          np.empty(6, np.float32))
+                          np.empty(16, np.float32))
     else:
         got = update_bag(input_table, output_table, contexts, m, outputs, labels, weights, n_out, alpha,
                          np.float32(1.0), hidden, neu)

@@ -162,7 +162,7 @@ def _run_kernel(kernel, input_table, output_table, contexts, outputs, labels):
     if kernel == "bag6":
         return update_bag6(input_table, output_table, contexts, 1, outputs, labels, n_out, ALPHA,
                            np.empty(dim, np.float32), np.empty(dim, np.float32),
-                           np.empty(6, np.float32))
+                           np.empty(16, np.float32))
     return update_bag(input_table, output_table, contexts, 1, outputs, labels, np.ones(n_out, np.float32),
                       n_out, ALPHA, np.float32(1.0),
                       np.empty(dim, np.float32), np.empty(dim, np.float32))

@@ -355,7 +355,9 @@ def score_hidden6(output_table, hidden, outputs, labels, n_out, alpha, neu, grad
     word2vec scores the outputs one after the other, each against the rows as the previous
     ones left them; distinct rows do not change each other, so the two orders differ only when
     a negative is drawn twice. Slots past ``n_out`` read row ``outputs[0]`` and get no update;
-    ``grads`` (6 floats) gets the outputs' gradients. Returns the loss."""
+    ``grads`` (16 floats) gets the outputs' gradients, then their labels: the 6 scores become
+    gradients in one vector (:func:`path_gradients`), where one at a time measured 4% slower
+    (CBOW, 1 worker). Returns the loss."""
     dim = output_table.shape[1]
     o0 = outputs[0]
     o1 = outputs[1] if n_out > 1 else o0
@@ -372,12 +374,12 @@ def score_hidden6(output_table, hidden, outputs, labels, n_out, alpha, neu, grad
         a3 += h * output_table[o3, i]
         a4 += h * output_table[o4, i]
         a5 += h * output_table[o5, i]
-    scores = (a0, a1, a2, a3, a4, a5)
-    loss = 0.0
-    grads[:] = 0.0  # the padding slots' gradients stay zero
-    for k in range(n_out):
-        grads[k], pair_loss = gradient_and_loss(scores[k], labels[k], alpha)
-        loss += pair_loss
+    lane_labels = grads[8:]
+    for k in range(8):
+        lane_labels[k] = labels[k] if k < n_out else np.float32(0.0)
+    grads[0], grads[1], grads[2], grads[3], grads[4], grads[5] = a0, a1, a2, a3, a4, a5
+    grads[6] = grads[7] = np.float32(0.0)
+    loss = path_gradients(grads, 1, lane_labels, n_out, alpha)  # in one vector; padding 0
     g0, g1, g2, g3, g4, g5 = grads[0], grads[1], grads[2], grads[3], grads[4], grads[5]
     for i in range(dim):
         neu[i] = (g0 * output_table[o0, i] + g1 * output_table[o1, i] + g2 * output_table[o2, i]

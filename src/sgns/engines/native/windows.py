@@ -230,7 +230,7 @@ def scratch(window, negative, dim, longest_document, largest_bag, cbow_block, lo
         aligned_rows(6, dim),
         aligned_rows(1, dim)[0],
         aligned_rows(1, dim)[0],
-        np.empty(6, dtype=np.float32),
+        np.empty(16, dtype=np.float32),  # score_hidden6's lanes, then their labels
         np.empty(2 * window * largest_bag, dtype=np.int32),
         aligned_rows(cbow_block + 2 * window + 1, dim),
         aligned_rows(cbow_block + 2 * window + 1, dim),  # zero, and zeroed after use
