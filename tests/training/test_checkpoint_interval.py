@@ -89,3 +89,28 @@ def test_a_negative_interval_is_a_one_line_error_before_any_work(tmp_path, capsy
     err = capsys.readouterr().err.strip()
     assert "checkpoint interval must be >= 0 seconds" in err and "\n" not in err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_stop_while_the_state_is_copied_writes_nothing_torn(tmp_path, topic_corpus,
+                                                               monkeypatch):
+    """The pending epoch's arrays take the next epoch's state: a stop between the copies of the
+    two tables must not write that mix as the pending epoch's checkpoint."""
+    from sgns.engines.native import driver
+
+    copies = []
+    copy = driver._State.__call__
+
+    def stopped_halfway(self, into=None):
+        copies.append(into is not None)
+        if len(copies) == 3:  # the third epoch's copy, into the second's pending arrays
+            assert into is not None
+            np.copyto(next(iter(into.values())), self.tables[0])
+            raise Stop
+        return copy(self, into)
+
+    monkeypatch.setattr(driver._State, "__call__", stopped_halfway)
+    written = _written_epochs(monkeypatch)
+    with pytest.raises(Stop):
+        train(topic_corpus, CONFIG, verbose=False, checkpoint_dir=tmp_path,
+              checkpoint_interval=3600)
+    assert written == [] and checkpoint_epochs(tmp_path) == 0

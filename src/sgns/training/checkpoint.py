@@ -93,6 +93,11 @@ class CheckpointWriter:
         if now or time.monotonic() - self._last >= self.interval:
             self._start(background=True)
 
+    def drop_pending(self) -> None:
+        """Forget the pending checkpoint: its arrays are about to take the next epoch's state,
+        and a stop while they are half copied must not write them."""
+        self.pending = None
+
     def flush(self) -> None:
         """Write the pending checkpoint, if any, and wait until it is on disk: a run that
         stops before its end keeps its last finished epoch."""
