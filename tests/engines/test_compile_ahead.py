@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = """
 import json
 from sgns.config import TrainConfig
@@ -35,3 +37,20 @@ def test_a_path_compiled_ahead_is_loaded_from_the_cache(tmp_path):
     result = json.loads(done.stdout.splitlines()[-1])
     assert result == {"before": False, "started": True, "hits": 1, "misses": 0, "after": True,
                       "again": False}
+
+
+@pytest.mark.parametrize("changes,path", [
+    ({}, "skipgram"), (dict(negative=5), "skipgram"),
+    (dict(update="pair"), "skipgram+general"), (dict(negative=6), "skipgram+general"),
+    (dict(loss="hs"), "skipgram+hs"), (dict(loss="hs", update="pair"), "skipgram+hs"),
+    (dict(model="cbow"), "cbow"), (dict(model="cbow", loss="hs"), "cbow+hs"),
+    (dict(subwords=True), "bags"),
+])
+def test_each_setting_compiles_only_its_path(changes, path):
+    """A run compiles one path: the default skip-gram's holds the 6-output window kernel
+    alone; pair updates and more than 5 negatives take the general path."""
+    from sgns.config import TrainConfig
+    from sgns.engines.native.loops import model_path
+    from sgns.engines.native.prepare import loop_settings
+
+    assert model_path(loop_settings(TrainConfig(**changes))) == path

@@ -25,10 +25,11 @@ from .sentences import (
     bag_sentence,
     cbow_hs_sentence,
     cbow_sentence,
+    skipgram_general_sentence,
     skipgram_hs_sentence,
     skipgram_sentence,
 )
-from .windows import scratch, subsample
+from .windows import WINDOW6_NEGATIVES, scratch, subsample
 
 __all__ = ["UPDATE_BAGS", "UPDATE_PAIR", "UPDATE_WINDOW", "LoopSettings", "cbow_sentence",
            "compiled_path", "model_path", "shares_tree_top", "train_documents", "train_slice"]
@@ -79,6 +80,25 @@ def skipgram_documents(input_table, output_table, ids, starts, first_doc, end_do
         seen += starts[doc + 1] - starts[doc]
         done = skipgram_sentence(input_table, output_table, length, settings, noise, paths,
                                  state, alpha, s)
+        loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
+    _sum_up(stats, loss, examples, dots, seen)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def skipgram_general_documents(input_table, output_table, ids, starts, first_doc, end_doc, keep,
+                               noise, paths, top, settings, bag_starts, bag_ids, alpha_start,
+                               alpha_end, state, stats):
+    wide_vectors()
+    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                           paths)
+    total = max(1, starts[end_doc] - starts[first_doc])
+    seen, loss, examples, dots = 0, 0.0, 0, 0
+    for doc in range(first_doc, end_doc):
+        alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
+        seen += starts[doc + 1] - starts[doc]
+        done = skipgram_general_sentence(input_table, output_table, length, settings, noise,
+                                         paths, state, alpha, s)
         loss, examples, dots = loss + done[0], examples + done[1], dots + done[2]
     _sum_up(stats, loss, examples, dots, seen)
 
@@ -174,6 +194,17 @@ def skipgram_slice(input_table, output_table, ids, starts, ranges, keep, noise, 
 
 
 @njit(cache=True, parallel=True)
+def skipgram_general_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths,
+                           tops, settings, bag_starts, bag_ids, alpha_start, alpha_end, states,
+                           stats):
+    for w in prange(ranges.shape[0]):
+        skipgram_general_documents(input_table, output_table, ids, starts, ranges[w, 0],
+                                   ranges[w, 1], keep, noise, paths, tops[w], settings,
+                                   bag_starts, bag_ids, alpha_start, alpha_end, states[w],
+                                   stats[w])
+
+
+@njit(cache=True, parallel=True)
 def skipgram_hs_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths,
                       tops, settings, bag_starts, bag_ids, alpha_start, alpha_end, states, stats):
     for w in prange(ranges.shape[0]):
@@ -210,6 +241,7 @@ def bag_slice(input_table, output_table, ids, starts, ranges, keep, noise, paths
 
 
 _PATHS = {"skipgram": (skipgram_documents, skipgram_slice),
+          "skipgram+general": (skipgram_general_documents, skipgram_general_slice),
           "skipgram+hs": (skipgram_hs_documents, skipgram_hs_slice),
           "cbow": (cbow_documents, cbow_slice), "cbow+hs": (cbow_hs_documents, cbow_hs_slice),
           "bags": (bag_documents, bag_slice)}
@@ -217,10 +249,16 @@ _PATHS = {"skipgram": (skipgram_documents, skipgram_slice),
 
 def model_path(settings: LoopSettings) -> str:
     """Which compiled path trains ``settings``: ``bags`` (subwords, either model and loss),
-    else ``skipgram`` or ``cbow``, with ``+hs`` for hierarchical softmax."""
+    else ``skipgram`` or ``cbow``, with ``+hs`` for hierarchical softmax; skip-gram with
+    negative sampling pair by pair or with more than ``WINDOW6_NEGATIVES`` negatives is
+    ``skipgram+general``."""
     if settings.update == UPDATE_BAGS:
         return "bags"
-    return ("cbow" if settings.cbow else "skipgram") + ("+hs" if settings.hs else "")
+    if settings.cbow or settings.hs:
+        return ("cbow" if settings.cbow else "skipgram") + ("+hs" if settings.hs else "")
+    if settings.update == UPDATE_PAIR or settings.negative > WINDOW6_NEGATIVES:
+        return "skipgram+general"
+    return "skipgram"
 
 
 def compiled_path(settings: LoopSettings):

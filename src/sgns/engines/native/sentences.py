@@ -28,6 +28,7 @@ from .windows import (
     window_of,
     write_path,
     write_window,
+    write_window6,
 )
 
 # How a skip-gram window is written: HogBatch (update_window6), word2vec's pair by pair, or
@@ -295,16 +296,60 @@ def bag_sentence(input_table, output_table, length, settings, noise, paths, stat
     return loss, examples, dots
 
 
+@njit(cache=True, inline="always")
+def _skipgram_center(input_table, output_table, sentence, length, p, settings, noise, state,
+                     drawn, contexts, outputs, labels, weights):
+    """Center ``p``'s window (into ``contexts``) and its outputs, the word and its negatives
+    (into ``outputs``, ``labels``, ``weights``). Returns the context words, the outputs and
+    how many of the context words come before the center."""
+    window, negative = settings.window, settings.negative
+    negatives = center_negatives(output_table, sentence, p, length, negative, 1, noise, state,
+                                 drawn)
+    if p + window + 1 < length:  # the word about to enter the window
+        prefetch_row(input_table, sentence[p + window + 1])
+    b = 1 + below(state, window) if settings.shrink else window
+    m = window_of(sentence, length, p, b, contexts)
+    if m == 0:
+        return 0, 0, 0
+    return m, targets(sentence[p], negatives, negative, outputs, labels, weights), p - max(0, p - b)
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def skipgram_sentence(input_table, output_table, length, settings, noise, paths, state, alpha,
                       scratch):
-    """word2vec's skip-gram over one subsampled sentence: each center word's window against
-    the word and its negatives, HogBatch (:func:`write_window`) or pair by pair as word2vec.
-    Returns the loss, the examples (pairs) and the dot products."""
+    """word2vec's skip-gram over one subsampled sentence, the default path: each center word's
+    window against the word and up to ``WINDOW6_NEGATIVES`` negatives, HogBatch
+    (:func:`write_window6`). Returns the loss, the examples (pairs) and the dot products."""
     wide_vectors()
-    window, shrink, negative = settings.window, settings.shrink, settings.negative
     # The scratch arrays unpacked once: taken from the tuple inside the loop, each use would
     # count a reference to its array (bench_ab.py measured skip-gram 40% slower).
+    s = scratch
+    sentence, contexts, drawn, outputs, labels, weights = (s.sentence, s.contexts, s.drawn,
+                                                           s.outputs, s.labels, s.weights)
+    lanes, grad_out, out6, in_rows = s.lanes, s.grad_out, s.out6, s.in_rows
+    loss = 0.0
+    examples = dots = 0
+    for p in range(length):
+        m, n_out, before = _skipgram_center(input_table, output_table, sentence, length, p,
+                                            settings, noise, state, drawn, contexts, outputs,
+                                            labels, weights)
+        if m == 0:
+            continue
+        loss += write_window6(input_table, output_table, contexts, m, before, outputs, n_out,
+                              alpha, lanes, grad_out, out6, in_rows)
+        examples += m
+        dots += m * n_out
+    return loss, examples, dots
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def skipgram_general_sentence(input_table, output_table, length, settings, noise, paths, state,
+                              alpha, scratch):
+    """:func:`skipgram_sentence` for the other settings: pair by pair as word2vec
+    (``--update pair``), or HogBatch with more than ``WINDOW6_NEGATIVES`` negatives
+    (:func:`write_window`). A function and path of its own, so that the default path compiles
+    one kernel. Returns the loss, the examples (pairs) and the dot products."""
+    wide_vectors()
     s = scratch
     sentence, contexts, drawn, outputs, labels, weights = (s.sentence, s.contexts, s.drawn,
                                                            s.outputs, s.labels, s.weights)
@@ -313,22 +358,17 @@ def skipgram_sentence(input_table, output_table, length, settings, noise, paths,
     loss = 0.0
     examples = dots = 0
     for p in range(length):
-        negatives = center_negatives(output_table, sentence, p, length, negative, 1, noise,
-                                     state, drawn)
-        if p + window + 1 < length:  # the word about to enter the window
-            prefetch_row(input_table, sentence[p + window + 1])
-        b = 1 + below(state, window) if shrink else window
-        m = window_of(sentence, length, p, b, contexts)
+        m, n_out, before = _skipgram_center(input_table, output_table, sentence, length, p,
+                                            settings, noise, state, drawn, contexts, outputs,
+                                            labels, weights)
         if m == 0:
             continue
-        n_out = targets(sentence[p], negatives, negative, outputs, labels, weights)
         if settings.update == UPDATE_PAIR:
             loss += update_pair_by_pair(input_table, output_table, contexts, m, outputs, labels,
                                         n_out, alpha, neu, scores[0])
         else:
-            loss += write_window(input_table, output_table, contexts, m, p - max(0, p - b),
-                                 outputs, labels, n_out, alpha, lanes, grad_out, out6, in_rows,
-                                 scores)
+            loss += write_window(input_table, output_table, contexts, m, before, outputs,
+                                 labels, n_out, alpha, lanes, grad_out, out6, in_rows, scores)
         examples += m
         dots += m * n_out
     return loss, examples, dots
