@@ -26,10 +26,14 @@ from bench_train import run_gensim
 from common import median, newsgroups
 
 
-def run_cli(out: Path, model: str = "skipgram") -> dict:
+def run_cli(out: Path, model: str = "skipgram", epochs: int | None = None,
+            env: dict | None = None) -> dict:
+    """One `sgns train` in its own process (``env``: its environment, default this one's):
+    its `train_seconds`, `compile_seconds` and the sum of its epochs' seconds."""
     argv = [sys.executable, "-m", "sgns", "train", "--out", str(out), "--overwrite", "--quiet",
-            "--no-plots", "--model", model]
-    done = subprocess.run(argv, capture_output=True, text=True, env=os.environ.copy())
+            "--no-plots", "--model", model, *(["--epochs", str(epochs)] if epochs else [])]
+    done = subprocess.run(argv, capture_output=True, text=True,
+                          env=os.environ.copy() if env is None else env)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
     info = json.loads((out / "run.json").read_text())

@@ -12,13 +12,11 @@ time is the `train_seconds` of its run.json (checkpoints and setup in, compile o
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from bench_cli import run_cli
 from common import cpu, median
 
 TARGETS = {  # NUMBA_CPU_FEATURES must be set with NUMBA_CPU_NAME, which alone keeps AVX-512
@@ -26,17 +24,6 @@ TARGETS = {  # NUMBA_CPU_FEATURES must be set with NUMBA_CPU_NAME, which alone k
     "haswell (AVX2)": {"NUMBA_CPU_NAME": "haswell", "NUMBA_CPU_FEATURES": ""},
     "generic x86-64 (SSE2)": {"NUMBA_CPU_NAME": "generic", "NUMBA_CPU_FEATURES": ""},
 }
-
-
-def run(out: Path, env: dict, model: str, epochs: int) -> dict:
-    argv = [sys.executable, "-m", "sgns", "train", "--out", str(out), "--overwrite", "--quiet",
-            "--no-plots", "--model", model, "--epochs", str(epochs)]
-    done = subprocess.run(argv, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed:\n{done.stderr}")
-    info = json.loads((out / "run.json").read_text())
-    return {"train": info["train_seconds"], "compile": info["compile_seconds"],
-            "epochs": sum(e["seconds"] for e in info["epochs"])}
 
 
 def main() -> None:
@@ -49,12 +36,13 @@ def main() -> None:
         envs = {}
         for k, (name, extra) in enumerate(TARGETS.items()):
             envs[name] = {**os.environ, **extra, "NUMBA_CACHE_DIR": f"{tmp}/cache{k}"}
-            first = run(Path(tmp) / "run", envs[name], args.model, 1)  # compiles, untimed
+            first = run_cli(Path(tmp) / "run", args.model, 1, envs[name])  # compiles, untimed
             print(f"{name}: compiled in {first['compile']:.1f} s", flush=True)
         times = {name: [] for name in TARGETS}
         for r in range(args.rounds):
             for name in TARGETS:
-                times[name].append(run(Path(tmp) / "run", envs[name], args.model, args.epochs))
+                times[name].append(run_cli(Path(tmp) / "run", args.model, args.epochs,
+                                           envs[name]))
                 print(f"round {r + 1}, {name}: {times[name][-1]['train']:.2f} s", flush=True)
     base = median([t["train"] for t in times["this CPU"]])
     print(f"\n{args.model}, {args.epochs} epochs, 20 Newsgroups, {args.rounds} rounds alternating; "

@@ -37,7 +37,8 @@ DEFAULT_LR = {
 # only: CBOW and subwords diverge there at their default rates), 4096 on a CPU.
 CPU_BATCH, ACCELERATOR_BATCH = 4096, 32768
 # Native engine, --update window: a skip-gram window of this many context words or more is
-# written in two parts, split at its center (sgns.engines.native.windows.write_window).
+# written in two parts, split at its center (sgns.engines.native.windows._split_at, for every
+# HogBatch window kernel).
 SPLIT_WINDOW = 10
 # A document longer than this many words (after cleaning) is kept as pieces of this many, in
 # order, as gensim's LineSentence and corpus_file reading cut a line (max_sentence_length):
