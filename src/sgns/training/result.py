@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,12 +82,17 @@ class TrainResult:
         check_output_dir(out, overwrite)
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = make_folder_temp(out.parent, out.name)
+        # The npz is written in a thread while the text is formatted: each file ends in an
+        # fsync, a wait for the disk that the other file's work fills.
+        npz = ThreadPoolExecutor(1, thread_name_prefix="sgns-save")
         try:
-            save_word2vec_text(staging / "vectors.txt", self.vocab.words[1:], self.vectors)
             # The output table too (without subwords; subwords.npz holds it otherwise), so
             # that the run can be continued (sgns.training.grow).
-            save_npz(staging / "vectors.npz", self.vocab.words[1:], self.vectors,
-                     context=None if self.bucket_rows is not None else self.output_table[1:])
+            npz_written = npz.submit(
+                save_npz, staging / "vectors.npz", self.vocab.words[1:], self.vectors,
+                context=None if self.bucket_rows is not None else self.output_table[1:])
+            save_word2vec_text(staging / "vectors.txt", self.vocab.words[1:], self.vectors)
+            npz_written.result()
             if self.bucket_rows is not None:
                 from ..encoding.subwords import SUBWORDS_FILE, save_subwords
 
@@ -98,8 +104,11 @@ class TrainResult:
                 shutil.rmtree(out)
             os.replace(staging, out)
         except BaseException:
+            npz.shutdown(wait=True)  # nothing is written into the folder once it is gone
             shutil.rmtree(staging, ignore_errors=True)
             raise
+        finally:
+            npz.shutdown(wait=False)
         return out
 
 

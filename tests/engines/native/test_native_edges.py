@@ -255,6 +255,67 @@ def test_the_kernels_use_512_bit_vectors_where_they_ask_for_them():
     assert "zmm" in _fma_registers(wide)
 
 
+def test_every_update_kernel_asks_for_its_cpus_vector_width():
+    """Each update kernel is compiled, and its loops vectorised, in a module of its own before
+    LLVM inlines it into a loop, so the loop's ``wide_vectors`` does not reach the kernel's
+    loops: each kernel asks itself (CBOW's scoring kernels once ran on 256-bit vectors)."""
+    found = [f for f in vars(kernels).values()
+             if getattr(getattr(f, "_compiler", None), "pipeline_class", None) is KernelCompiler]
+    assert len(found) >= 8
+    for function in found:
+        body = inspect.getsource(function.py_func).split('"""')[-1]
+        assert body.lstrip().startswith("wide_vectors()"), function.py_func.__name__
+
+
+@njit
+def _tail_sum(a):
+    return a[1:].sum()
+
+
+@njit
+def _sum_of_tails(a, n):
+    total = 0.0
+    for k in range(n):
+        total += _tail_sum(a[k:])
+    return total
+
+
+@njit
+def _borrowed_sum_of_tails(a, n):
+    view = compiler.borrowed(a)
+    total = 0.0
+    for k in range(n):
+        total += _tail_sum(view[k:])
+    return total
+
+
+def test_borrowed_views_share_memory_and_count_no_references():
+    """``borrowed`` gives views of the same memory (slices and named tuples of arrays too)
+    whose reference counting compiles to nothing, where the owner's slices passed to a call
+    are counted (an atomic add each)."""
+    from collections import namedtuple
+
+    Pair = namedtuple("Pair", ["a", "b"])
+
+    @njit
+    def write(x, pair):
+        view = compiler.borrowed(x)
+        view[1:][0] = 5.0
+        both = compiler.borrowed(pair)
+        both.a[2] = 7
+        return both.b.sum()
+
+    x, pair = np.zeros(4, np.float32), Pair(np.zeros(3, np.int64), np.ones(2))
+    assert write(x, pair) == 2.0
+    assert x[1] == 5.0 and pair.a[2] == 7
+    a = np.arange(6.0)
+    assert _sum_of_tails(a, 3) == _borrowed_sum_of_tails(a, 3) == 41.0
+    counted = {f: len(re.findall(r"call void @NRT_incref", "".join(f.inspect_llvm().values())))
+               for f in (_sum_of_tails, _borrowed_sum_of_tails)}
+    assert counted[_sum_of_tails] > 0
+    assert counted[_borrowed_sum_of_tails] == 0
+
+
 def _dot(a, b):
     total = np.float32(0.0)
     for i in range(a.shape[0]):

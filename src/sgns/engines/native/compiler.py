@@ -166,3 +166,38 @@ def prefetch_row(typingctx, table, row):
         return context.get_dummy_value()
 
     return types.void(table, row), codegen
+
+
+def _borrowed_value(context, builder, typ, value):
+    if isinstance(typ, types.Array):
+        owned = context.make_array(typ)(context, builder, value=value)
+        view = context.make_array(typ)(context, builder)
+        for field in ("nitems", "itemsize", "data", "shape", "strides"):
+            setattr(view, field, getattr(owned, field))
+        view.meminfo = cgutils.get_null_value(view.meminfo.type)
+        view.parent = cgutils.get_null_value(view.parent.type)
+        return view._getvalue()
+    if isinstance(typ, types.BaseTuple):
+        items = [_borrowed_value(context, builder, item, builder.extract_value(value, k))
+                 for k, item in enumerate(typ)]
+        return context.make_tuple(builder, typ, items)
+    return value
+
+
+@intrinsic
+def borrowed(typingctx, value):
+    """``value`` (an array, or a tuple or named tuple of arrays) as views of the same memory
+    that own none of it: no reference count, so that numba's counting of them (at every call,
+    slice and inlined helper: some 20 a CBOW center) is a test for null, not an atomic add.
+    Atomic adds on the tables' and the noise table's shared counts made the threads fight over
+    those counts' cache lines: in a profile of CBOW on one worker, 22% of the compiled loop's
+    samples were numba's ``NRT_incref``/``NRT_decref``. The caller keeps the owner alive for as
+    long as the views are used (an argument of the calling function, or a variable it still
+    uses after them); a view never leaves compiled code."""
+    if not isinstance(value, (types.Array, types.BaseTuple)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return _borrowed_value(context, builder, sig.args[0], args[0])
+
+    return value(value), codegen

@@ -330,6 +330,7 @@ def score_hidden(output_table, hidden, outputs, labels, weights, n_out, alpha, n
     and updated from it, its gradient counted ``weights[k]`` times (an output shared by that
     many examples with this same hidden vector); ``neu`` gets the hidden vector's gradient.
     Returns the loss."""
+    wide_vectors()
     dim = output_table.shape[1]
     neu[:] = 0.0
     loss = 0.0
@@ -358,6 +359,7 @@ def score_hidden6(output_table, hidden, outputs, labels, n_out, alpha, neu, grad
     ``grads`` (16 floats) gets the outputs' gradients, then their labels: the 6 scores become
     gradients in one vector (:func:`path_gradients`), where one at a time measured 4% slower
     (CBOW, 1 worker). Returns the loss."""
+    wide_vectors()
     dim = output_table.shape[1]
     o0 = outputs[0]
     o1 = outputs[1] if n_out > 1 else o0

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from .cache import forget_stale_compiles
-from .compiler import FASTMATH, wide_vectors
+from .compiler import FASTMATH, borrowed, wide_vectors
 from .sentences import (
     CBOW_BLOCK,
     UPDATE_BAGS,
@@ -52,6 +52,16 @@ def _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_st
                    largest_bag, CBOW_BLOCK, longest_path)
 
 
+@njit(cache=True, inline="always")
+def _borrowed_arguments(input_table, output_table, ids, starts, keep, noise, paths, top,
+                        bag_starts, bag_ids, state, stats):
+    """A worker's arrays as views that own nothing (:func:`~.compiler.borrowed`): the caller
+    holds them for the whole call, and their reference counts, shared by the threads, are
+    not touched per center word."""
+    return borrowed((input_table, output_table, ids, starts, keep, noise, paths, top,
+                     bag_starts, bag_ids, state, stats))
+
+
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def _sum_up(stats, loss, examples, dots, tokens):
     stats[0] += loss
@@ -70,12 +80,16 @@ def skipgram_documents(input_table, output_table, ids, starts, first_doc, end_do
                        noise, paths, top, settings, bag_starts, bag_ids, alpha_start, alpha_end,
                        state, stats):
     wide_vectors()
-    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
-                           paths)
+    (input_table, output_table, ids, starts, keep, noise, paths, top, bag_starts, bag_ids,
+     state, stats) = _borrowed_arguments(input_table, output_table, ids, starts, keep, noise,
+                                         paths, top, bag_starts, bag_ids, state, stats)
+    owned = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                               paths)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen, loss, examples, dots = 0, 0.0, 0, 0
     for doc in range(first_doc, end_doc):
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        s = borrowed(owned)  # taken in the loop, so that ``owned`` lives through it
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
         done = skipgram_sentence(input_table, output_table, length, settings, noise, paths,
@@ -89,12 +103,16 @@ def skipgram_general_documents(input_table, output_table, ids, starts, first_doc
                                noise, paths, top, settings, bag_starts, bag_ids, alpha_start,
                                alpha_end, state, stats):
     wide_vectors()
-    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
-                           paths)
+    (input_table, output_table, ids, starts, keep, noise, paths, top, bag_starts, bag_ids,
+     state, stats) = _borrowed_arguments(input_table, output_table, ids, starts, keep, noise,
+                                         paths, top, bag_starts, bag_ids, state, stats)
+    owned = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                               paths)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen, loss, examples, dots = 0, 0.0, 0, 0
     for doc in range(first_doc, end_doc):
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        s = borrowed(owned)  # taken in the loop, so that ``owned`` lives through it
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
         done = skipgram_general_sentence(input_table, output_table, length, settings, noise,
@@ -108,12 +126,16 @@ def skipgram_hs_documents(input_table, output_table, ids, starts, first_doc, end
                           noise, paths, top, settings, bag_starts, bag_ids, alpha_start,
                           alpha_end, state, stats):
     wide_vectors()
-    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
-                           paths)
+    (input_table, output_table, ids, starts, keep, noise, paths, top, bag_starts, bag_ids,
+     state, stats) = _borrowed_arguments(input_table, output_table, ids, starts, keep, noise,
+                                         paths, top, bag_starts, bag_ids, state, stats)
+    owned = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                               paths)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen, loss, examples, dots = 0, 0.0, 0, 0
     for doc in range(first_doc, end_doc):
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        s = borrowed(owned)  # taken in the loop, so that ``owned`` lives through it
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
         done = skipgram_hs_sentence(input_table, output_table, length, settings, noise, paths,
@@ -127,12 +149,16 @@ def cbow_documents(input_table, output_table, ids, starts, first_doc, end_doc, k
                    paths, top, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
                    stats):
     wide_vectors()
-    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
-                           paths)
+    (input_table, output_table, ids, starts, keep, noise, paths, top, bag_starts, bag_ids,
+     state, stats) = _borrowed_arguments(input_table, output_table, ids, starts, keep, noise,
+                                         paths, top, bag_starts, bag_ids, state, stats)
+    owned = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                               paths)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen, loss, examples, dots = 0, 0.0, 0, 0
     for doc in range(first_doc, end_doc):
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        s = borrowed(owned)  # taken in the loop, so that ``owned`` lives through it
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
         done = cbow_sentence(input_table, output_table, length, settings, noise, paths,
@@ -146,12 +172,16 @@ def cbow_hs_documents(input_table, output_table, ids, starts, first_doc, end_doc
                       paths, top, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
                       stats):
     wide_vectors()
-    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
-                           paths)
+    (input_table, output_table, ids, starts, keep, noise, paths, top, bag_starts, bag_ids,
+     state, stats) = _borrowed_arguments(input_table, output_table, ids, starts, keep, noise,
+                                         paths, top, bag_starts, bag_ids, state, stats)
+    owned = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                               paths)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen, loss, examples, dots = 0, 0.0, 0, 0
     for doc in range(first_doc, end_doc):
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        s = borrowed(owned)  # taken in the loop, so that ``owned`` lives through it
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
         done = cbow_hs_sentence(input_table, output_table, length, settings, noise, paths,
@@ -165,12 +195,16 @@ def bag_documents(input_table, output_table, ids, starts, first_doc, end_doc, ke
                   paths, top, settings, bag_starts, bag_ids, alpha_start, alpha_end, state,
                   stats):
     wide_vectors()
-    s = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
-                           paths)
+    (input_table, output_table, ids, starts, keep, noise, paths, top, bag_starts, bag_ids,
+     state, stats) = _borrowed_arguments(input_table, output_table, ids, starts, keep, noise,
+                                         paths, top, bag_starts, bag_ids, state, stats)
+    owned = _documents_scratch(input_table, starts, first_doc, end_doc, settings, bag_starts,
+                               paths)
     total = max(1, starts[end_doc] - starts[first_doc])
     seen, loss, examples, dots = 0, 0.0, 0, 0
     for doc in range(first_doc, end_doc):
         alpha = np.float32(alpha_start + (alpha_end - alpha_start) * (seen / total))
+        s = borrowed(owned)  # taken in the loop, so that ``owned`` lives through it
         length = subsample(ids, starts[doc], starts[doc + 1], keep, state, s.sentence)
         seen += starts[doc + 1] - starts[doc]
         done = bag_sentence(input_table, output_table, length, settings, noise, paths,
