@@ -27,11 +27,11 @@ CONTEXTS = 11  # word2vec's shrunk windows of 10 hold about 11 context words
 def _windows(kernel):
     @njit(fastmath=FASTMATH)
     def train(input_table, output_table, contexts, outputs, scratch, windows):
-        lanes, grad_out, out6, in_rows = scratch
+        lanes, grad_out, in_rows = scratch
         loss = 0.0
         for _ in range(windows):
             loss += kernel(input_table, output_table, contexts, contexts.shape[0], outputs, 6,
-                           np.float32(1e-4), lanes, grad_out, out6, in_rows)
+                           np.float32(1e-4), lanes, grad_out, in_rows)
         return loss
     return train
 
@@ -45,7 +45,7 @@ def problem(width: int):
     contexts = rng.choice(32, CONTEXTS, replace=False).astype(np.int32)
     outputs = np.arange(40, 46, dtype=np.int32)
     scratch = (np.empty(CONTEXTS * 8, np.float32), aligned_rows(6, width),
-               aligned_rows(6, width), aligned_rows(CONTEXTS, width))
+               aligned_rows(CONTEXTS, width))
     return input_table, output_table, contexts, outputs, scratch
 
 

@@ -57,8 +57,8 @@ def test_a_window_against_a_path_is_the_update_written_out(path_length):
     n = max(6, path_length)
     loss = write_path(input_table, output_table, top, contexts, m, 2, renumbered, labels,
                       path_length, alpha, np.empty(8 * m, np.float32),
-                      np.empty((n, dim), np.float32), np.empty((6, dim), np.float32),
-                      np.empty((m, dim), np.float32), np.empty((m, max(8, n)), np.float32))
+                      np.empty((n, dim), np.float32), np.empty((m, dim), np.float32),
+                      np.empty((m, max(8, n)), np.float32))
     np.testing.assert_allclose(input_table, want[0], atol=2e-5)
     np.testing.assert_allclose(top, want[1][upper], atol=2e-5)
     np.testing.assert_array_equal(output_table[upper], untouched)

@@ -187,7 +187,7 @@ def _hogbatch(kernel, problem):
                               np.empty((6, n_out), np.float32), np.empty((n_out, 16), np.float32))
     return update_window6(input_table, output_table, contexts, m, outputs, n_out, alpha,
                           np.empty(6 * 8, np.float32), np.empty((6, 16), np.float32),
-                          np.empty((6, 16), np.float32), np.empty((6, 16), np.float32))
+                          np.empty((6, 16), np.float32))
 
 
 def _nll(f, label):
@@ -392,17 +392,17 @@ def test_cached_compiles_are_dropped_when_any_of_the_package_sources_change(tmp_
 
 def _window_scratch(m, n_out, dim):
     return (np.empty(8 * m, np.float32), np.empty((max(6, n_out), dim), np.float32),
-            np.empty((6, dim), np.float32), np.empty((m, dim), np.float32),
+            np.empty((m, dim), np.float32),
             np.empty((m, n_out), np.float32))
 
 
 def _hogbatch_window(tables, contexts, outputs, labels, alpha):
     """The window through the kernel the engine picks for its number of outputs."""
     m, n_out = len(contexts), len(outputs)
-    lanes, grad_out, out6, in_rows, scores = _window_scratch(m, n_out, tables[0].shape[1])
+    lanes, grad_out, in_rows, scores = _window_scratch(m, n_out, tables[0].shape[1])
     if n_out <= 6:
         return update_window6(*tables, contexts, m, outputs, n_out, alpha, lanes, grad_out,
-                              out6, in_rows)
+                              in_rows)
     return update_window(*tables, contexts, m, outputs, labels, n_out, alpha, scores, grad_out)
 
 
@@ -427,9 +427,9 @@ def test_a_long_window_is_written_in_two_parts_split_at_its_center(m, before, pa
     labels[0] = 1.0
     alpha = np.float32(0.1)
     split = (input_table.copy(), output_table.copy())
-    lanes, grad_out, out6, in_rows, scores = _window_scratch(m, n_out, 16)
+    lanes, grad_out, in_rows, scores = _window_scratch(m, n_out, 16)
     loss = write_window(*split, contexts, m, before, outputs, labels, n_out, alpha, lanes,
-                        grad_out, out6, in_rows, scores)
+                        grad_out, in_rows, scores)
     expected, once = (input_table.copy(), output_table.copy()), (input_table.copy(), output_table.copy())
     expected_loss = sum(_hogbatch_window(expected, contexts[a:b], outputs, labels, alpha)
                         for a, b in parts)

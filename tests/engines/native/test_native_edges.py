@@ -155,7 +155,7 @@ def _run_kernel(kernel, input_table, output_table, contexts, outputs, labels):
     if kernel == "window6":
         return update_window6(input_table, output_table, contexts, 1, outputs, n_out, ALPHA,
                               np.empty(8, np.float32), np.empty((6, dim), np.float32),
-                              np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
+                              np.empty((1, dim), np.float32))
     if kernel == "pair":
         return update_pair_by_pair(input_table, output_table, contexts, 1, outputs, labels, n_out, ALPHA,
                                    np.empty(dim, np.float32), np.empty(n_out, np.float32))
@@ -216,8 +216,7 @@ def _run_window_kernel(function):
     input_table[1, 1:] = output_table[2:5, 1:] = 0.25
     dim = input_table.shape[1]
     loss = function(input_table, output_table, contexts, 1, outputs, 3, ALPHA, np.empty(8, np.float32),
-                    np.empty((6, dim), np.float32), np.empty((6, dim), np.float32),
-                    np.empty((1, dim), np.float32))
+                    np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
     return loss, input_table, output_table
 
 
@@ -460,16 +459,15 @@ def test_a_kernel_compiles_the_same_whoever_compiles_it_first():
         @njit(fastmath=FASTMATH)
         def loop(input_table, output_table, contexts, m, outputs, n_out, alpha, scratch):
             compiler.wide_vectors()
-            lanes, grad_out, out6, in_rows = scratch
-            return kernel(input_table, output_table, contexts, m, outputs, n_out, alpha, lanes, grad_out, out6,
-                          in_rows)
+            lanes, grad_out, in_rows = scratch
+            return kernel(input_table, output_table, contexts, m, outputs, n_out, alpha, lanes, grad_out, in_rows)
         return loop
 
     def problem():
         input_table, output_table, contexts, outputs, _ = _one_pair_problem(0.5, 3)
         dim = input_table.shape[1]
         scratch = (np.empty(8, np.float32), np.empty((6, dim), np.float32),
-                   np.empty((6, dim), np.float32), np.empty((1, dim), np.float32))
+                   np.empty((1, dim), np.float32))
         return (input_table, output_table, contexts, 1, outputs, 3, ALPHA), scratch
 
     def noalias_arguments(function) -> int:

@@ -326,7 +326,7 @@ def skipgram_sentence(input_table, output_table, length, settings, noise, paths,
     s = scratch
     sentence, contexts, drawn, outputs, labels, weights = (s.sentence, s.contexts, s.drawn,
                                                            s.outputs, s.labels, s.weights)
-    lanes, grad_out, out6, in_rows = s.lanes, s.grad_out, s.out6, s.in_rows
+    lanes, grad_out, in_rows = s.lanes, s.grad_out, s.in_rows
     loss = 0.0
     examples = dots = 0
     for p in range(length):
@@ -336,7 +336,7 @@ def skipgram_sentence(input_table, output_table, length, settings, noise, paths,
         if m == 0:
             continue
         loss += write_window6(input_table, output_table, contexts, m, before, outputs, n_out,
-                              alpha, lanes, grad_out, out6, in_rows)
+                              alpha, lanes, grad_out, in_rows)
         examples += m
         dots += m * n_out
     return loss, examples, dots
@@ -353,7 +353,7 @@ def skipgram_general_sentence(input_table, output_table, length, settings, noise
     s = scratch
     sentence, contexts, drawn, outputs, labels, weights = (s.sentence, s.contexts, s.drawn,
                                                            s.outputs, s.labels, s.weights)
-    lanes, grad_out, out6, in_rows, scores, neu = (s.lanes, s.grad_out, s.out6, s.in_rows,
+    lanes, grad_out, in_rows, scores, neu = (s.lanes, s.grad_out, s.in_rows,
                                                    s.scores, s.neu)
     loss = 0.0
     examples = dots = 0
@@ -368,7 +368,7 @@ def skipgram_general_sentence(input_table, output_table, length, settings, noise
                                         n_out, alpha, neu, scores[0])
         else:
             loss += write_window(input_table, output_table, contexts, m, before, outputs,
-                                 labels, n_out, alpha, lanes, grad_out, out6, in_rows, scores)
+                                 labels, n_out, alpha, lanes, grad_out, in_rows, scores)
         examples += m
         dots += m * n_out
     return loss, examples, dots
@@ -388,7 +388,7 @@ def skipgram_hs_sentence(input_table, output_table, length, settings, noise, pat
     s = scratch
     sentence, contexts, outputs, labels, weights = (s.sentence, s.contexts, s.outputs,
                                                     s.labels, s.weights)
-    lanes, grad_out, out6, in_rows, scores, neu = (s.lanes, s.grad_out, s.out6, s.in_rows,
+    lanes, grad_out, in_rows, scores, neu = (s.lanes, s.grad_out, s.in_rows,
                                                    s.scores, s.neu)
     loss = 0.0
     examples = dots = 0
@@ -403,7 +403,7 @@ def skipgram_hs_sentence(input_table, output_table, length, settings, noise, pat
                                         n_out, alpha, neu, scores[0])
         else:
             loss += write_path(input_table, output_table, top, contexts, m, p - max(0, p - b),
-                               outputs, labels, n_out, alpha, lanes, grad_out, out6, in_rows,
+                               outputs, labels, n_out, alpha, lanes, grad_out, in_rows,
                                scores)
         examples += m
         dots += m * n_out

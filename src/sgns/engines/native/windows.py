@@ -126,7 +126,7 @@ WINDOW6_NEGATIVES = 5
 
 @njit(cache=True, inline="always")
 def write_window6(input_table, output_table, contexts, m, before, outputs, n_out, alpha, lanes,
-                  grad_out, out6, in_rows):
+                  grad_out, in_rows):
     """A skip-gram window with negative sampling against at most 6 output rows (the word
     itself, then its negatives), HogBatch, through :func:`update_window6` alone. Its first
     ``before`` context words come before the center (see :func:`_part_end`). The default
@@ -138,19 +138,19 @@ def write_window6(input_table, output_table, contexts, m, before, outputs, n_out
     while begin < m:
         end = _part_end(begin, split, m)
         loss += update_window6(input_table, output_table, contexts[begin:end], end - begin,
-                               outputs, n_out, alpha, lanes, grad_out, out6, in_rows)
+                               outputs, n_out, alpha, lanes, grad_out, in_rows)
         begin = end
     return loss
 
 
 @njit(cache=True, inline="always")
 def write_window(input_table, output_table, contexts, m, before, outputs, labels, n_out, alpha,
-                 lanes, grad_out, out6, in_rows, scores):
+                 lanes, grad_out, in_rows, scores):
     """:func:`write_window6` for any number of output rows: more than 6 through
     :func:`update_window`. Returns the loss."""
     if n_out <= 6:  # one call site a kernel: each is inlined once
         return write_window6(input_table, output_table, contexts, m, before, outputs, n_out,
-                             alpha, lanes, grad_out, out6, in_rows)
+                             alpha, lanes, grad_out, in_rows)
     split = _split_at(m, before)
     loss = 0.0
     begin = 0
@@ -164,7 +164,7 @@ def write_window(input_table, output_table, contexts, m, before, outputs, labels
 
 @njit(cache=True, inline="always")
 def write_path(input_table, output_table, top, contexts, m, before, outputs, labels, n_out,
-               alpha, lanes, grad_out, out6, in_rows, scores):
+               alpha, lanes, grad_out, in_rows, scores):
     """A skip-gram window against a path of hierarchical softmax, HogBatch, 6 inner nodes at a
     time through :func:`update_path6`, the first ``TOP_LEVELS`` nodes rows of ``top`` (the
     rest rows of the output table); parts as :func:`write_window`'s. Apart from it, so that
@@ -181,7 +181,7 @@ def write_path(input_table, output_table, top, contexts, m, before, outputs, lab
             table = top if block < TOP_LEVELS else output_table
             loss += update_path6(input_table, table, part, end - begin, outputs[block:],
                                  labels[block:], min(6, n_out - block), alpha, lanes, grad_out,
-                                 out6, in_rows, lane_labels)
+                                 in_rows, lane_labels)
         begin = end
     return loss
 
@@ -221,7 +221,7 @@ def path_targets(paths, word, outputs, labels, weights, at):
 # buffers, which start on cache lines as the tables do.
 Scratch = namedtuple("Scratch", [
     "sentence", "contexts", "drawn", "outputs", "labels", "weights", "scores", "lanes",
-    "grad_out", "in_rows", "out6", "hidden", "neu", "grads6", "bag", "sums", "spread",
+    "grad_out", "in_rows", "hidden", "neu", "grads6", "bag", "sums", "spread",
     "path_grad",
 ])
 
@@ -247,7 +247,6 @@ def scratch(window, negative, dim, longest_document, largest_bag, cbow_block, lo
         np.empty(2 * window * 8, dtype=np.float32),  # update_window6's scores
         aligned_rows(max(6, per_row), dim),
         aligned_rows(2 * window, dim),
-        aligned_rows(6, dim),
         aligned_rows(1, dim)[0],
         aligned_rows(1, dim)[0],
         np.empty(16, dtype=np.float32),  # score_hidden6's lanes, then their labels
