@@ -439,3 +439,17 @@ def test_a_long_window_is_written_in_two_parts_split_at_its_center(m, before, pa
     assert loss == pytest.approx(expected_loss, rel=1e-5)
     if len(parts) == 2:
         assert not np.allclose(split[1], once[1], rtol=1e-4, atol=1e-6)
+
+
+def test_an_epoch_is_sliced_by_tokens_and_often_for_a_tree_tops_copies():
+    """Slices of about SLICE_TOKENS tokens (20 Newsgroups' 0.95M: one), at least one a chunk;
+    with copies of the tree's top, at least TREE_TOP_SLICES an epoch, spread over its chunks."""
+    from sgns.engines.native.driver import SLICE_TOKENS, TREE_TOP_SLICES, slices_of
+
+    assert slices_of(950_000, 950_000, tree_top=False) == 1
+    assert slices_of(10, 10, tree_top=False) == 1
+    assert slices_of(5 * SLICE_TOKENS, 5 * SLICE_TOKENS, tree_top=False) == 5
+    assert slices_of(950_000, 950_000, tree_top=True) == TREE_TOP_SLICES
+    assert slices_of(950_000, 4 * 950_000, tree_top=True) == TREE_TOP_SLICES // 4
+    many = 100 * SLICE_TOKENS
+    assert slices_of(many, many, tree_top=True) == 100

@@ -28,13 +28,30 @@ from .prepare import compile_kernels, loop_settings
 from .sampling import alias_table
 from .tree_top import TreeTop
 
-SLICES_PER_EPOCH = 20
+# An epoch is trained in slices of about SLICE_TOKENS tokens (at least one a chunk): the
+# progress bar and the learning rate move between them, and at each one's end every worker
+# waits for the slowest. 20 slices an epoch, as before, cost 20 Newsgroups 4-5% of an epoch
+# against 5 (docs/engines.md); 2M tokens train in about a second on 2 cores.
+SLICE_TOKENS = 2_000_000
+# With each worker's copy of hierarchical softmax's tree top, at least this many slices an
+# epoch: the copies are averaged into the table between slices (:mod:`.tree_top`).
+TREE_TOP_SLICES = 20
 # Each worker's generator state lies in a cache line of its own (16 x 8 bytes apart): every
 # draw writes it, and side by side the workers' states would bounce one line between the cores
 # (false sharing).
 STATE_STRIDE = 16
 # The names of the engine's state arrays in a checkpoint.
 STATE_KEYS = ("input_table", "output_table")
+
+
+def slices_of(chunk_tokens: int, epoch_tokens: int, tree_top: bool) -> int:
+    """How many slices train a chunk of ``chunk_tokens`` of an epoch's ``epoch_tokens``:
+    about ``SLICE_TOKENS`` each, and with ``tree_top`` copies at least ``TREE_TOP_SLICES``
+    an epoch."""
+    slices = round(chunk_tokens / SLICE_TOKENS)
+    if tree_top:
+        slices = max(slices, round(TREE_TOP_SLICES * chunk_tokens / max(1, epoch_tokens)))
+    return max(1, slices)
 
 
 def worker_ranges(starts: np.ndarray, workers: int, slices: int) -> np.ndarray:
@@ -179,9 +196,7 @@ class _Epoch:
             began = time.perf_counter()
             done = 0  # tokens of this epoch trained so far
             for c, chunk in enumerate(corpus.chunks()):
-                # About SLICES_PER_EPOCH slices per epoch, whatever the chunks: the progress bar
-                # and the learning rate move between compiled calls.
-                slices = max(1, round(SLICES_PER_EPOCH * chunk.n_tokens / total))
+                slices = slices_of(chunk.n_tokens, total, self.top.shared)
                 ranges = worker_ranges(chunk.starts, config.workers, slices)
                 for s in range(slices):
                     piece = int(sum(chunk.starts[b] - chunk.starts[a] for a, b in ranges[s]))

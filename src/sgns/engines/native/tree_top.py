@@ -8,7 +8,7 @@ shared tables and 0.38 s with an output table per worker, on 2 cores.
 
 So each worker trains its own copy of the rows within ``TOP_LEVELS`` (12) of the root, at
 most 4,095 rows (1.8 MB at dimension 100, in cache), and between
-slices (20 an epoch) the copies are averaged into the output table and handed out again:
+slices (at least 20 an epoch) the copies are averaged into the output table and handed out again:
 periodic model averaging (Zinkevich et al. 2010, "Parallelized Stochastic Gradient Descent";
 Stich 2019, "Local SGD Converges Fast and Communicates Little") for the few rows that every
 example writes, Hogwild for the rest. Averaged, not summed: those rows settle within a slice,
@@ -33,6 +33,7 @@ class TreeTop:
 
     def __init__(self, paths: Paths, output_table: np.ndarray, workers: int,
                  shared: bool) -> None:
+        self.shared = shared
         if shared:
             self.paths, self.nodes = split_top(paths, TOP_LEVELS)
         else:
