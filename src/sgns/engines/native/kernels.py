@@ -197,6 +197,16 @@ def path_gradients(lanes, m, labels, n_out, alpha):
     return loss
 
 
+@njit(cache=True, inline="always")
+def _six_rows(outputs, n_out):
+    """The rows of up to 6 outputs, for the register-blocked kernels: a slot past ``n_out``
+    reads row ``outputs[0]`` (and the kernel gives it a gradient of 0)."""
+    o0 = outputs[0]
+    return (o0, outputs[1] if n_out > 1 else o0, outputs[2] if n_out > 2 else o0,
+            outputs[3] if n_out > 3 else o0, outputs[4] if n_out > 4 else o0,
+            outputs[5] if n_out > 5 else o0)
+
+
 @njit(cache=True, fastmath=FASTMATH, inline="always")
 def window6(input_table, output_table, contexts, m, outputs, labels, n_out, alpha, lanes,
             grad_out, in_rows, hs):
@@ -213,12 +223,7 @@ def window6(input_table, output_table, contexts, m, outputs, labels, n_out, alph
     1-4% slower). The gradients come from the rows as they were, also for a word that occurs
     twice in the window (hence the copy of the context rows)."""
     dim = input_table.shape[1]
-    o0 = outputs[0]
-    o1 = outputs[1] if n_out > 1 else o0
-    o2 = outputs[2] if n_out > 2 else o0
-    o3 = outputs[3] if n_out > 3 else o0
-    o4 = outputs[4] if n_out > 4 else o0
-    o5 = outputs[5] if n_out > 5 else o0
+    o0, o1, o2, o3, o4, o5 = _six_rows(outputs, n_out)
     for k in range(6):
         for i in range(dim):
             grad_out[k, i] = 0.0
@@ -363,12 +368,7 @@ def score_hidden6(output_table, hidden, outputs, labels, n_out, alpha, neu, grad
     (CBOW, 1 worker). Returns the loss."""
     wide_vectors()
     dim = output_table.shape[1]
-    o0 = outputs[0]
-    o1 = outputs[1] if n_out > 1 else o0
-    o2 = outputs[2] if n_out > 2 else o0
-    o3 = outputs[3] if n_out > 3 else o0
-    o4 = outputs[4] if n_out > 4 else o0
-    o5 = outputs[5] if n_out > 5 else o0
+    o0, o1, o2, o3, o4, o5 = _six_rows(outputs, n_out)
     a0 = a1 = a2 = a3 = a4 = a5 = np.float32(0.0)
     for i in range(dim):
         h = hidden[i]
