@@ -142,7 +142,12 @@ def split_top(paths: Paths, levels: int) -> tuple[Paths, np.ndarray]:
     (:mod:`sgns.engines.native.tree_top`)."""
     depth = np.arange(paths.nodes.size) - np.repeat(paths.starts[:-1], np.diff(paths.starts))
     upper = depth < levels
-    top, places = np.unique(paths.nodes[upper], return_inverse=True)
+    # The top's ids in increasing order, and each one's place among them, through a mark per
+    # inner node: np.unique's sort took 30 ms of a 20 Newsgroups run.
+    in_top = np.zeros(paths.nodes.max(initial=-1) + 1, bool)
+    in_top[paths.nodes[upper]] = True
+    top = np.flatnonzero(in_top)
+    places = np.cumsum(in_top) - 1
     nodes = paths.nodes.copy()
-    nodes[upper] = places
+    nodes[upper] = places[nodes[upper]]
     return Paths(paths.starts, nodes, paths.labels), top.astype(np.int64)
