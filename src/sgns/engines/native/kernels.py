@@ -83,7 +83,10 @@ def gradient_and_loss(f, label, alpha):
     s = zero if f <= -max_exp else s
     # -log(sigmoid(f)) = log(1 + exp(-|f|)) + max(-f, 0), and -log(1 - sigmoid(f)) the same
     # with max(f, 0).
-    softplus = _polynomial(t, SOFTPLUS_POLY) if a < max_exp else zero
+    # Taken for every score, then selected: a branch around it kept a loop over 8 scores from
+    # being vectorised (CBOW with --loss hs spent a quarter of its time there, scalar).
+    softplus = _polynomial(t, SOFTPLUS_POLY)
+    softplus = softplus if a < max_exp else zero
     loss = softplus + (max(-f, zero) if label > np.float32(0.5) else max(f, zero))
     loss = min(loss, np.float32(LOSS_CAP))
     g = (label - s) * alpha
@@ -182,15 +185,18 @@ def window_gradients(lanes, m, n_out, alpha):
 
 
 @njit(cache=True, fastmath=FASTMATH, inline="always")
-def path_gradients(lanes, m, labels, n_out, alpha):
+def path_gradients(lanes, m, labels, first_label, n_out, alpha):
     """:func:`window_gradients` for the inner nodes of a path of hierarchical softmax, whose
-    labels are the path's (``1 - code``), not 1 then 0s: ``labels[i]`` is lane ``i``'s, so
-    that the loop runs in vectors as :func:`window_gradients` does (the labels of the block's
-    nodes laid out per lane by :func:`update_path6`)."""
+    labels are the path's (``1 - code``), not 1 then 0s: ``labels[first_label + i]`` is lane
+    ``i``'s, so that the loop runs in vectors as :func:`window_gradients` does (the labels of
+    the block's nodes laid out per lane by :func:`update_path6`). ``labels`` may be ``lanes``
+    itself, the labels past the lanes: read at fixed places in the same array, LLVM sees that
+    they do not overlap (a view of its tail has an offset known only at run time, and the
+    loop, left scalar behind a check, took a quarter of CBOW ``--loss hs``'s time)."""
     loss = np.float32(0.0)
     zero = np.float32(0.0)
     for i in range(8 * m):
-        g, pair_loss = gradient_and_loss(lanes[i], labels[i], alpha)
+        g, pair_loss = gradient_and_loss(lanes[i], labels[first_label + i], alpha)
         live = (i & 7) < n_out
         lanes[i] = g if live else zero
         loss += pair_loss if live else zero
@@ -243,7 +249,7 @@ def window6(input_table, output_table, contexts, m, outputs, labels, n_out, alph
         lanes[at], lanes[at + 1], lanes[at + 2] = a0, a1, a2
         lanes[at + 3], lanes[at + 4], lanes[at + 5] = a3, a4, a5
         lanes[at + 6] = lanes[at + 7] = np.float32(0.0)
-    loss = (path_gradients(lanes, m, labels, n_out, alpha) if hs
+    loss = (path_gradients(lanes, m, labels, 0, n_out, alpha) if hs
             else window_gradients(lanes, m, n_out, alpha))
     for j in range(m):
         r = contexts[j]
@@ -378,12 +384,11 @@ def score_hidden6(output_table, hidden, outputs, labels, n_out, alpha, neu, grad
         a3 += h * output_table[o3, i]
         a4 += h * output_table[o4, i]
         a5 += h * output_table[o5, i]
-    lane_labels = grads[8:]
     for k in range(8):
-        lane_labels[k] = labels[k] if k < n_out else np.float32(0.0)
+        grads[8 + k] = labels[k] if k < n_out else np.float32(0.0)
     grads[0], grads[1], grads[2], grads[3], grads[4], grads[5] = a0, a1, a2, a3, a4, a5
     grads[6] = grads[7] = np.float32(0.0)
-    loss = path_gradients(grads, 1, lane_labels, n_out, alpha)  # in one vector; padding 0
+    loss = path_gradients(grads, 1, grads, 8, n_out, alpha)  # in one vector; padding 0
     g0, g1, g2, g3, g4, g5 = grads[0], grads[1], grads[2], grads[3], grads[4], grads[5]
     for i in range(dim):
         neu[i] = (g0 * output_table[o0, i] + g1 * output_table[o1, i] + g2 * output_table[o2, i]
