@@ -136,6 +136,17 @@ def wide_vectors(typingctx):
     return types.void(), codegen
 
 
+def _prefetch(builder, address, write: bool) -> None:
+    """One ``llvm.prefetch`` of the line holding ``address``: (address, 0 = for reading or 1 =
+    for writing, 3 = keep in all cache levels, 1 = data)."""
+    byte_ptr = ir.IntType(8).as_pointer()
+    i32 = ir.IntType(32)
+    prefetch = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+        "llvm.prefetch.p0i8")
+    builder.call(prefetch, [builder.bitcast(address, byte_ptr), i32(int(write)), i32(3), i32(1)])
+
+
 @intrinsic
 def prefetch_row(typingctx, table, row):
     """Ask the CPU to bring row ``row`` of a C-contiguous 2-D table into cache for writing,
@@ -151,21 +162,34 @@ def prefetch_row(typingctx, table, row):
         r = context.cast(builder, args[1], sig.args[1], types.intp)
         zero = context.get_constant(types.intp, 0)
         start = cgutils.get_item_pointer(context, builder, table_type, array, [r, zero])
-        byte_ptr = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        prefetch = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
-            "llvm.prefetch.p0i8")
-        base = builder.bitcast(start, byte_ptr)
+        base = builder.bitcast(start, ir.IntType(8).as_pointer())
         itemsize = context.get_constant(types.intp, table_type.dtype.bitwidth // 8)
         row_bytes = builder.mul(itemsize, cgutils.unpack_tuple(builder, array.shape)[1])
         line = context.get_constant(types.intp, 64)
         with cgutils.for_range_slice(builder, zero, row_bytes, line) as (offset, _):
-            # (address, 1 = for writing, 3 = keep in all cache levels, 1 = data)
-            builder.call(prefetch, [builder.gep(base, [offset]), i32(1), i32(3), i32(1)])
+            _prefetch(builder, builder.gep(base, [offset]), write=True)
         return context.get_dummy_value()
 
     return types.void(table, row), codegen
+
+
+@intrinsic
+def prefetch_item(typingctx, array, index):
+    """Ask the CPU to bring the line that holds ``array[index]`` (a C-contiguous 1-D array)
+    into cache for reading, without waiting for it. A hint, as :func:`prefetch_row`."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and array.layout == "C"
+            and isinstance(index, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        array_type = sig.args[0]
+        items = context.make_array(array_type)(context, builder, args[0])
+        k = context.cast(builder, args[1], sig.args[1], types.intp)
+        _prefetch(builder, cgutils.get_item_pointer(context, builder, array_type, items, [k]),
+                  write=False)
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
 
 
 def _borrowed_value(context, builder, typ, value):

@@ -10,7 +10,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .compiler import FASTMATH, prefetch_row, wide_vectors
+from .compiler import FASTMATH, prefetch_item, prefetch_row, wide_vectors
 from .kernels import (
     score_hidden,
     score_hidden6,
@@ -20,6 +20,7 @@ from .kernels import (
 )
 from .sampling import below
 from .windows import (
+    AHEAD,
     TOP_LEVELS,
     center_negatives,
     path_targets,
@@ -62,6 +63,22 @@ def _score_path(output_table, top, hidden, outputs, labels, n_out, alpha, neu, g
             path_grad[i] = neu[i] + (path_grad[i] if block else np.float32(0.0))
     neu[:] = path_grad
     return loss
+
+
+@njit(cache=True, inline="always")
+def _prefetch_paths(output_table, paths, sentence, p, length):
+    """While center ``p`` trains: the path (nodes and labels) of the center ``2 * AHEAD``
+    places on, and the rows below the tree's top of the one ``AHEAD`` on, whose path was
+    fetched 2 centers before. A rare word's path lies where no recent center's did, and its
+    rows below the top in a table of the vocabulary's size."""
+    if p + 2 * AHEAD < length:
+        first = paths.starts[sentence[p + 2 * AHEAD]]
+        prefetch_item(paths.nodes, first)
+        prefetch_item(paths.labels, first)
+    if p + AHEAD < length:
+        word = sentence[p + AHEAD]
+        for k in range(paths.starts[word] + TOP_LEVELS, paths.starts[word + 1]):
+            prefetch_row(output_table, paths.nodes[k])
 
 
 @njit(cache=True, inline="always")
@@ -203,6 +220,7 @@ def cbow_hs_sentence(input_table, output_table, length, settings, noise, paths, 
             inv = np.float32(1.0) / np.float32(hi - lo - 1)
             for i in range(dim):
                 hidden[i] = (sums[hi, i] - sums[lo, i] - (sums[at + 1, i] - sums[at, i])) * inv
+            _prefetch_paths(output_table, paths, sentence, p, length)
             word = sentence[p]
             first_node, end_node = paths.starts[word], paths.starts[word + 1]
             n_out = end_node - first_node
