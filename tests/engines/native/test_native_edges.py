@@ -311,6 +311,45 @@ def test_borrowed_views_share_memory_and_own_none_of_it():
     assert "call void @NRT_incref" not in ir
 
 
+def test_prefetches_are_hints_that_change_nothing_and_never_fault():
+    """``prefetch_row`` (for writing, a line at a time) and ``prefetch_item`` (one line, for
+    reading) compile to LLVM's prefetch, leave the arrays as they were, and are harmless at a
+    place far past an array's end."""
+
+    @njit
+    def hint(table, items, k):
+        compiler.prefetch_row(table, k)
+        compiler.prefetch_item(items, k)
+        return table.sum() + items.sum()
+
+    table, items = np.arange(12, dtype=np.float32).reshape(3, 4), np.arange(5, dtype=np.int32)
+    before = table.sum() + items.sum()
+    for k in (0, 2, 10**6):
+        assert hint(table, items, k) == before
+    ir = hint.inspect_llvm(hint.signatures[0])
+    calls = re.findall(r"call void @llvm\.prefetch[.\w]*\([^,]+, i32 (\d), i32 3, i32 1\)", ir)
+    assert {"0", "1"} <= set(calls)  # a read and a write prefetch
+
+
+def test_the_gradients_of_six_scores_are_taken_in_vectors():
+    """``score_hidden6`` turns its 6 scores into gradients in one vector: its loop over the
+    lanes compares floats in vectors. Its labels lie in the same array as the scores, at fixed
+    places; a view of that array's tail, whose offset LLVM knew only at run time, left the
+    loop scalar, behind a check too costly for 8 lanes."""
+    # Compiled here, as the engine compiles it: code loaded from numba's cache has no IR.
+    fresh = njit(fastmath=FASTMATH, pipeline_class=KernelCompiler)(kernels.score_hidden6.py_func)
+    neu, grads = np.zeros(16, np.float32), np.zeros(16, np.float32)
+    fresh(np.ones((4, 16), np.float32), np.ones(16, np.float32), np.arange(3, dtype=np.int32),
+          np.zeros(3, np.float32), 3, ALPHA, neu, grads)
+    # Scores of 16, past MAX_EXP, against label 0: a gradient of -alpha each, none past n_out.
+    assert np.all(grads[:3] == -ALPHA) and np.all(grads[3:8] == 0.0)
+    if not re.search(r"%[yz]mm\d", fresh.inspect_asm(fresh.signatures[0])):
+        pytest.skip("a target without 256-bit vectors (generic x86-64's SSE2): LLVM's cost "
+                    "model keeps 8 lanes scalar there")
+    ir = fresh.inspect_llvm(fresh.signatures[0])
+    assert re.search(r"= fcmp [^\n]*<\d+ x float>", ir)
+
+
 def _dot(a, b):
     total = np.float32(0.0)
     for i in range(a.shape[0]):
