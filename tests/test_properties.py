@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from sgns.embeddings.export import save_npz, save_word2vec_binary
 from sgns.embeddings.vectors import load_vectors, save_word2vec_text
+from sgns.encoding.ingest import scanned_documents
 from sgns.encoding.pairs import PairConfig, PairStream
 from sgns.encoding.vocab import ChunkedCorpus, Vocabulary
 from sgns.errors import SgnsError
@@ -55,6 +56,35 @@ def test_vocabulary_properties(docs, min_count):
     assert [vocab.words[i] for i in encoded.ids] == [w for doc in docs for w in doc
                                                      if counts[w] >= min_count]
     assert encoded.ids.min() >= 1 and encoded.n_documents == len(docs)
+
+
+# Any str at all: empty, spaces, NUL, lone surrogates, every plane; few enough to repeat.
+any_tokens = st.lists(st.lists(st.sampled_from(["", "a", "a b", "\0", "x\0y", "é", "\ud800",
+                                                 "\U0001f600", "\t", "ab"]) | st.text(max_size=3),
+                               max_size=12), max_size=8)
+
+
+@SETTINGS
+@given(any_tokens, st.integers(1, 3), st.integers(1, 20))
+def test_token_lists_numbered_at_compiled_speed_as_in_python(docs, min_count, batch_tokens):
+    """``scanned_documents`` (the compiled interner, a batch of tokens at a time) gives the
+    vocabulary, counts, ids and documents of ``Vocabulary.build`` and ``encode`` (Python's
+    Counter and dict), for any str tokens."""
+    try:
+        expected = Vocabulary.build(docs, min_count)
+    except SgnsError:
+        return  # no word that often: nothing to compare
+    scanned = scanned_documents(docs, batch_tokens=batch_tokens) if docs else None
+    if scanned is None:
+        return
+    vocab = scanned.vocabulary(min_count)
+    assert vocab.words == expected.words
+    np.testing.assert_array_equal(vocab.counts, expected.counts)
+    assert scanned.tokens == sum(map(len, docs))
+    for given_vocab in (vocab, expected):  # ranked here, and from elsewhere
+        got, want = scanned.encode(given_vocab), expected.encode(docs)
+        np.testing.assert_array_equal(got.ids, want.ids)
+        np.testing.assert_array_equal(got.starts, want.starts)
 
 
 @SETTINGS

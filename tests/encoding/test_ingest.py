@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sgns.encoding.ingest import scan_corpus
+from sgns.encoding.ingest import scan_corpus, scanned_documents
 from sgns.encoding.vocab import EncodedCorpus, Vocabulary
+from sgns.errors import SgnsError
 from sgns.text.cleaning import Cleaner, clean
 from sgns.text.corpus import read_text_corpus
 
@@ -218,3 +219,31 @@ def test_one_long_line_is_read_in_bounded_memory(tmp_path):
     assert scanned.counts() == {"loaded": 2, "nonempty": 2, "kept": 2}
     _, starts = _ids(scanned.encode(scanned.vocabulary()))
     assert np.diff(starts).tolist() == [LONGEST_DOCUMENT] * 240 + [2]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(docs=st.lists(st.lists(st.sampled_from(["ab", "cd", "", "é"]), max_size=14), max_size=6),
+       longest=st.integers(2, 5), batch=st.integers(1, 20), stream=st.booleans())
+def test_token_lists_are_cut_and_spilled_as_python_cuts_them(monkeypatch, docs, longest, batch,
+                                                             stream):
+    """Token lists numbered by the interner (``scanned_documents``, as ``sgns.train`` takes
+    them): documents longer than LONGEST_DOCUMENT as pieces of that many, empty ones kept, in
+    memory or spilled, whatever the batch, as ``Vocabulary.encode`` cuts them."""
+    monkeypatch.setattr("sgns.encoding.ingest.LONGEST_DOCUMENT", longest)
+    monkeypatch.setattr("sgns.encoding.vocab.LONGEST_DOCUMENT", longest)
+    if not any(docs):
+        return  # no token: no vocabulary either way
+    scanned = scanned_documents(docs, stream=stream, batch_tokens=batch)
+    assert scanned.counts() == {"loaded": len(docs), "nonempty": len(docs), "kept": len(docs)}
+    want = Vocabulary.build(docs)
+    got = scanned.vocabulary()
+    assert got.words == want.words
+    ids, starts = _ids(scanned.encode(got))
+    expected = want.encode(docs)
+    np.testing.assert_array_equal(ids, expected.ids)
+    np.testing.assert_array_equal(starts, expected.starts)
+
+
+def test_a_token_that_is_not_a_str_is_a_clear_error():
+    with pytest.raises(SgnsError, match="list of str tokens"):
+        scanned_documents([["a", "b"], ["c", 3]])

@@ -105,11 +105,12 @@ class Interner:
             extra = max(self.arena.size, token_bytes)
             self.arena = np.concatenate((self.arena, np.zeros(extra, np.uint8)))
 
-    def words(self, first: int = 0) -> list[str]:
-        """Words ``first..`` in id order."""
+    def words(self, first: int = 0, errors: str = "replace") -> list[str]:
+        """Words ``first..`` in id order, decoded with ``errors`` (the handler of
+        ``bytes.decode``)."""
         offsets, last = self.offsets, len(self)
         base = int(offsets[first])
         arena = self.arena[base:offsets[last]].tobytes()
         bounds = (offsets[first:last + 1] - base).tolist()
-        return [arena[a:b].decode("utf-8", "replace")
+        return [arena[a:b].decode("utf-8", errors)
                 for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
