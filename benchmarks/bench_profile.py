@@ -23,9 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import newsgroups
-
 import sgns
+from common import newsgroups
 
 CHILD = "SGNS_PROFILE_DUMP"  # set in the process that trains: where to dump its code
 
