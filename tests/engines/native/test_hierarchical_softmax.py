@@ -152,3 +152,22 @@ def test_the_workers_copies_are_averaged_into_the_tree_top():
     assert np.all(output_table[top.nodes] == 2.0) and np.all(top.copies == 2.0)
     others = np.setdiff1d(np.arange(8), top.nodes)
     assert not output_table[others].any()
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_the_compiled_merge_gives_numpys_mean(workers):
+    """The copies' mean in one compiled pass: the floats of ``copies.mean(axis=0)``, into the
+    top's rows of the output table and back into every copy; the other rows untouched."""
+    counts = np.concatenate(([0], 1000 // np.arange(1, 300) + 1))
+    paths = huffman_paths(counts)
+    rng = np.random.default_rng(workers)
+    output_table = rng.random((counts.size, 16), dtype=np.float32)
+    before = output_table.copy()
+    top = TreeTop(paths, output_table, workers, True)
+    top.copies[:] = rng.random(top.copies.shape, dtype=np.float32)
+    mean = top.copies.mean(axis=0, dtype=np.float32)
+    top.merge(output_table)
+    np.testing.assert_array_equal(output_table[top.nodes], mean)
+    np.testing.assert_array_equal(top.copies, np.broadcast_to(mean, top.copies.shape))
+    others = np.setdiff1d(np.arange(counts.size), top.nodes)
+    np.testing.assert_array_equal(output_table[others], before[others])
