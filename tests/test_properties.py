@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from sgns.embeddings.export import save_npz, save_word2vec_binary
 from sgns.embeddings.vectors import load_vectors, save_word2vec_text
-from sgns.encoding.ingest import scanned_documents
 from sgns.encoding.pairs import PairConfig, PairStream
+from sgns.encoding.token_lists import scanned_documents
 from sgns.encoding.vocab import ChunkedCorpus, Vocabulary
 from sgns.errors import SgnsError
 from sgns.text.preprocessing import skipgrams

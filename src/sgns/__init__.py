@@ -28,7 +28,7 @@ _EXPORTS = {
     "to_keyed_vectors": "embeddings.vectors",
     "EncodedCorpus": "encoding.vocab", "Vocabulary": "encoding.vocab",
     "ScannedCorpus": "encoding.ingest", "scan_corpus": "encoding.ingest",
-    "scanned_documents": "encoding.ingest",
+    "scanned_documents": "encoding.token_lists",
     "PhraseModel": "encoding.phrases", "PhraseSettings": "encoding.phrases",
     "apply_phrases": "encoding.phrases", "find_phrases": "encoding.phrases",
     "join_phrases": "encoding.phrases", "learn_phrases": "encoding.phrases",

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sgns.encoding.ingest import scan_corpus, scanned_documents
+from sgns.encoding.ingest import scan_corpus
+from sgns.encoding.token_lists import scanned_documents
 from sgns.encoding.vocab import EncodedCorpus, Vocabulary
 from sgns.errors import SgnsError
 from sgns.text.cleaning import Cleaner, clean
@@ -229,7 +230,7 @@ def test_token_lists_are_cut_and_spilled_as_python_cuts_them(monkeypatch, docs, 
     """Token lists numbered by the interner (``scanned_documents``, as ``sgns.train`` takes
     them): documents longer than LONGEST_DOCUMENT as pieces of that many, empty ones kept, in
     memory or spilled, whatever the batch, as ``Vocabulary.encode`` cuts them."""
-    monkeypatch.setattr("sgns.encoding.ingest.LONGEST_DOCUMENT", longest)
+    monkeypatch.setattr("sgns.encoding.token_lists.LONGEST_DOCUMENT", longest)
     monkeypatch.setattr("sgns.encoding.vocab.LONGEST_DOCUMENT", longest)
     if not any(docs):
         return  # no token: no vocabulary either way

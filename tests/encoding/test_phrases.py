@@ -10,7 +10,7 @@ from gensim.models.phrases import ENGLISH_CONNECTOR_WORDS, Phrases
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgns.encoding.ingest import scan_corpus, scanned_documents
+from sgns.encoding.ingest import scan_corpus
 from sgns.encoding.phrases import (
     ENGLISH_CONNECTORS,
     PhraseModel,
@@ -19,6 +19,7 @@ from sgns.encoding.phrases import (
     find_phrases,
     learn_phrases,
 )
+from sgns.encoding.token_lists import scanned_documents
 from sgns.errors import SgnsError
 from sgns.text.cleaning import CleanCorpus, Cleaner
 

@@ -82,7 +82,8 @@ def add_phrases_parser(sub) -> None:
 def read_for_phrases(source: dict, archive, quiet: bool):
     """The corpus as ids for phrases: scanned where the cleaning allows, else cleaned in
     Python and numbered."""
-    from ..encoding.ingest import scan_corpus, scanned_documents
+    from ..encoding.ingest import scan_corpus
+    from ..encoding.token_lists import scanned_documents
     from ..text.cleaning import Cleaner, StreamingCorpus, clean
     from ..text.corpus import NEWSGROUPS, load_corpus
 

@@ -119,8 +119,9 @@ def _read(source: dict, config, args: argparse.Namespace, say, quiet: bool):
 
 def _phrased(corpus, source: dict, say, quiet: bool):
     """The corpus with its phrases joined, as ``source["phrases"]`` asks, and the phrases."""
-    from ..encoding.ingest import ScannedCorpus, scanned_documents
+    from ..encoding.ingest import ScannedCorpus
     from ..encoding.phrases import PhraseSettings, learn_phrases
+    from ..encoding.token_lists import scanned_documents
 
     asked = dict(source["phrases"])
     passes = asked.pop("passes")

@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +116,7 @@ class ScannedCorpus:
     could not be decoded and were read as U+FFFD."""
 
     def __init__(self, words: list[str], counts: np.ndarray, first_seen: np.ndarray,
-                 tally: np.ndarray, store: _Store, undecodable: int = 0) -> None:
+                 tally: np.ndarray, store: Store, undecodable: int = 0) -> None:
         words, counts, first_seen, self.mapping = _merged(words, counts, first_seen)
         self.words, self.word_counts, self.first_seen = words, counts, first_seen
         self.tokens = int(tally[3])
@@ -159,7 +158,7 @@ class ScannedCorpus:
             to_vocab = np.array([index.get(w, 0) for w in self.words], np.int32)
         mapping = to_vocab[self.mapping]
         n_tokens = int(self.word_counts[to_vocab > 0].sum())
-        if isinstance(self.store, _Spill):
+        if isinstance(self.store, SpillStore):
             return StreamedIds(self.store, mapping, n_tokens)
         ids, starts = _remap(self.store.ids, self.store.lengths, mapping)
         return EncodedCorpus(ids, starts)
@@ -179,7 +178,7 @@ def _merged(words, counts, first_seen):
     return list(index), merged_counts, merged_first, mapping
 
 
-class _Memory:
+class MemoryStore:
     """Kept ids and document lengths, in memory."""
 
     def __init__(self) -> None:
@@ -194,7 +193,7 @@ class _Memory:
         self.parts = []
 
 
-class _Spill:
+class SpillStore:
     """Kept ids and document lengths in a temporary folder (4 bytes a token, 8 a document),
     deleted when the object goes."""
 
@@ -214,14 +213,14 @@ class _Spill:
         self.lengths = np.fromfile(self.path / "lengths", np.int64)
 
 
-_Store = _Memory | _Spill
+Store = MemoryStore | SpillStore
 
 
 class StreamedIds:
     """A spilled corpus in a vocabulary's ids, read back a chunk of about ``CHUNK_TOKENS``
     tokens (whole documents) at a time, on every pass."""
 
-    def __init__(self, spill: _Spill, mapping: np.ndarray, n_tokens: int) -> None:
+    def __init__(self, spill: SpillStore, mapping: np.ndarray, n_tokens: int) -> None:
         self.spill, self.mapping, self.n_tokens = spill, mapping, n_tokens
 
     def chunks(self) -> Iterator[EncodedCorpus]:
@@ -233,12 +232,12 @@ class StreamedIds:
         self.spill.folder.cleanup()
 
 
-def _stored_parts(store: _Store) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _stored_parts(store: Store) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``(ids, document lengths)`` of a store, about ``CHUNK_TOKENS`` tokens (whole
     documents) at a time, read back from disk if spilled."""
     lengths = store.lengths
     bounds = np.cumsum(lengths)
-    spilled = isinstance(store, _Spill)
+    spilled = isinstance(store, SpillStore)
     with open(store.path / "ids", "rb") if spilled else nullcontext() as file:
         first = 0
         while first < lengths.size:
@@ -263,116 +262,12 @@ def rebuilt_corpus(corpus: ScannedCorpus, parts: Iterable[tuple[np.ndarray, np.n
     """A corpus made from ``corpus`` (:mod:`sgns.encoding.phrases`): its new ids and document
     lengths stored as ``corpus``'s are, in memory or spilled beside them; ``counts``,
     ``first_seen`` and ``tally`` are complete once ``parts`` is."""
-    spilled = isinstance(corpus.store, _Spill)
-    store: _Store = _Spill(corpus.store.path.parent) if spilled else _Memory()
+    spilled = isinstance(corpus.store, SpillStore)
+    store: Store = SpillStore(corpus.store.path.parent) if spilled else MemoryStore()
     for ids, lengths in parts:
         store.add(ids, lengths)
     store.close()
     return ScannedCorpus(words, counts, first_seen, tally, store, corpus.undecodable)
-
-
-def scanned_documents(corpus, *, stream: bool = False,
-                      batch_tokens: int = CHUNK_TOKENS) -> ScannedCorpus:
-    """Tokenised documents (a ``CleanCorpus`` or ``StreamingCorpus`` cleaned in Python, or
-    any iterable of lists of ``str`` tokens) kept as a :class:`ScannedCorpus`, read once: for
-    what works on ids (phrases), and for training on token lists, whose words are then
-    counted and numbered by the compiled interner, about ``batch_tokens`` tokens at a time,
-    rather than a dict in Python. The same words, counts and order as ``Vocabulary.build``,
-    for any tokens: empty ones, ones holding spaces, any code point."""
-    documents = getattr(corpus, "documents", corpus)
-    interner = Interner(lowercase=False)
-    store: _Store = _Spill(None) if stream else _Memory()
-    word_counts, first_seen = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    tally = np.zeros(4, np.int64)
-    for batch in _batches(documents, batch_tokens):
-        known = len(interner)
-        ids = _token_ids(interner, batch)
-        word_counts = np.concatenate((word_counts, np.zeros(len(interner) - known, np.int64)))
-        word_counts += np.bincount(ids, minlength=len(interner))
-        first_seen = np.concatenate((first_seen, tally[3] + _first_sights(ids, known)))
-        tally[3] += ids.size
-        lengths = np.fromiter(map(len, batch), np.int64, count=len(batch))
-        store.add(ids, _pieces(lengths))
-        tally[:3] += len(batch)
-    store.close()
-    if hasattr(corpus, "counts"):  # a streamed corpus knows them after its pass
-        counts = corpus.counts()
-        tally[:3] = [counts["loaded"], counts["nonempty"], counts["kept"]]
-    return ScannedCorpus(interner.words(errors="surrogatepass"), word_counts, first_seen, tally,
-                         store)
-
-
-def _batches(documents, batch_tokens: int) -> Iterator[list]:
-    batch: list = []
-    size = 0
-    for doc in documents:
-        batch.append(doc)
-        size += len(doc)
-        if size >= batch_tokens:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-def _token_ids(interner: Interner, batch: list) -> np.ndarray:
-    """The ids of a batch's tokens. The batch is joined into one string with NUL between
-    tokens, and its bytes (UTF-8, a lone surrogate kept as its 3 bytes, so that every str has
-    bytes of its own) cut at the NUL bytes, which in UTF-8 stand for U+0000 alone; a batch
-    that holds more of them than it has token boundaries has a token with a NUL in it, and is
-    cut where each token's characters end instead (:func:`_token_ends`)."""
-    n_tokens = sum(map(len, batch))
-    if not n_tokens:
-        return np.zeros(0, np.int32)
-    try:  # each document joined first, the empty ones left out: 2 times as fast as one chain
-        text = "\0".join(map("\0".join, filter(len, batch)))
-    except TypeError:
-        raise SgnsError("a document is a list of str tokens; found a token that is not a "
-                        "str") from None
-    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), np.uint8)
-    cuts = np.flatnonzero(data == 0)
-    if cuts.size == n_tokens - 1:
-        starts = np.concatenate(([0], cuts + 1))
-        ends = np.concatenate((cuts, [data.size]))
-    else:
-        text = "".join(chain.from_iterable(batch))
-        data = np.frombuffer(text.encode("utf-8", "surrogatepass"), np.uint8)
-        ends = _token_ends(text, batch)
-        starts = np.concatenate(([0], ends[:-1]))
-    return interner.ids(data, starts, ends)
-
-
-def _token_ends(text: str, batch: list) -> np.ndarray:
-    """Where each token of ``batch`` ends in the UTF-8 bytes of ``text`` (the tokens joined):
-    its end in characters when the text is ASCII, else the sum of its characters' UTF-8
-    lengths, read from their code points."""
-    char_ends = np.cumsum(np.fromiter(map(len, chain.from_iterable(batch)), np.int64))
-    if text.isascii():
-        return char_ends
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-    widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
-    return np.concatenate(([0], np.cumsum(widths)))[char_ends]
-
-
-def _first_sights(ids: np.ndarray, known: int) -> np.ndarray:
-    """Where in ``ids`` (numbered in the order first met) each word from ``known`` on is
-    first met: where an id passes every id before it."""
-    if not ids.size:
-        return np.zeros(0, np.int64)
-    before = np.maximum.accumulate(np.concatenate(([known - 1], ids[:-1])))
-    return np.flatnonzero(ids > before)
-
-
-def _pieces(lengths: np.ndarray) -> np.ndarray:
-    """Documents' lengths as the lengths of their pieces of at most ``LONGEST_DOCUMENT``
-    tokens, the last of a document shorter (an empty document one empty piece), as
-    ``Vocabulary.encode`` and the compiled reader cut them."""
-    if not lengths.size or lengths.max() <= LONGEST_DOCUMENT:
-        return lengths
-    n = np.maximum(1, -(-lengths // LONGEST_DOCUMENT))
-    pieces = np.full(int(n.sum()), LONGEST_DOCUMENT, np.int64)
-    pieces[np.cumsum(n) - 1] = lengths - LONGEST_DOCUMENT * (n - 1)
-    return pieces
 
 
 def scan_corpus(source: str | os.PathLike | Iterable[str], cleaner: Cleaner, *,
@@ -391,7 +286,7 @@ def scan_corpus(source: str | os.PathLike | Iterable[str], cleaner: Cleaner, *,
     interner = Interner(cleaner.lowercase)
     stop_words = cleaner.stop_words
     state = _Counting(stop_words, max(1, cleaner.min_doc_tokens))
-    store: _Store = _Spill(spill_dir) if stream else _Memory()
+    store: Store = SpillStore(spill_dir) if stream else MemoryStore()
     replaced = [0]
     # Two stages on two threads (the compiled loops release the GIL): one thread scans a block
     # while this one numbers and counts the block before, and reads the next.

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from ..config import TrainConfig
 from ..encoding.bags import bag_means
-from ..encoding.ingest import ScannedCorpus, scanned_documents
+from ..encoding.ingest import ScannedCorpus
 from ..encoding.subwords import word_bags
+from ..encoding.token_lists import scanned_documents
 from ..encoding.vocab import ChunkedCorpus, Vocabulary
 from ..engines.base import Engine, EngineResult, EpochEnd
 from ..engines.choice import resolve_engine
