@@ -4,6 +4,11 @@ on the raw 20 Newsgroups text repeated (one document a line), with the notebook'
 Each does the same work: tokens, stop words, the short-document rule, counts, a vocabulary
 ranked by count, the corpus as int32 ids. Median of 3, alternating.
 
+A second table starts from token lists already in memory (the cleaned corpus repeated, as
+``sgns.train(list_of_token_lists)`` gets them): counted and encoded by ``Vocabulary.build``
+and ``encode`` (Counter and dict lookups), and by ``scanned_documents`` (the compiled
+interner), which ``sgns.train`` uses. Median of 5, alternating.
+
     python benchmarks/bench_ingest.py [--copies 10]     # polars: pip install polars
 """
 
@@ -20,6 +25,7 @@ import numpy as np
 import sgns
 from common import median
 from sgns.encoding.ingest import scan_corpus
+from sgns.encoding.token_lists import scanned_documents
 
 
 def with_sgns(path: Path) -> int:
@@ -54,6 +60,28 @@ def with_polars(path: Path) -> int:
     return int(ids["id"].cast(pl.Int32).to_numpy().astype(np.int32).size)
 
 
+def token_lists(documents: list[list[str]]) -> None:
+    def python() -> int:
+        return sgns.Vocabulary.build(documents).encode(documents).n_tokens
+
+    def interner() -> int:
+        scanned = scanned_documents(documents)
+        return scanned.encode(scanned.vocabulary()).n_tokens
+
+    seconds: dict[str, list[float]] = {"Vocabulary.build + encode": [],
+                                       "scanned_documents (interner)": []}
+    for _ in range(5):
+        for name, run in zip(seconds, (python, interner), strict=True):
+            start = time.perf_counter()
+            n = run()
+            seconds[name].append(time.perf_counter() - start)
+    print(f"\ntoken lists in memory: {len(documents):,} documents, {n:,} tokens; median of 5")
+    print("| counted and encoded by | seconds | tokens/s |")
+    print("|---|---|---|")
+    for name, times in seconds.items():
+        print(f"| {name} | {median(times):.3f} | {n / median(times) / 1e6:.1f}M |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=10)
@@ -86,6 +114,7 @@ def main() -> None:
         s = median(times)
         print(f"| {name} | {s:.2f} | {tokens[name]:,} | {tokens[name] / s / 1e6:.1f}M | "
               f"{size / s / 1e6:.0f} |")
+    token_lists(sgns.clean(docs).documents * args.copies)
 
 
 if __name__ == "__main__":
