@@ -31,12 +31,12 @@ def scanned_documents(corpus, *, stream: bool = False,
     tally = np.zeros(4, np.int64)
     for batch in _batches(documents, batch_tokens):
         known = len(interner)
-        ids = _token_ids(interner, batch)
+        lengths = np.fromiter(map(len, batch), np.int64, count=len(batch))
+        ids = _token_ids(interner, batch, int(lengths.sum()))
         word_counts = np.concatenate((word_counts, np.zeros(len(interner) - known, np.int64)))
         word_counts += np.bincount(ids, minlength=len(interner))
         first_seen = np.concatenate((first_seen, tally[3] + _first_sights(ids, known)))
         tally[3] += ids.size
-        lengths = np.fromiter(map(len, batch), np.int64, count=len(batch))
         store.add(ids, _pieces(lengths))
         tally[:3] += len(batch)
     store.close()
@@ -60,13 +60,12 @@ def _batches(documents, batch_tokens: int) -> Iterator[list]:
         yield batch
 
 
-def _token_ids(interner: Interner, batch: list) -> np.ndarray:
+def _token_ids(interner: Interner, batch: list, n_tokens: int) -> np.ndarray:
     """The ids of a batch's tokens. The batch is joined into one string with NUL between
     tokens, and its bytes (UTF-8, a lone surrogate kept as its 3 bytes, so that every str has
     bytes of its own) cut at the NUL bytes, which in UTF-8 stand for U+0000 alone; a batch
     that holds more of them than it has token boundaries has a token with a NUL in it, and is
     cut where each token's characters end instead (:func:`_token_ends`)."""
-    n_tokens = sum(map(len, batch))
     if not n_tokens:
         return np.zeros(0, np.int32)
     try:  # each document joined first, the empty ones left out: 2 times as fast as one chain

@@ -62,7 +62,8 @@ def train(
 ) -> TrainResult:
     """Train skip-gram embeddings on tokenised documents.
 
-    ``corpus`` is a :class:`CleanCorpus` (from :func:`sgns.clean`), any iterable of token lists,
+    ``corpus`` is a :class:`CleanCorpus` (from :func:`sgns.clean`), any iterable of lists of
+    ``str`` tokens (counted at compiled speed: :mod:`sgns.encoding.token_lists`),
     or a :class:`StreamingCorpus`, which is read from disk on every pass so that memory holds
     the vocabulary, the tables and one chunk of word ids, never the corpus.
     ``callbacks`` are Keras callbacks, for the Keras engine. ``evaluate_each_epoch`` records

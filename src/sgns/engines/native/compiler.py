@@ -147,24 +147,36 @@ def _prefetch(builder, address, write: bool) -> None:
     builder.call(prefetch, [builder.bitcast(address, byte_ptr), i32(int(write)), i32(3), i32(1)])
 
 
+def _c_array_and_index(array, index, ndim: int) -> bool:
+    return (isinstance(array, types.Array) and array.ndim == ndim and array.layout == "C"
+            and isinstance(index, types.Integer))
+
+
+def _address_of(context, builder, sig, args):
+    """The address of ``array[index, 0, ...]`` (the intrinsic's two arguments), and the
+    array's structure."""
+    array_type = sig.args[0]
+    array = context.make_array(array_type)(context, builder, args[0])
+    index = context.cast(builder, args[1], sig.args[1], types.intp)
+    zero = context.get_constant(types.intp, 0)
+    place = [index] + [zero] * (array_type.ndim - 1)
+    return cgutils.get_item_pointer(context, builder, array_type, array, place), array
+
+
 @intrinsic
 def prefetch_row(typingctx, table, row):
     """Ask the CPU to bring row ``row`` of a C-contiguous 2-D table into cache for writing,
     without waiting for it: LLVM's ``llvm.prefetch``, one per 64-byte line. A hint: it reads
     nothing and never faults, whatever the row."""
-    if not (isinstance(table, types.Array) and table.ndim == 2 and table.layout == "C"
-            and isinstance(row, types.Integer)):
+    if not _c_array_and_index(table, row, 2):
         return None
 
     def codegen(context, builder, sig, args):
-        table_type = sig.args[0]
-        array = context.make_array(table_type)(context, builder, args[0])
-        r = context.cast(builder, args[1], sig.args[1], types.intp)
-        zero = context.get_constant(types.intp, 0)
-        start = cgutils.get_item_pointer(context, builder, table_type, array, [r, zero])
+        start, array = _address_of(context, builder, sig, args)
         base = builder.bitcast(start, ir.IntType(8).as_pointer())
-        itemsize = context.get_constant(types.intp, table_type.dtype.bitwidth // 8)
+        itemsize = context.get_constant(types.intp, sig.args[0].dtype.bitwidth // 8)
         row_bytes = builder.mul(itemsize, cgutils.unpack_tuple(builder, array.shape)[1])
+        zero = context.get_constant(types.intp, 0)
         line = context.get_constant(types.intp, 64)
         with cgutils.for_range_slice(builder, zero, row_bytes, line) as (offset, _):
             _prefetch(builder, builder.gep(base, [offset]), write=True)
@@ -177,16 +189,11 @@ def prefetch_row(typingctx, table, row):
 def prefetch_item(typingctx, array, index):
     """Ask the CPU to bring the line that holds ``array[index]`` (a C-contiguous 1-D array)
     into cache for reading, without waiting for it. A hint, as :func:`prefetch_row`."""
-    if not (isinstance(array, types.Array) and array.ndim == 1 and array.layout == "C"
-            and isinstance(index, types.Integer)):
+    if not _c_array_and_index(array, index, 1):
         return None
 
     def codegen(context, builder, sig, args):
-        array_type = sig.args[0]
-        items = context.make_array(array_type)(context, builder, args[0])
-        k = context.cast(builder, args[1], sig.args[1], types.intp)
-        _prefetch(builder, cgutils.get_item_pointer(context, builder, array_type, items, [k]),
-                  write=False)
+        _prefetch(builder, _address_of(context, builder, sig, args)[0], write=False)
         return context.get_dummy_value()
 
     return types.void(array, index), codegen
