@@ -56,6 +56,21 @@ def test_worker_ranges_cover_every_document_once():
     np.testing.assert_array_equal(np.sort(covered), np.arange(333))
 
 
+def test_workers_of_a_slice_train_consecutive_pieces_not_the_same_text():
+    """A slice's workers take neighbouring pieces, in corpus order; so on a corpus that
+    repeats itself (20 Newsgroups x10) no two workers start a slice on the same document of
+    the copy, which put two cores on the same rows at once."""
+    copy = np.random.default_rng(1).integers(1, 50, size=97)
+    starts = np.r_[0, np.cumsum(np.tile(copy, 10))]
+    ranges = worker_ranges(starts, workers=2, slices=20)
+    flat = ranges.reshape(-1, 2)
+    np.testing.assert_array_equal(flat[1:, 0], flat[:-1, 1])  # in order, no gaps
+    assert flat[0, 0] == 0 and flat[-1, 1] == copy.size * 10
+    for first, second in ranges:
+        assert first[1] == second[0]
+        assert first[0] % copy.size != second[0] % copy.size
+
+
 def test_initial_tables_as_word2vec():
     input_table, output_table = initial_tables(100, 20, seed=0)
     assert input_table.dtype == np.float32 and np.abs(input_table).max() <= 0.5 / 20

@@ -55,14 +55,20 @@ def slices_of(chunk_tokens: int, epoch_tokens: int, tree_top: bool) -> int:
 
 
 def worker_ranges(starts: np.ndarray, workers: int, slices: int) -> np.ndarray:
-    """``(slices, workers, 2)`` document ranges: each worker a contiguous, token-balanced run of
-    documents, cut into ``slices`` consecutive pieces."""
+    """``(slices, workers, 2)`` document ranges: the documents cut into ``workers * slices``
+    token-balanced pieces, in order, slice ``s`` training pieces ``s * workers`` to
+    ``s * workers + workers - 1`` side by side (as gensim hands consecutive jobs to its
+    threads). Each worker taking a contiguous run of the epoch instead put two workers on
+    the same text at the same time wherever the corpus repeats itself (20 Newsgroups x10:
+    copies 1 and 6 in step), each write of a row taking its cache line from the other core:
+    CBOW ``--loss hs`` took 4.9 s an epoch on 2 cores, against 2.4 s with the documents
+    shuffled (docs/engines.md)."""
     n_docs = len(starts) - 1
     bounds = np.searchsorted(starts, np.linspace(0, starts[-1], workers * slices + 1))
     bounds = np.clip(bounds, 0, n_docs)
     bounds[0], bounds[-1] = 0, n_docs
-    pieces = np.stack([bounds[:-1], bounds[1:]], axis=1).reshape(workers, slices, 2)
-    return np.ascontiguousarray(pieces.transpose(1, 0, 2))
+    pieces = np.stack([bounds[:-1], bounds[1:]], axis=1)
+    return np.ascontiguousarray(pieces.reshape(slices, workers, 2))
 
 
 def initial_tables(
