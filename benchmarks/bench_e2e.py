@@ -5,7 +5,8 @@ line, the tokens split on whitespace: `--cleaning none`, as gensim reads it).
 
 Both use the same settings (skip-gram, negative 5, window 10, dim 100, sample 1e-3,
 min_count 1, the given workers and epochs; ``--model cbow`` and ``--loss hs``, gensim's
-``sg=0`` and ``hs=1, negative=0``, as asked). The table gives each one's wall seconds, the
+``sg=0`` and ``hs=1, negative=0``, as asked; ``--lr`` gives both the same learning rate,
+else each has its own default). The table gives each one's wall seconds, the
 sgns run's training seconds (run.json) and the rest (reading, counting, compiling or loading
 the compiled code, writing), peak RSS, and WordSim-353's Spearman rho of the vectors written.
 It then measures ingest alone (read, clean, count, encode, in this process; median of 3) for
@@ -13,7 +14,7 @@ It then measures ingest alone (read, clean, count, encode, in this process; medi
 
     python benchmarks/bench_e2e.py [--copies 10] [--epochs 5] [--runs 3] [--stream]
     python benchmarks/bench_e2e.py --copies 100 --epochs 1 --stream
-    python benchmarks/bench_e2e.py --model cbow --loss hs
+    python benchmarks/bench_e2e.py --model cbow --loss hs [--lr 0.025]
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ import sys
 from gensim.models import Word2Vec
 corpus, out, epochs, workers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 sg, hs = int(sys.argv[5] == "skipgram"), int(sys.argv[6] == "hs")
+alpha = {"alpha": float(sys.argv[7])} if len(sys.argv) > 7 else {}
 model = Word2Vec(corpus_file=corpus, sg=sg, hs=hs, negative=0 if hs else 5, window=10,
                  vector_size=100, sample=1e-3, min_count=1, epochs=epochs, workers=workers,
-                 seed=1)
+                 seed=1, **alpha)
 model.wv.save_word2vec_format(out)
 """
 
@@ -85,6 +87,9 @@ def main() -> None:
     parser.add_argument("--stream", action="store_true", help="sgns train --stream")
     parser.add_argument("--model", default="skipgram", choices=["skipgram", "cbow"])
     parser.add_argument("--loss", default="ns", choices=["ns", "hs"])
+    parser.add_argument("--lr", type=float, default=None,
+                        help="the same learning rate for both (default: each one's own, "
+                        "gensim's alpha 0.025 and sgns's for the model)")
     args = parser.parse_args()
     docs = sgns.load_20newsgroups(archive=os.environ.get("SGNS_20NEWS_ARCHIVE"))
     cleaned = "".join(" ".join(d) + "\n" for d in newsgroups().documents)
@@ -102,9 +107,11 @@ def main() -> None:
                      "--cleaning", "none", "--out", str(Path(tmp) / "run"), "--overwrite",
                      "--quiet", "--no-plots", "--epochs", str(args.epochs), "--workers",
                      str(args.workers), "--model", args.model, "--loss", args.loss,
-                     *(["--stream"] if args.stream else [])]
+                     *(["--stream"] if args.stream else []),
+                     *(["--lr", str(args.lr)] if args.lr else [])]
         gensim_argv = [sys.executable, "-c", GENSIM, str(corpus), str(Path(tmp) / "g.txt"),
-                       str(args.epochs), str(args.workers), args.model, args.loss]
+                       str(args.epochs), str(args.workers), args.model, args.loss,
+                       *([str(args.lr)] if args.lr else [])]
         rows: dict[str, list] = {"gensim": [], "sgns": []}
         for run in range(args.runs):
             rows["gensim"].append((*timed(gensim_argv), None, ws353(Path(tmp) / "g.txt")))
@@ -118,6 +125,7 @@ def main() -> None:
     print(f"\n20 Newsgroups x{args.copies} ({tokens / 1e6:.1f}M tokens, "
           f"{corpus_mb(cleaned, args.copies):.0f} MB), {args.epochs} epoch(s), "
           f"{args.workers} workers, {args.model}, loss {args.loss}"
+          f"{f', lr {args.lr:g} for both' if args.lr else ''}"
           f"{', sgns --stream' if args.stream else ''}; {cpu()}, "
           f"{os.cpu_count()} cores; median of {args.runs}, alternating")
     print("| | wall s | vs gensim | training s | the rest s | peak RSS GB | WS-353 |")
